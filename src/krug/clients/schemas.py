@@ -1,0 +1,341 @@
+"""API schemas of the client base."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from krug.core.api import ListParams
+
+
+class CompanyOut(Schema):
+    id: int
+    name: str
+    display_name: str = Field(alias="display_name")
+    legal_form: str
+    inn: str
+    kpp: str
+    ogrn: str
+    industry: str
+    size: str
+    region: str
+    city: str
+    website: str
+    phone: str
+    email: str
+    founded: dt.date | None
+    description: str
+    custom: dict[str, Any]
+    owner_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by_id: int | None
+    updated_by_id: int | None
+    version: int
+
+    @staticmethod
+    def resolve_display_name(obj) -> str:
+        return str(obj)
+
+
+class CompanyIn(Schema):
+    name: str
+    legal_form: str = ""
+    inn: str = ""
+    kpp: str = ""
+    ogrn: str = ""
+    industry: str = ""
+    size: str = ""
+    region: str = ""
+    city: str = ""
+    website: str = ""
+    phone: str = ""
+    email: str = ""
+    founded: dt.date | None = None
+    description: str = ""
+    custom: dict[str, Any] = {}
+    owner_id: int | None = Field(None, description="Responsible user; defaults to you")
+
+
+class CompanyPatch(Schema):
+    version: int | None = Field(None, description="The version you loaded; a stale one answers 409")
+    name: str | None = None
+    legal_form: str | None = None
+    inn: str | None = None
+    kpp: str | None = None
+    ogrn: str | None = None
+    industry: str | None = None
+    size: str | None = None
+    region: str | None = None
+    city: str | None = None
+    website: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    founded: dt.date | None = None
+    description: str | None = None
+    custom: dict[str, Any] | None = Field(None, description="Only the keys sent change; null clears a key")
+    owner_id: int | None = None
+
+
+class CompanyFilters(ListParams):
+    q: str | None = Field(None, description="Name, INN or city contains")
+    inn: str | None = None
+    city: str | None = None
+    industry: str | None = None
+
+
+class PhoneIn(Schema):
+    number: str
+    kind: str = "mobile"
+
+
+class PhoneOut(Schema):
+    number: str
+    extension: str
+    raw: str
+    kind: str
+
+
+class EmailIn(Schema):
+    email: str
+    kind: str = "work"
+
+
+class EmailOut(Schema):
+    email: str
+    kind: str
+    bounced: bool
+
+
+class ContactOut(Schema):
+    id: int
+    surname: str
+    first_name: str
+    patronymic: str
+    full_name: str
+    position: str
+    company_id: int | None
+    company_name: str | None = None
+    phones: list[PhoneOut]
+    emails: list[EmailOut]
+    birthday: dt.date | None
+    city: str
+    source: str
+    client_type: str
+    tags: list[str]
+    opt_out: bool
+    consent_at: dt.datetime | None
+    custom: dict[str, Any]
+    last_contact_at: dt.datetime | None
+    owner_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by_id: int | None
+    updated_by_id: int | None
+    version: int
+
+    @staticmethod
+    def resolve_company_name(obj) -> str | None:
+        return str(obj.company) if obj.company_id else None
+
+    @staticmethod
+    def resolve_phones(obj) -> list:
+        return list(obj.phones.all())
+
+    @staticmethod
+    def resolve_emails(obj) -> list:
+        return list(obj.emails.all())
+
+    @staticmethod
+    def resolve_tags(obj) -> list[str]:
+        return [t.name for t in obj.tags.all()]
+
+
+class ContactIn(Schema):
+    surname: str = ""
+    first_name: str = ""
+    patronymic: str = ""
+    position: str = ""
+    company_id: int | None = None
+    phones: list[PhoneIn | str] = []
+    emails: list[EmailIn | str] = []
+    birthday: dt.date | None = None
+    city: str = ""
+    source: str = ""
+    client_type: str = "new"
+    tags: list[str] = []
+    opt_out: bool = False
+    consent_at: dt.datetime | None = None
+    custom: dict[str, Any] = {}
+    owner_id: int | None = Field(None, description="Responsible user; defaults to you")
+
+
+class ContactPatch(Schema):
+    version: int | None = Field(None, description="The version you loaded; a stale one answers 409")
+    surname: str | None = None
+    first_name: str | None = None
+    patronymic: str | None = None
+    position: str | None = None
+    company_id: int | None = None
+    phones: list[PhoneIn | str] | None = Field(None, description="Replaces the list")
+    emails: list[EmailIn | str] | None = Field(None, description="Replaces the list")
+    birthday: dt.date | None = None
+    city: str | None = None
+    source: str | None = None
+    client_type: str | None = None
+    tags: list[str] | None = Field(None, description="Replaces the list")
+    opt_out: bool | None = None
+    consent_at: dt.datetime | None = None
+    custom: dict[str, Any] | None = None
+    owner_id: int | None = None
+
+
+class ContactFilters(ListParams):
+    q: str | None = Field(None, description="Name contains")
+    company: int | None = None
+    tag: list[str] | None = Field(None, description="Has all these tags")
+    city: str | None = None
+    source: str | None = None
+    client_type: str | None = None
+    opt_out: bool | None = None
+    no_contact_days: int | None = Field(None, ge=1, description="No touchpoint for at least N days")
+
+
+class LeadOut(Schema):
+    id: int
+    title: str
+    status: str
+    source: str
+    surname: str
+    first_name: str
+    patronymic: str
+    position: str
+    company_name: str
+    inn: str
+    phone: str
+    email: str
+    city: str
+    message: str
+    amount: Decimal | None
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+    referrer: str
+    rejection_reason: str
+    custom: dict[str, Any]
+    contact_id: int | None
+    company_id: int | None
+    deal_id: int | None
+    converted_at: dt.datetime | None
+    owner_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+
+class LeadIn(Schema):
+    title: str = ""
+    status: str = "new"
+    source: str = "manual"
+    surname: str = ""
+    first_name: str = ""
+    patronymic: str = ""
+    position: str = ""
+    company_name: str = ""
+    inn: str = ""
+    phone: str = ""
+    email: str = ""
+    city: str = ""
+    message: str = ""
+    amount: Decimal | None = None
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    utm_term: str = ""
+    utm_content: str = ""
+    referrer: str = ""
+    custom: dict[str, Any] = {}
+    owner_id: int | None = Field(None, description="Empty leaves the lead in the common pool")
+
+
+class LeadPatch(Schema):
+    version: int | None = None
+    title: str | None = None
+    status: str | None = None
+    source: str | None = None
+    surname: str | None = None
+    first_name: str | None = None
+    patronymic: str | None = None
+    position: str | None = None
+    company_name: str | None = None
+    inn: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    city: str | None = None
+    message: str | None = None
+    amount: Decimal | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    referrer: str | None = None
+    rejection_reason: str | None = None
+    custom: dict[str, Any] | None = None
+    owner_id: int | None = None
+
+
+class LeadFilters(ListParams):
+    status: list[str] | None = None
+    source: str | None = None
+    utm_source: str | None = None
+    utm_campaign: str | None = None
+    pool: bool | None = Field(None, description="true: only unassigned leads")
+
+
+class ConvertIn(Schema):
+    contact_id: int | None = Field(None, description="Attach to this existing contact instead of creating one")
+    company_id: int | None = Field(None, description="Attach to this existing company instead of creating one")
+    create_company: bool = True
+    create_deal: bool = True
+    pipeline_id: int | None = Field(None, description="Default pipeline when empty")
+    deal_title: str | None = None
+    amount: Decimal | None = None
+
+
+class ConvertOut(Schema):
+    lead_id: int
+    contact_id: int
+    company_id: int | None
+    deal_id: int | None
+    contact_created: bool
+    company_created: bool
+
+
+class TimelineItemOut(Schema):
+    id: int
+    at: dt.datetime
+    kind: str
+    summary: str
+    contact_id: int | None
+    company_id: int | None
+    deal_id: int | None
+    source: str
+    source_id: int
+    actor_id: int | None
+    actor: str | None
+    data: dict[str, Any]
+
+
+class SearchHit(Schema):
+    entity: str
+    id: int
+    title: str
+    subtitle: str
+    matched: str

@@ -1,0 +1,145 @@
+"""Shared base models: timestamps, authorship, owner, version for optimistic locking, soft deletion;
+plus the audit trail, record sharing and administrator-defined custom fields."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from krug.core import permissions
+
+
+class KrugQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def in_bin(self):
+        return self.filter(deleted_at__isnull=False)
+
+    def visible_to(self, user, action: str = permissions.VIEW, *, deleted: bool = False):
+        """The one permission door: the records `user` may `action`, alive (or, with deleted=True, binned)."""
+        qs = self.in_bin() if deleted else self.alive()
+        return permissions.restrict(qs, user, action)
+
+
+class TrackedModel(models.Model):
+    """Who created and changed a record and when, its version, and soft deletion."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = KrugQuerySet.as_manager()
+
+    #: decides who may do what; see krug.core.permissions
+    access: permissions.Policy = permissions.ADMIN_ONLY
+    #: fields the audit trail and version check cover (set by each model)
+    audited_fields: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class OwnedModel(TrackedModel):
+    """A record with a responsible user; ownership drives visibility (see permissions.OwnerPolicy)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    access = permissions.OWNER
+
+    class Meta:
+        abstract = True
+
+
+class AuditEntry(models.Model):
+    """One change to one record: who, when, what, old -> new."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("updated")
+        DELETE = "delete", _("moved to recycle bin")
+        RESTORE = "restore", _("restored")
+        PURGE = "purge", _("purged")
+        MERGE = "merge", _("merged")
+        SHARE = "share", _("shared")
+        EXPORT = "export", _("exported")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["content_type", "object_id", "-id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_repr}"
+
+
+class Share(models.Model):
+    """A record an owner or head shared with another user: that user may see and edit it."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.BigIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id", "user"], name="share_unique")
+        ]
+        indexes = [models.Index(fields=["user", "content_type", "object_id"], name="share_user_idx")]
+
+
+class CustomField(models.Model):
+    """A field an administrator adds to an entity without code; values live in the record's `custom` JSON."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("text")
+        NUMBER = "number", _("number")
+        DATE = "date", _("date")
+        CHOICE = "choice", _("choice")
+        BOOLEAN = "boolean", _("yes/no")
+
+    entity = models.CharField(max_length=32)
+    key = models.SlugField(max_length=64)
+    label = models.CharField(max_length=120)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    choices = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["entity", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["entity", "key"], name="custom_field_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.entity}.{self.key}"

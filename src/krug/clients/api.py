@@ -1,18 +1,21 @@
 """REST endpoints of the client base: companies, contacts, leads, timeline, global search."""
 
-from __future__ import annotations
+import datetime as dt
 
-from ninja import Router
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from ninja import Query, Router
 
-from krug.clients import schemas, services
-from krug.clients.models import Company
-from krug.core.api import Resource, add_crud_routes
+from krug.clients import schemas, services, timeline
+from krug.clients.models import Company, Contact, Lead
+from krug.clients.search import search as search_clients
+from krug.core import custom_fields, permissions, records
+from krug.core.api import ERRORS, Page, Resource, add_crud_routes
 from krug.quality import normalize
 
 
 def _filter_companies(qs, params, request):
-    from krug.core import custom_fields
-
     if params.q:
         qs = qs.filter(search_key__contains=normalize.search_key(params.q))
     if params.inn:
@@ -33,6 +36,111 @@ add_crud_routes(companies, Resource(
     apply_filters=_filter_companies, orders=("id", "created_at", "updated_at", "name"),
 ))
 
+
+def _filter_contacts(qs, params, request):
+    if params.q:
+        qs = qs.filter(search_key__contains=normalize.search_key(params.q))
+    if params.company is not None:
+        qs = qs.filter(company=params.company)
+    for tag in params.tag or []:
+        qs = qs.filter(tags__name=normalize.tidy(tag))
+    if params.city:
+        qs = qs.filter(city=normalize.tidy(params.city))
+    if params.source:
+        qs = qs.filter(source=params.source)
+    if params.client_type:
+        qs = qs.filter(client_type=params.client_type)
+    if params.opt_out is not None:
+        qs = qs.filter(opt_out=params.opt_out)
+    if params.no_contact_days:
+        since = timezone.now() - dt.timedelta(days=params.no_contact_days)
+        qs = qs.filter(Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True))
+    return custom_fields.apply_filters(qs, "contact", request.GET)
+
+
+def _contact_rows(qs):
+    return qs.select_related("company").prefetch_related("phones", "emails", "tags")
+
+
 contacts = Router(tags=["contacts"])
+add_crud_routes(contacts, Resource(
+    slug="contacts", model=Contact, out=schemas.ContactOut, create_in=schemas.ContactIn,
+    update_in=schemas.ContactPatch, filters=schemas.ContactFilters,
+    create=services.create_contact, update=services.update_contact,
+    apply_filters=_filter_contacts, list_queryset=_contact_rows,
+    orders=("id", "created_at", "updated_at", "surname"),
+))
+
+
+def _timeline_page(request, *, contact=None, company=None, cursor=None, limit=50, kind=None):
+    rows, next_cursor = timeline.feed(request.auth, contact=contact, company=company, cursor=cursor,
+                                      limit=limit, kinds=kind)
+    items = [{"id": e.id, "at": e.at, "kind": e.kind, "summary": e.summary, "contact_id": e.contact_id,
+              "company_id": e.company_id, "deal_id": e.deal_id, "source": e.source_type.model,
+              "source_id": e.source_id, "actor_id": e.actor_id, "actor": str(e.actor) if e.actor else None,
+              "data": e.data} for e in rows]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@contacts.get("/{int:pk}/timeline", response={200: Page[schemas.TimelineItemOut], **ERRORS},
+              operation_id="contacts_timeline", summary="Every touchpoint with the contact, newest first")
+def contact_timeline(request, pk: int, cursor: str | None = None, limit: int = Query(50, ge=1, le=200),
+                     kind: list[str] | None = Query(None)):
+    contact = records.get_for(request.auth, Contact, pk)
+    return _timeline_page(request, contact=contact, cursor=cursor, limit=limit, kind=kind)
+
+
+@companies.get("/{int:pk}/timeline", response={200: Page[schemas.TimelineItemOut], **ERRORS},
+               operation_id="companies_timeline",
+               summary="Every touchpoint with the company and its people, newest first")
+def company_timeline(request, pk: int, cursor: str | None = None, limit: int = Query(50, ge=1, le=200),
+                     kind: list[str] | None = Query(None)):
+    company = records.get_for(request.auth, Company, pk)
+    return _timeline_page(request, company=company, cursor=cursor, limit=limit, kind=kind)
+
+
+def _filter_leads(qs, params, request):
+    if params.status:
+        qs = qs.filter(status__in=params.status)
+    if params.source:
+        qs = qs.filter(source=params.source)
+    if params.utm_source:
+        qs = qs.filter(utm_source=params.utm_source)
+    if params.utm_campaign:
+        qs = qs.filter(utm_campaign=params.utm_campaign)
+    if params.pool is not None:
+        qs = qs.filter(owner__isnull=params.pool)
+    return custom_fields.apply_filters(qs, "lead", request.GET)
+
+
 leads = Router(tags=["leads"])
+add_crud_routes(leads, Resource(
+    slug="leads", model=Lead, out=schemas.LeadOut, create_in=schemas.LeadIn, update_in=schemas.LeadPatch,
+    filters=schemas.LeadFilters, create=services.create_lead, update=services.update_lead,
+    apply_filters=_filter_leads,
+))
+
+
+@leads.post("/{int:pk}/convert", response={200: schemas.ConvertOut, **ERRORS}, operation_id="leads_convert",
+            summary="Convert a lead into contact + company + deal, reusing an existing client when found")
+def convert_lead(request, pk: int, payload: schemas.ConvertIn):
+    with transaction.atomic():
+        lead = records.get_for(request.auth, Lead, pk, permissions.CHANGE)
+        return services.convert_lead(request.auth, lead, payload.dict())
+
+
+@leads.post("/{int:pk}/take", response={200: schemas.LeadOut, **ERRORS}, operation_id="leads_take",
+            summary="Take an unassigned lead from the common pool")
+def take_lead(request, pk: int):
+    with transaction.atomic():
+        lead = records.get_for(request.auth, Lead, pk)
+        return services.take_lead(request.auth, lead)
+
+
 search = Router(tags=["search"])
+
+
+@search.get("", response={200: list[schemas.SearchHit], **ERRORS}, operation_id="search",
+            summary="Global search: name, phone digits in any format, e-mail, INN, company")
+def global_search(request, q: str = Query(..., min_length=1, max_length=200), limit: int = Query(20, ge=1, le=50)):
+    return search_clients(request.auth, q, limit)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from krug.clients import timeline
-from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Tag, TimelineEvent
-from krug.core import custom_fields, records
+from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Lead, Tag, TimelineEvent
+from krug.core import audit, custom_fields, records
 from krug.core.errors import FieldErrors
+from krug.core.models import AuditEntry
 from krug.quality import normalize
 
 # field -> maximum length of plain text fields; everything is tidied of stray spaces
@@ -130,3 +132,339 @@ def update_company(by, company: Company, data: dict[str, Any], version: int | No
     changes.pop("search_key", None)
     _record_change(company, changes, by, company=company)
     return company
+
+
+# ---- contacts -------------------------------------------------------------------------------------------
+
+def _clean_phones(items, errors: FieldErrors) -> list[dict]:
+    """[{'number','extension','raw','kind'}] from strings or dicts, each parsed; duplicates dropped."""
+    out, seen = [], set()
+    for index, item in enumerate(items or []):
+        raw = item if isinstance(item, str) else (item.get("number") or "")
+        kind = "mobile" if isinstance(item, str) else (item.get("kind") or "mobile")
+        if kind not in ContactPhone.Kind.values:
+            errors.add(f"phones.{index}.kind", _("must be one of %(v)s") % {"v": ", ".join(ContactPhone.Kind.values)})
+            continue
+        try:
+            number, extension = normalize.phone(raw)
+        except ValueError as exc:
+            errors.add(f"phones.{index}", str(exc))
+            continue
+        if (number, extension) not in seen:
+            seen.add((number, extension))
+            out.append({"number": number, "extension": extension, "raw": normalize.tidy(raw, 64), "kind": kind})
+    return out
+
+
+def _clean_emails(items, errors: FieldErrors) -> list[dict]:
+    out, seen = [], set()
+    for index, item in enumerate(items or []):
+        raw = item if isinstance(item, str) else (item.get("email") or "")
+        kind = "work" if isinstance(item, str) else (item.get("kind") or "work")
+        if kind not in ContactEmail.Kind.values:
+            errors.add(f"emails.{index}.kind", _("must be one of %(v)s") % {"v": ", ".join(ContactEmail.Kind.values)})
+            continue
+        try:
+            address = normalize.email(raw)
+        except ValueError as exc:
+            errors.add(f"emails.{index}", str(exc))
+            continue
+        if address.casefold() not in seen:
+            seen.add(address.casefold())
+            out.append({"email": address, "kind": kind})
+    return out
+
+
+def _clean_tags(items, errors: FieldErrors) -> list[str]:
+    names = []
+    for index, item in enumerate(items or []):
+        name = normalize.tidy(item, 64)
+        if not name:
+            errors.add(f"tags.{index}", _("empty tag"))
+        elif name.casefold() not in {n.casefold() for n in names}:
+            names.append(name)
+    return names
+
+
+def _visible_company(by, company_id, errors: FieldErrors, field: str = "company_id") -> Company | None:
+    if company_id is None:
+        return None
+    company = Company.objects.visible_to(by).filter(pk=company_id).first()
+    if company is None:
+        errors.add(field, _("no such company"))
+    return company
+
+
+def _clean_contact(by, data: dict, *, current: Contact | None) -> tuple[dict, dict]:
+    """(row fields, related lists) for a contact write."""
+    errors = FieldErrors()
+    out = clean_text_fields(data, CONTACT_TEXT, errors)
+    for name in CONTACT_NAMES:
+        if name in data:
+            out[name] = normalize.person_name(data[name])
+    if "client_type" in data:
+        if data["client_type"] not in Contact.ClientType.values:
+            errors.add("client_type", _("must be one of %(v)s") % {"v": ", ".join(Contact.ClientType.values)})
+        out["client_type"] = data["client_type"]
+    for name in ("birthday", "consent_at"):
+        if name in data:
+            out[name] = data[name]
+    if "opt_out" in data:
+        out["opt_out"] = bool(data["opt_out"])
+    if "company_id" in data:
+        out["company"] = _visible_company(by, data["company_id"], errors)
+    related = {}
+    if "phones" in data:
+        related["phones"] = _clean_phones(data["phones"], errors)
+    if "emails" in data:
+        related["emails"] = _clean_emails(data["emails"], errors)
+    if "tags" in data:
+        related["tags"] = _clean_tags(data["tags"], errors)
+    custom_fields.clean_into("contact", data, current, errors, out)
+    resolve_owner(by, data, errors, default_self=current is None, out=out)
+    names = {n: out.get(n, getattr(current, n, "") if current else "") for n in CONTACT_NAMES}
+    if not any(names.values()):
+        errors.add("first_name", _("a contact needs a surname or a first name"))
+    errors.raise_if_any()
+    return out, related
+
+
+def _write_related(contact: Contact, related: dict) -> dict:
+    """Replace phones/e-mails/tags; returns audit changes for what differed."""
+    changes = {}
+    if "phones" in related:
+        before = [p.number for p in contact.phones.all()]
+        contact.phones.all().delete()
+        ContactPhone.objects.bulk_create(ContactPhone(contact=contact, position=i, **p)
+                                         for i, p in enumerate(related["phones"]))
+        after = [p["number"] for p in related["phones"]]
+        if before != after:
+            changes["phones"] = [before, after]
+    if "emails" in related:
+        before = [e.email for e in contact.emails.all()]
+        contact.emails.all().delete()
+        ContactEmail.objects.bulk_create(ContactEmail(contact=contact, position=i, email_key=e["email"].casefold(), **e)
+                                         for i, e in enumerate(related["emails"]))
+        after = [e["email"] for e in related["emails"]]
+        if before != after:
+            changes["emails"] = [before, after]
+    if "tags" in related:
+        before = sorted(t.name for t in contact.tags.all())
+        tags = [_tag(name) for name in related["tags"]]
+        contact.tags.set(tags)
+        after = sorted(t.name for t in tags)
+        if before != after:
+            changes["tags"] = [before, after]
+    return changes
+
+
+def _tag(name: str) -> Tag:
+    existing = Tag.objects.filter(name__iexact=name).first() if name.isascii() else Tag.objects.filter(name=name).first()
+    return existing or Tag.objects.create(name=name)
+
+
+def _contact_key(contact: Contact) -> str:
+    emails = [e.email for e in contact.emails.all()]
+    company = contact.company.name if contact.company_id else ""
+    return normalize.search_key(contact.surname, contact.first_name, contact.patronymic, *emails, company)
+
+
+def _refresh_search_key(contact: Contact) -> None:
+    Contact.objects.filter(pk=contact.pk).update(search_key=_contact_key(contact))
+
+
+@transaction.atomic
+def create_contact(by, data: dict[str, Any]) -> Contact:
+    """A new contact with its phones (E.164), e-mails, tags and custom fields, audited and on the timeline."""
+    fields, related = _clean_contact(by, data, current=None)
+    contact = records.create(Contact, fields, by)
+    changes = _write_related(contact, related)
+    if changes:
+        audit.record(AuditEntry.Action.UPDATE, contact, by, changes)
+    _refresh_search_key(contact)
+    timeline.add_event(TimelineEvent.Kind.CREATED, contact, by=by, contact=contact,
+                       summary=_("Contact created: %(name)s") % {"name": contact})
+    return contact
+
+
+@transaction.atomic
+def update_contact(by, contact: Contact, data: dict[str, Any], version: int | None = None) -> Contact:
+    """Change a contact; lists (phones, e-mails, tags) are replaced when sent. Stale version -> 409."""
+    fields, related = _clean_contact(by, data, current=contact)
+    changes = records.update(contact, fields, by, expected_version=version)
+    related_changes = _write_related(contact, related)
+    if related_changes:
+        if not changes:
+            records.touch(contact, by)
+        audit.record(AuditEntry.Action.UPDATE, contact, by, related_changes)
+    _refresh_search_key(contact)
+    _record_change(contact, {**changes, **related_changes}, by, contact=contact)
+    return contact
+
+
+# ---- leads ----------------------------------------------------------------------------------------------
+
+LEAD_TEXT = {"title": 300, "position": 200, "company_name": 300, "city": 120, "message": 10000,
+             "utm_source": 200, "utm_medium": 200, "utm_campaign": 200, "utm_term": 200, "utm_content": 200,
+             "referrer": 500, "rejection_reason": 300}
+
+
+def _clean_lead(by, data: dict, *, current: Lead | None) -> dict:
+    errors = FieldErrors()
+    out = clean_text_fields(data, LEAD_TEXT, errors)
+    for name in CONTACT_NAMES:
+        if name in data:
+            out[name] = normalize.person_name(data[name])
+    for name, choices in (("status", Lead.Status), ("source", Lead.Source)):
+        if name in data:
+            if data[name] not in choices.values:
+                errors.add(name, _("must be one of %(v)s") % {"v": ", ".join(choices.values)})
+            out[name] = data[name]
+    if out.get("status") == Lead.Status.CONVERTED and (current is None or current.status != Lead.Status.CONVERTED):
+        errors.add("status", _("use the convert action to convert a lead"))
+    clean_with(data, "inn", normalize.inn, errors, out)
+    clean_with(data, "email", normalize.email, errors, out)
+    clean_with(data, "phone", lambda raw: normalize.phone(raw)[0], errors, out)
+    if "amount" in data:
+        if data["amount"] is not None and data["amount"] < 0:
+            errors.add("amount", _("must not be negative"))
+        out["amount"] = data["amount"]
+    custom_fields.clean_into("lead", data, current, errors, out)
+    resolve_owner(by, data, errors, default_self=False, out=out)
+    if current is None and "owner" not in out:
+        # a manager's own request is his; a request entered by a head or an integration waits in the pool
+        from krug.core.permissions import Role, role_of
+        out["owner"] = by if role_of(by) == Role.MANAGER else None
+    merged = {n: out.get(n, getattr(current, n, "") if current else "") for n in
+              ("title", "surname", "first_name", "company_name", "phone", "email")}
+    if not merged["title"]:
+        who = " ".join(p for p in (merged["surname"], merged["first_name"]) if p) or merged["company_name"]
+        if not who and not merged["phone"] and not merged["email"]:
+            errors.add("title", _("a lead needs a title, a name, a company, a phone or an e-mail"))
+        else:
+            out["title"] = _("Request from %(who)s") % {"who": who or merged["phone"] or merged["email"]}
+    errors.raise_if_any()
+    return out
+
+
+def _lead_key(lead: Lead) -> str:
+    return normalize.search_key(lead.title, lead.surname, lead.first_name, lead.company_name, lead.email, lead.inn)
+
+
+@transaction.atomic
+def create_lead(by, data: dict[str, Any]) -> Lead:
+    """A new request from any channel with its source and UTM tags; unassigned ones wait in the pool."""
+    fields = _clean_lead(by, data, current=None)
+    lead = records.create(Lead, fields, by)
+    Lead.objects.filter(pk=lead.pk).update(search_key=_lead_key(lead))
+    return lead
+
+
+@transaction.atomic
+def update_lead(by, lead: Lead, data: dict[str, Any], version: int | None = None) -> Lead:
+    if lead.status == Lead.Status.CONVERTED and set(data) - {"owner_id", "custom"}:
+        from krug.core.errors import Conflict
+        raise Conflict(_("A converted lead can no longer be edited"))
+    fields = _clean_lead(by, data, current=lead)
+    records.update(lead, fields, by, expected_version=version)
+    Lead.objects.filter(pk=lead.pk).update(search_key=_lead_key(lead))
+    return lead
+
+
+def find_existing_contact(by, *, phone: str = "", email: str = "") -> Contact | None:
+    """A contact the user can see with this phone (E.164) or e-mail, to convert into instead of duplicating."""
+    visible = Contact.objects.visible_to(by)
+    if phone:
+        found = visible.filter(phones__number=phone).first()
+        if found:
+            return found
+    if email:
+        return visible.filter(emails__email_key=email.casefold()).first()
+    return None
+
+
+def find_existing_company(by, *, inn: str = "", name: str = "") -> Company | None:
+    visible = Company.objects.visible_to(by)
+    if inn:
+        found = visible.filter(inn=inn).first()
+        if found:
+            return found
+    if name:
+        key = normalize.search_key(name)
+        for candidate in visible.filter(search_key__startswith=key)[:20]:
+            if normalize.search_key(candidate.name) == key:
+                return candidate
+    return None
+
+
+@transaction.atomic
+def take_lead(by, lead: Lead) -> Lead:
+    """A manager takes an unassigned lead from the common pool."""
+    from krug.core.errors import Conflict
+
+    if lead.owner_id is not None:
+        raise Conflict(_("This lead is already assigned"))
+    taken = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=by)
+    if not taken:
+        raise Conflict(_("Someone else took this lead a moment ago"))
+    lead.refresh_from_db()
+    audit.record(AuditEntry.Action.UPDATE, lead, by, {"owner": [None, by.pk]})
+    records.touch(lead, by)
+    return lead
+
+
+@transaction.atomic
+def convert_lead(by, lead: Lead, data: dict[str, Any]) -> dict[str, Any]:
+    """Turn a qualified lead into contact + company + deal in one step, reusing the client that already
+    exists with the lead's phone, e-mail or INN instead of creating a duplicate. All or nothing."""
+    from krug.core.errors import Conflict
+    from krug.sales import services as sales
+
+    if lead.status == Lead.Status.CONVERTED:
+        raise Conflict(_("This lead was already converted"), extra={"contact_id": lead.contact_id,
+                                                                    "deal_id": lead.deal_id})
+    errors = FieldErrors()
+    company, company_created = None, False
+    if data.get("company_id") is not None:
+        company = _visible_company(by, data["company_id"], errors)
+    elif data.get("create_company", True) and (lead.company_name or lead.inn):
+        company = find_existing_company(by, inn=lead.inn, name=lead.company_name)
+    contact, contact_created = None, False
+    if data.get("contact_id") is not None:
+        contact = Contact.objects.visible_to(by).filter(pk=data["contact_id"]).first()
+        if contact is None:
+            errors.add("contact_id", _("no such contact"))
+    else:
+        contact = find_existing_contact(by, phone=lead.phone, email=lead.email)
+    errors.raise_if_any()
+    owner_id = lead.owner_id or by.pk
+    if company is None and data.get("create_company", True) and (lead.company_name or lead.inn):
+        company = create_company(by, {"name": lead.company_name or lead.inn, "inn": lead.inn, "city": lead.city,
+                                      "owner_id": owner_id})
+        company_created = True
+    if contact is None:
+        contact = create_contact(by, {
+            "surname": lead.surname, "first_name": lead.first_name or ("" if lead.surname else lead.title),
+            "patronymic": lead.patronymic, "position": lead.position, "city": lead.city,
+            "phones": [lead.phone] if lead.phone else [], "emails": [lead.email] if lead.email else [],
+            "source": lead.source, "company_id": company.pk if company else None, "owner_id": owner_id,
+        })
+        contact_created = True
+    elif company is not None and contact.company_id is None:
+        update_contact(by, contact, {"company_id": company.pk})
+    deal = None
+    if data.get("create_deal", True):
+        deal = sales.create_deal(by, {
+            "title": data.get("deal_title") or lead.title, "amount": data.get("amount") or lead.amount or 0,
+            "pipeline_id": data.get("pipeline_id"), "contact_id": contact.pk,
+            "company_id": company.pk if company else None, "owner_id": owner_id, "source": lead.source,
+        })
+    records.update(lead, {"status": Lead.Status.CONVERTED, "contact": contact, "company": company,
+                          "deal_id": deal.pk if deal else None, "converted_at": timezone.now()}, by)
+    timeline.add_event(TimelineEvent.Kind.LEAD_CONVERTED, lead, by=by, contact=contact, company=company,
+                       deal_id=deal.pk if deal else None,
+                       summary=_("Request converted: %(title)s") % {"title": lead.title},
+                       data={"source": lead.source, "utm_source": lead.utm_source, "utm_campaign": lead.utm_campaign})
+    return {"lead_id": lead.pk, "contact_id": contact.pk, "company_id": company.pk if company else None,
+            "deal_id": deal.pk if deal else None, "contact_created": contact_created,
+            "company_created": company_created}

@@ -1,0 +1,58 @@
+"""Global search across the client base: names, phone digits in any format, e-mail, INN, company.
+
+Every branch starts from `visible_to(user)`, so search never shows what the user may not open.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from krug.clients.models import Company, Contact, Lead
+from krug.quality import normalize
+
+
+def search(user, query: str, limit: int = 20) -> list[dict]:
+    text = normalize.tidy(query, 200)
+    if len(text) < 2:
+        return []
+    key = normalize.search_key(text)
+    digits = normalize.phone_digits(text)
+    is_phoneish = len(digits) >= 4 and len(digits) >= len(text.replace(" ", "")) * 0.6
+    hits: list[dict] = []
+
+    contact_q = Q(search_key__contains=key)
+    if is_phoneish:
+        contact_q |= Q(phones__number__contains=digits)
+    if "@" in text:
+        contact_q |= Q(emails__email_key=text.casefold())
+    contacts = (Contact.objects.visible_to(user).filter(contact_q).select_related("company")
+                .prefetch_related("phones", "emails").distinct().order_by("-id")[:limit])
+    for c in contacts:
+        phones = [p.number for p in c.phones.all()]
+        emails = [e.email for e in c.emails.all()]
+        matched = next((p for p in phones if is_phoneish and digits in p), None) or \
+            next((e for e in emails if key in e.casefold()), None) or c.full_name
+        hits.append({"entity": "contacts", "id": c.pk, "title": c.full_name,
+                     "subtitle": " · ".join(x for x in (c.position, str(c.company) if c.company_id else "",
+                                                        phones[0] if phones else "") if x),
+                     "matched": matched})
+
+    company_q = Q(search_key__contains=key)
+    if digits and len(digits) in (10, 12) and digits == text:
+        company_q |= Q(inn=digits)
+    if is_phoneish:
+        company_q |= Q(phone__contains=digits)
+    for co in Company.objects.visible_to(user).filter(company_q).order_by("-id")[:limit]:
+        hits.append({"entity": "companies", "id": co.pk, "title": str(co),
+                     "subtitle": " · ".join(x for x in (f"ИНН {co.inn}" if co.inn else "", co.city) if x),
+                     "matched": co.inn if digits and digits == co.inn else str(co)})
+
+    lead_q = Q(search_key__contains=key)
+    if is_phoneish:
+        lead_q |= Q(phone__contains=digits)
+    leads = Lead.objects.visible_to(user).filter(lead_q).exclude(status=Lead.Status.CONVERTED)
+    for lead in leads.order_by("-id")[:limit]:
+        hits.append({"entity": "leads", "id": lead.pk, "title": lead.title,
+                     "subtitle": " · ".join(x for x in (lead.get_source_display(), lead.phone, lead.email) if x),
+                     "matched": lead.phone if is_phoneish and digits in lead.phone else lead.title})
+    return hits[: limit * 3]

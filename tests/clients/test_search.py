@@ -1,0 +1,40 @@
+import pytest
+
+
+@pytest.fixture
+def base(api_as):
+    api = api_as("manager")
+    company = api.post("/companies", {"name": "Северсталь-Инвест", "inn": "7707083893"}).body
+    api.post("/contacts", {"surname": "Иванов", "first_name": "Сергей", "phones": ["+7 912 345-67-89"],
+                           "emails": ["s.ivanov@severstal.ru"], "company_id": company["id"]})
+    api.post("/contacts", {"surname": "Петрова", "first_name": "Анна", "phones": ["+7 495 000-11-22"]})
+    return api
+
+
+@pytest.mark.parametrize("query", ["8 (912) 345-67-89", "9123456789", "+7912345", "345-67-89", "912 345"])
+def test_search_finds_a_contact_by_phone_typed_in_any_format(base, query):
+    hits = base.get("/search", q=query).body
+    assert [h["title"] for h in hits if h["entity"] == "contacts"] == ["Иванов Сергей"]
+
+
+@pytest.mark.parametrize("query,title", [("иванов", "Иванов Сергей"), ("ПЕТРОВА", "Петрова Анна"),
+                                         ("s.ivanov@severstal.ru", "Иванов Сергей")])
+def test_search_finds_by_cyrillic_name_in_any_case_and_by_email(base, query, title):
+    hits = base.get("/search", q=query).body
+    assert title in [h["title"] for h in hits]
+
+
+def test_search_finds_company_by_inn_and_contact_by_company_name(base):
+    hits = base.get("/search", q="7707083893").body
+    assert hits[0]["entity"] == "companies"
+    by_company = base.get("/search", q="северсталь").body
+    assert {h["entity"] for h in by_company} == {"companies", "contacts"}
+
+
+def test_search_never_shows_what_the_user_may_not_open(base, api_as):
+    assert api_as("outsider").get("/search", q="иванов").body == []
+    assert api_as("head").get("/search", q="иванов").body
+
+
+def test_search_needs_a_query(base):
+    assert base.get("/search").status_code == 422

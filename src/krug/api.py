@@ -82,6 +82,7 @@ def _mount() -> None:
     from krug.activities.api import routers as activity_routers
     from krug.clients.api import companies, contacts, leads, search
     from krug.core.api import generic_router
+    from krug.core.custom_fields_api import router as custom_fields_router
     from krug.sales.api import routers as sales_routers
 
     api.add_router("/companies", companies)
@@ -93,6 +94,7 @@ def _mount() -> None:
     for prefix, router in activity_routers:
         api.add_router(prefix, router)
     api.add_router("/", accounts_router)
+    api.add_router("/", custom_fields_router)
     api.add_router("/", generic_router)
 
 

@@ -1,11 +1,14 @@
 """Users and teams: everyone reads them (to assign work), administrators change them."""
 
-from __future__ import annotations
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from pydantic import Field
 
-from ninja import Router, Schema
-
+from krug.accounts import services
 from krug.accounts.models import Team, User
 from krug.core.api import ERRORS
+from krug.core.errors import Forbidden, NotFound, ValidationFailed
+from krug.core.permissions import Role, role_of
 
 router = Router(tags=["users and teams"])
 
@@ -45,3 +48,73 @@ def me(request):
 @router.get("/teams", response={200: list[TeamOut], **ERRORS}, operation_id="teams_list")
 def list_teams(request):
     return Team.objects.order_by("name")
+
+
+class UserIn(Schema):
+    username: str
+    role: str = "manager"
+    team_id: int | None = None
+    password: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+
+class UserPatch(Schema):
+    role: str | None = None
+    team_id: int | None = None
+    is_active: bool | None = Field(None, description="false revokes access at once (sessions and tokens)")
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+
+
+class TeamIn(Schema):
+    name: str
+    head_id: int | None = None
+
+
+class TokenOut(Schema):
+    token: str
+
+
+def _admin_only(request) -> None:
+    if role_of(request.auth) != Role.ADMIN:
+        raise Forbidden(_("Only administrators manage users and teams"))
+
+
+@router.post("/users", response={201: UserOut, **ERRORS}, operation_id="users_create")
+def create_user(request, payload: UserIn):
+    _admin_only(request)
+    team = Team.objects.filter(pk=payload.team_id).first() if payload.team_id else None
+    if payload.team_id and team is None:
+        raise ValidationFailed.single("team_id", _("no such team"))
+    user = services.create_user(payload.username, role=payload.role, team=team, password=payload.password,
+                                first_name=payload.first_name, last_name=payload.last_name, email=payload.email)
+    return Status(201, user)
+
+
+@router.patch("/users/{int:pk}", response={200: UserOut, **ERRORS}, operation_id="users_update")
+def update_user(request, pk: int, payload: UserPatch):
+    _admin_only(request)
+    user = User.objects.filter(pk=pk).first()
+    if user is None:
+        raise NotFound(_("No such user"))
+    return services.update_user(user, payload.dict(exclude_unset=True))
+
+
+@router.post("/users/{int:pk}/tokens", response={201: TokenOut, **ERRORS}, operation_id="users_token")
+def issue_token(request, pk: int):
+    """A new API token for yourself (admins: for anyone); shown once."""
+    if pk != request.auth.pk:
+        _admin_only(request)
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None:
+        raise NotFound(_("No such user"))
+    return Status(201, {"token": services.issue_token(user, name="api")})
+
+
+@router.post("/teams", response={201: TeamOut, **ERRORS}, operation_id="teams_create")
+def create_team(request, payload: TeamIn):
+    _admin_only(request)
+    return Status(201, services.create_team(payload.name, head_id=payload.head_id))

@@ -25,7 +25,7 @@ def create_user(username: str, *, role: str = Role.MANAGER, team: Team | None = 
     username = (username or "").strip()
     if not username:
         errors.add("username", _("required"))
-    elif User.objects.filter(username__iexact=username).exists():
+    elif User.objects.filter(username__in={username, username.lower()}).exists():
         errors.add("username", _("already taken"))
     if role not in Role.values:
         errors.add("role", _("must be one of %(roles)s") % {"roles": ", ".join(Role.values)})
@@ -73,3 +73,52 @@ def user_for_token(token: str) -> User | None:
     if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     return found.user
+
+
+@transaction.atomic
+def update_user(user: User, data: dict) -> User:
+    """Change role, team, names or active flag; deactivating revokes the user's tokens and sessions."""
+    errors = FieldErrors()
+    if "role" in data and data["role"] not in Role.values:
+        errors.add("role", _("must be one of %(roles)s") % {"roles": ", ".join(Role.values)})
+    if "team_id" in data and data["team_id"] is not None and not Team.objects.filter(pk=data["team_id"]).exists():
+        errors.add("team_id", _("no such team"))
+    errors.raise_if_any()
+    for name in ("role", "team_id", "first_name", "last_name", "email", "is_active"):
+        if name in data and (data[name] is not None or name == "team_id"):
+            setattr(user, name, data[name])
+    user.is_superuser = user.is_staff = user.role == Role.ADMIN
+    user.save()
+    if not user.is_active:
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        _end_sessions(user)
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    from django.contrib.sessions.models import Session
+
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            session.delete()
+
+
+@transaction.atomic
+def create_team(name: str, head_id: int | None = None) -> Team:
+    errors = FieldErrors()
+    name = (name or "").strip()
+    if not name:
+        errors.add("name", _("required"))
+    elif any(t.casefold() == name.casefold() for t in Team.objects.values_list("name", flat=True)):
+        errors.add("name", _("a team with this name exists"))
+    head = None
+    if head_id is not None:
+        head = User.objects.filter(pk=head_id, role=Role.HEAD, is_active=True).first()
+        if head is None:
+            errors.add("head_id", _("no such active head of sales"))
+    errors.raise_if_any()
+    team = Team.objects.create(name=name, head=head)
+    if head is not None and head.team_id is None:
+        head.team = team
+        head.save(update_fields=["team"])
+    return team

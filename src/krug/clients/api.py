@@ -21,8 +21,7 @@ def _filter_companies(qs, params, request):
     if params.inn:
         qs = qs.filter(inn=params.inn.strip())
     if params.city:
-        qs = qs.filter(city__iexact=params.city.strip()) if params.city.isascii() else \
-            qs.filter(city=normalize.tidy(params.city))
+        qs = qs.filter(city=normalize.person_name(params.city))
     if params.industry:
         qs = qs.filter(industry=params.industry)
     return custom_fields.apply_filters(qs, "company", request.GET)
@@ -43,9 +42,9 @@ def _filter_contacts(qs, params, request):
     if params.company is not None:
         qs = qs.filter(company=params.company)
     for tag in params.tag or []:
-        qs = qs.filter(tags__name=normalize.tidy(tag))
+        qs = qs.filter(tags__key=normalize.search_key(tag))
     if params.city:
-        qs = qs.filter(city=normalize.tidy(params.city))
+        qs = qs.filter(city=normalize.person_name(params.city))
     if params.source:
         qs = qs.filter(source=params.source)
     if params.client_type:

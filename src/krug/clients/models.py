@@ -53,7 +53,8 @@ class Company(OwnedModel):
 
 
 class Tag(models.Model):
-    name = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=64)
+    key = models.CharField(max_length=64, unique=True, help_text="casefolded name: one tag whatever the case")
 
     class Meta:
         ordering = ["name"]

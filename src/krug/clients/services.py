@@ -20,6 +20,7 @@ from krug.quality import normalize
 COMPANY_TEXT = {"name": 300, "industry": 120, "size": 32, "region": 120, "city": 120, "description": 5000}
 CONTACT_TEXT = {"position": 200, "city": 120, "source": 64}
 CONTACT_NAMES = ("surname", "first_name", "patronymic")
+PLACE_FIELDS = ("city", "region")  # proper-cased like names, so filters match whatever case was typed
 
 
 def clean_text_fields(data: dict[str, Any], limits: dict[str, int], errors: FieldErrors) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def clean_text_fields(data: dict[str, Any], limits: dict[str, int], errors: Fiel
         text = normalize.tidy(value) if name != "description" else (value or "").strip()
         if len(text) > limit:
             errors.add(name, _("at most %(n)d characters") % {"n": limit})
-        out[name] = text
+        out[name] = normalize.person_name(text) if name in PLACE_FIELDS else text
     return out
 
 
@@ -259,8 +260,8 @@ def _write_related(contact: Contact, related: dict) -> dict:
 
 
 def _tag(name: str) -> Tag:
-    existing = Tag.objects.filter(name__iexact=name).first() if name.isascii() else Tag.objects.filter(name=name).first()
-    return existing or Tag.objects.create(name=name)
+    tag, _created = Tag.objects.get_or_create(key=normalize.search_key(name), defaults={"name": name})
+    return tag
 
 
 def _contact_key(contact: Contact) -> str:

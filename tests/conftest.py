@@ -4,13 +4,8 @@ and an API client that speaks as any of them with a bearer token."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 
 import pytest
-
-
-
 
 
 class ApiClient:

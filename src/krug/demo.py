@@ -180,7 +180,7 @@ def load_demo(seed: int = 42, *, companies: int = 220, contacts: int = 520, deal
             "custom": {"preferred_channel": rng.choice(["Телефон", "E-mail", "Telegram", "WhatsApp"])},
         }))
 
-    for i in range(deals):
+    for _deal in range(deals):
         contact = rng.choice(contact_rows)
         owner = next(m for m in managers if m.pk == contact.owner_id)
         pipeline = first_sale if rng.random() < 0.75 else repeat_sale

@@ -56,7 +56,9 @@ def test_recycle_bin_restore_by_head_and_purge_only_by_admin(api_as, owned, enti
     assert head.delete(f"/{entity}/{pk}").status_code == 204
     assert manager.get(f"/{entity}/{pk}").status_code == 404
     assert pk in [i["id"] for i in head.get("/recycle-bin", entity=entity).body["items"]]
-    assert manager.post(f"/recycle-bin/{entity}/{pk}/restore").status_code == 404
+    # the owner knows his record exists, so he is told he may not restore it rather than "not found"
+    assert manager.post(f"/recycle-bin/{entity}/{pk}/restore").status_code == 403
+    assert api_as("outsider").post(f"/recycle-bin/{entity}/{pk}/restore").status_code == 404
     assert head.post(f"/recycle-bin/{entity}/{pk}/restore").status_code == 204
     assert manager.get(f"/{entity}/{pk}").status_code == 200
     actions = [e["action"] for e in manager.get(f"/{entity}/{pk}/history").body["items"]]

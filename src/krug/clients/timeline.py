@@ -65,5 +65,5 @@ def feed(user, *, contact: Contact | None = None, company: Company | None = None
     events = events.filter(contact=contact) if contact is not None else events.filter(company=company)
     if kinds:
         events = events.filter(kind__in=kinds)
-    events = events.filter(_visible_sources(user, events)).select_related("actor")
+    events = events.filter(_visible_sources(user, events)).select_related("actor", "source_type")
     return page(events, order="-at", cursor=cursor, limit=limit)

@@ -196,7 +196,7 @@ def bin_restore(request, entity: str, pk: int):
     model = registry.model_for(entity)
     with transaction.atomic():
         obj = records.get_for(request.auth, model, pk, permissions.RESTORE, deleted=True)
-        records.restore(obj, request.auth)
+        registry.restorer_for(entity)(obj, request.auth)
     return Status(204, None)
 
 

@@ -35,6 +35,9 @@ class ApiClient:
     def patch(self, path, data):
         return self._call("patch", path, data)
 
+    def put(self, path, data):
+        return self._call("put", path, data)
+
     def delete(self, path):
         return self._call("delete", path)
 

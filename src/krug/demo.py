@@ -198,6 +198,8 @@ def load_demo(seed: int = 42, *, companies: int = 220, contacts: int = 520, deal
             kwargs = {"loss_reason": rng.choice(LOSS_REASONS)} if stage.kind == "lost" else {}
             if stage.kind == "lost" and stage is not target:
                 continue
+            if "company" in stage.required_fields and deal.company_id is None:
+                break  # a private client's deal waits before the invoice stage, as the stage demands
             sales.move_deal(owner, deal, stage.pk, **kwargs)
             deal.refresh_from_db()
         _activities_for(rng, activities, owner, contact, deal, now)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from krug.core.api import ListParams
 
@@ -237,6 +237,8 @@ class DealIn(Schema):
 
 
 class DealPatch(Schema):
+    model_config = ConfigDict(extra="forbid")  # a stage sent here must not be silently ignored: use move
+
     version: int | None = Field(None, description=VERSION_HELP)
     title: str | None = None
     amount: Decimal | None = None

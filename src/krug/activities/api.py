@@ -7,17 +7,11 @@ from ninja import Router
 from krug.activities import schemas, services
 from krug.activities.models import Call, Meeting, Note, Task
 from krug.core import permissions, records
-from krug.core.api import ERRORS, Resource, add_crud_routes
+from krug.core.api import ERRORS, Resource, add_crud_routes, filter_present
 
 
 def _filter_links(qs, params):
-    if params.contact is not None:
-        qs = qs.filter(contact=params.contact)
-    if params.company is not None:
-        qs = qs.filter(company=params.company)
-    if params.deal is not None:
-        qs = qs.filter(deal=params.deal)
-    return qs
+    return filter_present(qs, contact=params.contact, company=params.company, deal=params.deal)
 
 
 def _rows(qs):
@@ -28,18 +22,11 @@ def _rows(qs):
 # ---- tasks --------------------------------------------------------------------------------------------
 
 def _filter_tasks(qs, params, request):
-    qs = _filter_links(qs, params)
-    if params.state:
-        qs = qs.filter(state__in=params.state)
-    if params.priority:
-        qs = qs.filter(priority__in=params.priority)
+    qs = filter_present(_filter_links(qs, params), state__in=params.state, priority__in=params.priority,
+                        due_at__gte=params.due_from, due_at__lte=params.due_to)
     if params.overdue is not None:
         overdue = Task.overdue_q(timezone.now())
         qs = qs.filter(overdue) if params.overdue else qs.exclude(overdue)
-    if params.due_from is not None:
-        qs = qs.filter(due_at__gte=params.due_from)
-    if params.due_to is not None:
-        qs = qs.filter(due_at__lte=params.due_to)
     return qs
 
 
@@ -76,16 +63,8 @@ def postpone_task(request, pk: int, payload: schemas.PostponeIn):
 # ---- calls --------------------------------------------------------------------------------------------
 
 def _filter_calls(qs, params, request):
-    qs = _filter_links(qs, params)
-    if params.direction:
-        qs = qs.filter(direction=params.direction)
-    if params.result:
-        qs = qs.filter(result__in=params.result)
-    if params.started_from is not None:
-        qs = qs.filter(started_at__gte=params.started_from)
-    if params.started_to is not None:
-        qs = qs.filter(started_at__lte=params.started_to)
-    return qs
+    return filter_present(_filter_links(qs, params), direction=params.direction, result__in=params.result,
+                          started_at__gte=params.started_from, started_at__lte=params.started_to)
 
 
 calls_router = Router(tags=["calls"])
@@ -100,14 +79,8 @@ add_crud_routes(calls_router, Resource(
 # ---- meetings -----------------------------------------------------------------------------------------
 
 def _filter_meetings(qs, params, request):
-    qs = _filter_links(qs, params)
-    if params.state:
-        qs = qs.filter(state__in=params.state)
-    if params.starts_from is not None:
-        qs = qs.filter(starts_at__gte=params.starts_from)
-    if params.starts_to is not None:
-        qs = qs.filter(starts_at__lte=params.starts_to)
-    return qs
+    return filter_present(_filter_links(qs, params), state__in=params.state, starts_at__gte=params.starts_from,
+                          starts_at__lte=params.starts_to)
 
 
 meetings_router = Router(tags=["meetings"])

@@ -7,12 +7,10 @@ import datetime as dt
 from ninja import Schema
 from pydantic import Field
 
-from krug.core.api import ListParams
-
-VERSION_HELP = "The version you loaded; a stale one answers 409"
+from krug.core.api import ListParams, OwnedOut, PatchIn
 
 
-class ActivityOut(Schema):
+class ActivityOut(OwnedOut):
     """What every activity answers: who owns it and what it is attached to."""
 
     id: int
@@ -22,12 +20,6 @@ class ActivityOut(Schema):
     company_name: str | None = None
     deal_id: int | None
     deal_title: str | None = None
-    owner_id: int | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    created_by_id: int | None
-    updated_by_id: int | None
-    version: int
 
     @staticmethod
     def resolve_contact_name(obj) -> str | None:
@@ -49,8 +41,7 @@ class LinksIn(Schema):
     owner_id: int | None = Field(None, description="Responsible user (the assignee); defaults to you")
 
 
-class LinksPatch(Schema):
-    version: int | None = Field(None, description=VERSION_HELP)
+class LinksPatch(PatchIn):
     contact_id: int | None = None
     company_id: int | None = None
     deal_id: int | None = None
@@ -99,13 +90,12 @@ class TaskFilters(ActivityFilters):
     due_to: dt.datetime | None = None
 
 
-class CompleteIn(Schema):
-    version: int | None = Field(None, description=VERSION_HELP)
+class CompleteIn(PatchIn):
+    """Only the version: completing needs nothing else."""
 
 
-class PostponeIn(Schema):
+class PostponeIn(PatchIn):
     until: dt.datetime = Field(description="The new due time, in the future")
-    version: int | None = Field(None, description=VERSION_HELP)
 
 
 # ---- calls --------------------------------------------------------------------------------------------

@@ -11,19 +11,15 @@ from krug.clients import schemas, services, timeline
 from krug.clients.models import Company, Contact, Lead
 from krug.clients.search import search as search_clients
 from krug.core import custom_fields, permissions, records
-from krug.core.api import ERRORS, Page, Resource, add_crud_routes
+from krug.core.api import ERRORS, Page, Resource, add_crud_routes, filter_present
 from krug.quality import normalize
 
 
 def _filter_companies(qs, params, request):
     if params.q:
         qs = qs.filter(search_key__contains=normalize.search_key(params.q))
-    if params.inn:
-        qs = qs.filter(inn=params.inn.strip())
-    if params.city:
-        qs = qs.filter(city=normalize.person_name(params.city))
-    if params.industry:
-        qs = qs.filter(industry=params.industry)
+    qs = filter_present(qs, inn=(params.inn or "").strip(), city=normalize.person_name(params.city),
+                        industry=params.industry)
     return custom_fields.apply_filters(qs, "company", request.GET)
 
 
@@ -39,18 +35,10 @@ add_crud_routes(companies, Resource(
 def _filter_contacts(qs, params, request):
     if params.q:
         qs = qs.filter(search_key__contains=normalize.search_key(params.q))
-    if params.company is not None:
-        qs = qs.filter(company=params.company)
     for tag in params.tag or []:
         qs = qs.filter(tags__key=normalize.search_key(tag))
-    if params.city:
-        qs = qs.filter(city=normalize.person_name(params.city))
-    if params.source:
-        qs = qs.filter(source=params.source)
-    if params.client_type:
-        qs = qs.filter(client_type=params.client_type)
-    if params.opt_out is not None:
-        qs = qs.filter(opt_out=params.opt_out)
+    qs = filter_present(qs, company=params.company, city=normalize.person_name(params.city), source=params.source,
+                        client_type=params.client_type, opt_out=params.opt_out)
     if params.no_contact_days:
         since = timezone.now() - dt.timedelta(days=params.no_contact_days)
         qs = qs.filter(Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True))
@@ -99,16 +87,8 @@ def company_timeline(request, pk: int, cursor: str | None = None, limit: int = Q
 
 
 def _filter_leads(qs, params, request):
-    if params.status:
-        qs = qs.filter(status__in=params.status)
-    if params.source:
-        qs = qs.filter(source=params.source)
-    if params.utm_source:
-        qs = qs.filter(utm_source=params.utm_source)
-    if params.utm_campaign:
-        qs = qs.filter(utm_campaign=params.utm_campaign)
-    if params.pool is not None:
-        qs = qs.filter(owner__isnull=params.pool)
+    qs = filter_present(qs, status__in=params.status, source=params.source, utm_source=params.utm_source,
+                        utm_campaign=params.utm_campaign, owner__isnull=params.pool)
     return custom_fields.apply_filters(qs, "lead", request.GET)
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from krug.core.api import ListParams
+from krug.core.api import ListParams, OwnedOut, PatchIn
 
 
-class CompanyOut(Schema):
+class CompanyOut(OwnedOut):
     id: int
     name: str
     display_name: str = Field(alias="display_name")
@@ -30,12 +30,6 @@ class CompanyOut(Schema):
     founded: dt.date | None
     description: str
     custom: dict[str, Any]
-    owner_id: int | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    created_by_id: int | None
-    updated_by_id: int | None
-    version: int
 
     @staticmethod
     def resolve_display_name(obj) -> str:
@@ -61,8 +55,7 @@ class CompanyIn(Schema):
     owner_id: int | None = Field(None, description="Responsible user; defaults to you")
 
 
-class CompanyPatch(Schema):
-    version: int | None = Field(None, description="The version you loaded; a stale one answers 409")
+class CompanyPatch(PatchIn):
     name: str | None = None
     legal_form: str | None = None
     inn: str | None = None
@@ -111,7 +104,7 @@ class EmailOut(Schema):
     bounced: bool
 
 
-class ContactOut(Schema):
+class ContactOut(OwnedOut):
     id: int
     surname: str
     first_name: str
@@ -131,12 +124,6 @@ class ContactOut(Schema):
     consent_at: dt.datetime | None
     custom: dict[str, Any]
     last_contact_at: dt.datetime | None
-    owner_id: int | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    created_by_id: int | None
-    updated_by_id: int | None
-    version: int
 
     @staticmethod
     def resolve_company_name(obj) -> str | None:
@@ -174,8 +161,7 @@ class ContactIn(Schema):
     owner_id: int | None = Field(None, description="Responsible user; defaults to you")
 
 
-class ContactPatch(Schema):
-    version: int | None = Field(None, description="The version you loaded; a stale one answers 409")
+class ContactPatch(PatchIn):
     surname: str | None = None
     first_name: str | None = None
     patronymic: str | None = None
@@ -205,7 +191,7 @@ class ContactFilters(ListParams):
     no_contact_days: int | None = Field(None, ge=1, description="No touchpoint for at least N days")
 
 
-class LeadOut(Schema):
+class LeadOut(OwnedOut):
     id: int
     title: str
     status: str
@@ -233,10 +219,6 @@ class LeadOut(Schema):
     company_id: int | None
     deal_id: int | None
     converted_at: dt.datetime | None
-    owner_id: int | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    version: int
 
 
 class LeadIn(Schema):
@@ -264,8 +246,7 @@ class LeadIn(Schema):
     owner_id: int | None = Field(None, description="Empty leaves the lead in the common pool")
 
 
-class LeadPatch(Schema):
-    version: int | None = None
+class LeadPatch(PatchIn):
     title: str | None = None
     status: str | None = None
     source: str | None = None

@@ -137,43 +137,43 @@ def update_company(by, company: Company, data: dict[str, Any], version: int | No
 
 # ---- contacts -------------------------------------------------------------------------------------------
 
-def _clean_phones(items, errors: FieldErrors) -> list[dict]:
-    """[{'number','extension','raw','kind'}] from strings or dicts, each parsed; duplicates dropped."""
+def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, default_kind: str,
+                   parse) -> list[dict]:
+    """Phones or e-mails from strings or {key, kind} dicts: each parsed by `parse` (raw -> dict of stored
+    values, ValueError with the reason), errors named `field.index`, repeats dropped."""
     out, seen = [], set()
     for index, item in enumerate(items or []):
-        raw = item if isinstance(item, str) else (item.get("number") or "")
-        kind = "mobile" if isinstance(item, str) else (item.get("kind") or "mobile")
-        if kind not in ContactPhone.Kind.values:
-            errors.add(f"phones.{index}.kind", _("must be one of %(v)s") % {"v": ", ".join(ContactPhone.Kind.values)})
+        raw = item if isinstance(item, str) else (item.get(key) or "")
+        kind = default_kind if isinstance(item, str) else (item.get("kind") or default_kind)
+        if kind not in kinds.values:
+            errors.add(f"{field}.{index}.kind", _("must be one of %(v)s") % {"v": ", ".join(kinds.values)})
             continue
         try:
-            number, extension = normalize.phone(raw)
+            entry = parse(raw)
         except ValueError as exc:
-            errors.add(f"phones.{index}", str(exc))
+            errors.add(f"{field}.{index}", str(exc))
             continue
-        if (number, extension) not in seen:
-            seen.add((number, extension))
-            out.append({"number": number, "extension": extension, "raw": normalize.tidy(raw, 64), "kind": kind})
+        identity = tuple(str(v).casefold() for k, v in entry.items() if k != "raw")
+        if identity not in seen:
+            seen.add(identity)
+            out.append({**entry, "kind": kind})
     return out
+
+
+def _parse_phone(raw: str) -> dict:
+    number, extension = normalize.phone(raw)
+    return {"number": number, "extension": extension, "raw": normalize.tidy(raw, 64)}
+
+
+def _clean_phones(items, errors: FieldErrors) -> list[dict]:
+    """[{'number','extension','raw','kind'}], numbers in E.164 keeping what was typed."""
+    return _clean_entries(items, errors, field="phones", key="number", kinds=ContactPhone.Kind,
+                          default_kind="mobile", parse=_parse_phone)
 
 
 def _clean_emails(items, errors: FieldErrors) -> list[dict]:
-    out, seen = [], set()
-    for index, item in enumerate(items or []):
-        raw = item if isinstance(item, str) else (item.get("email") or "")
-        kind = "work" if isinstance(item, str) else (item.get("kind") or "work")
-        if kind not in ContactEmail.Kind.values:
-            errors.add(f"emails.{index}.kind", _("must be one of %(v)s") % {"v": ", ".join(ContactEmail.Kind.values)})
-            continue
-        try:
-            address = normalize.email(raw)
-        except ValueError as exc:
-            errors.add(f"emails.{index}", str(exc))
-            continue
-        if address.casefold() not in seen:
-            seen.add(address.casefold())
-            out.append({"email": address, "kind": kind})
-    return out
+    return _clean_entries(items, errors, field="emails", key="email", kinds=ContactEmail.Kind, default_kind="work",
+                          parse=lambda raw: {"email": normalize.email(raw)})
 
 
 def _clean_tags(items, errors: FieldErrors) -> list[str]:

@@ -39,6 +39,29 @@ class Page(Schema, Generic[T]):
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null at the end")
 
 
+VERSION_HELP = "The version you loaded; a stale one answers 409"
+
+
+class RecordOut(Schema):
+    """What every tracked record answers with besides its own fields."""
+
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by_id: int | None
+    updated_by_id: int | None
+    version: int
+
+
+class OwnedOut(RecordOut):
+    owner_id: int | None
+
+
+class PatchIn(Schema):
+    """Every partial update may carry the version the client loaded (optimistic locking)."""
+
+    version: int | None = Field(None, description=VERSION_HELP)
+
+
 class ListParams(Schema):
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
@@ -51,17 +74,15 @@ class ListParams(Schema):
 
 
 def common_filters(qs: QuerySet, params: ListParams, *, owner_field: str = "owner") -> QuerySet:
-    if params.owner is not None:
-        qs = qs.filter(**{owner_field: params.owner})
-    if params.team is not None:
-        qs = qs.filter(**{f"{owner_field}__team": params.team})
-    if params.updated_since is not None:
-        qs = qs.filter(updated_at__gte=params.updated_since)
-    if params.created_from is not None:
-        qs = qs.filter(created_at__date__gte=params.created_from)
-    if params.created_to is not None:
-        qs = qs.filter(created_at__date__lte=params.created_to)
-    return qs
+    return filter_present(qs, **{owner_field: params.owner, f"{owner_field}__team": params.team},
+                          updated_at__gte=params.updated_since, created_at__date__gte=params.created_from,
+                          created_at__date__lte=params.created_to)
+
+
+def filter_present(qs: QuerySet, **lookups) -> QuerySet:
+    """Apply the lookups whose value was given (not None, not empty): the usual shape of list filters."""
+    given = {k: v for k, v in lookups.items() if v is not None and v != [] and v != ""}
+    return qs.filter(**given) if given else qs
 
 
 @dataclass

@@ -7,7 +7,7 @@ from django.db.models import Count, Prefetch, Q, Sum
 from ninja import Query, Router
 
 from krug.core import custom_fields, permissions, records
-from krug.core.api import ERRORS, Resource, add_crud_routes
+from krug.core.api import ERRORS, Resource, add_crud_routes, filter_present
 from krug.quality import normalize
 from krug.sales import schemas, services
 from krug.sales.models import Deal, Pipeline, Product, Stage
@@ -59,8 +59,7 @@ def board(request, pk: int, owner: int | None = None, team: int | None = None):
 
 
 def _filter_stages(qs, params, request):
-    qs = qs.filter(pipeline__deleted_at__isnull=True)
-    return qs.filter(pipeline=params.pipeline) if params.pipeline is not None else qs
+    return filter_present(qs.filter(pipeline__deleted_at__isnull=True), pipeline=params.pipeline)
 
 
 stages = Router(tags=["pipelines and stages"])
@@ -78,9 +77,7 @@ def _filter_products(qs, params, request):
     if params.q:
         q = params.q.strip()
         qs = qs.filter(Q(name__icontains=q) | Q(name__icontains=q.capitalize()) | Q(sku__icontains=q))
-    if params.active is not None:
-        qs = qs.filter(is_active=params.active)
-    return qs
+    return filter_present(qs, is_active=params.active)
 
 
 products = Router(tags=["products"])
@@ -97,13 +94,11 @@ add_crud_routes(products, Resource(
 def _filter_deals(qs, params, request):
     if params.q:
         qs = qs.filter(search_key__contains=normalize.search_key(params.q))
-    simple = {"pipeline": params.pipeline, "contact": params.contact, "company": params.company,
-              "amount__gte": params.amount_min, "amount__lte": params.amount_max,
-              "expected_close__gte": params.expected_close_from, "expected_close__lte": params.expected_close_to,
-              "closed_at__date__gte": params.closed_from, "closed_at__date__lte": params.closed_to}
-    qs = qs.filter(**{k: v for k, v in simple.items() if v is not None})
-    if params.stage:
-        qs = qs.filter(stage__in=params.stage)
+    qs = filter_present(qs, pipeline=params.pipeline, contact=params.contact, company=params.company,
+                        stage__in=params.stage, amount__gte=params.amount_min, amount__lte=params.amount_max,
+                        expected_close__gte=params.expected_close_from,
+                        expected_close__lte=params.expected_close_to, closed_at__date__gte=params.closed_from,
+                        closed_at__date__lte=params.closed_to)
     if params.status:
         if params.status not in Stage.Kind.values:
             from krug.core.errors import ValidationFailed

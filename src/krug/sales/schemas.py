@@ -9,9 +9,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from krug.core.api import ListParams
+from krug.core.api import ListParams, OwnedOut, PatchIn, RecordOut
 
-VERSION_HELP = "The version you loaded; a stale one answers 409"
 REQUIRABLE_HELP = "Deal fields that must be filled before a deal enters: amount, company, contact, " \
                   "expected_close, items"
 
@@ -41,8 +40,7 @@ class StageIn(StageNested):
     position: int | None = Field(None, ge=1, description="1 = first; at the end when empty")
 
 
-class StagePatch(Schema):
-    version: int | None = Field(None, description=VERSION_HELP)
+class StagePatch(PatchIn):
     name: str | None = None
     probability: int | None = None
     kind: str | None = None
@@ -55,15 +53,12 @@ class StageFilters(ListParams):
     pipeline: int | None = None
 
 
-class PipelineOut(Schema):
+class PipelineOut(RecordOut):
     id: int
     name: str
     is_default: bool
     position: int
     stages: list[StageOut]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    version: int
 
     @staticmethod
     def resolve_stages(obj) -> list:
@@ -76,8 +71,7 @@ class PipelineIn(Schema):
     stages: list[StageNested] = Field([], description="In order; the standard stages when empty")
 
 
-class PipelinePatch(Schema):
-    version: int | None = Field(None, description=VERSION_HELP)
+class PipelinePatch(PatchIn):
     name: str | None = None
     is_default: bool | None = None
     position: int | None = None
@@ -97,7 +91,7 @@ class BoardColumnOut(Schema):
     weighted_amount: Decimal
 
 
-class ProductOut(Schema):
+class ProductOut(RecordOut):
     id: int
     name: str
     sku: str
@@ -107,9 +101,6 @@ class ProductOut(Schema):
     vat_rate: Decimal | None
     description: str
     is_active: bool
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    version: int
 
 
 class ProductIn(Schema):
@@ -123,8 +114,7 @@ class ProductIn(Schema):
     is_active: bool = True
 
 
-class ProductPatch(Schema):
-    version: int | None = Field(None, description=VERSION_HELP)
+class ProductPatch(PatchIn):
     name: str | None = None
     sku: str | None = None
     price: Decimal | None = None
@@ -160,7 +150,7 @@ class ItemOut(Schema):
     total: Decimal
 
 
-class DealOut(Schema):
+class DealOut(OwnedOut):
     id: int
     title: str
     amount: Decimal
@@ -183,12 +173,6 @@ class DealOut(Schema):
     description: str
     custom: dict[str, Any]
     items: list[ItemOut]
-    owner_id: int | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    created_by_id: int | None
-    updated_by_id: int | None
-    version: int
 
     @staticmethod
     def resolve_stage_name(obj) -> str:
@@ -236,10 +220,9 @@ class DealIn(Schema):
     owner_id: int | None = Field(None, description="Responsible user; defaults to you")
 
 
-class DealPatch(Schema):
+class DealPatch(PatchIn):
     model_config = ConfigDict(extra="forbid")  # a stage sent here must not be silently ignored: use move
 
-    version: int | None = Field(None, description=VERSION_HELP)
     title: str | None = None
     amount: Decimal | None = None
     currency: str | None = None
@@ -268,10 +251,9 @@ class DealFilters(ListParams):
     closed_to: dt.date | None = None
 
 
-class MoveIn(Schema):
+class MoveIn(PatchIn):
     stage_id: int
     loss_reason: str = Field("", description="Required when the stage is a lost one")
-    version: int | None = Field(None, description=VERSION_HELP)
 
 
 class StageStayOut(Schema):

@@ -38,3 +38,15 @@ def test_search_never_shows_what_the_user_may_not_open(base, api_as):
 
 def test_search_needs_a_query(base):
     assert base.get("/search").status_code == 422
+
+
+def test_renaming_a_company_finds_its_people_and_deals_under_the_new_name(api_as, org):
+    from tests import factories
+
+    company = factories.company(org.manager, name="Старое имя")
+    contact = factories.contact(org.manager, company_id=company.pk, surname="Шмидт")
+    deal = factories.deal(org.manager, title="Поставка", company_id=company.pk)
+    api = api_as("manager")
+    assert api.patch(f"/companies/{company.pk}", {"name": "Новое имя"}).status_code == 200
+    assert [c["id"] for c in api.get("/contacts", q="новое имя").body["items"]] == [contact.pk]
+    assert [d["id"] for d in api.get("/deals", q="новое имя").body["items"]] == [deal.pk]

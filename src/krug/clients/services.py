@@ -131,6 +131,8 @@ def update_company(by, company: Company, data: dict[str, Any], version: int | No
     fields["search_key"] = normalize.search_key(candidate["name"], candidate["inn"], candidate["city"])
     changes = records.update(company, fields, by, expected_version=version)
     changes.pop("search_key", None)
+    if "name" in changes:
+        _refresh_people_keys(company)
     _record_change(company, changes, by, company=company)
     return company
 
@@ -268,6 +270,15 @@ def _contact_key(contact: Contact) -> str:
     emails = [e.email for e in contact.emails.all()]
     company = contact.company.name if contact.company_id else ""
     return normalize.search_key(contact.surname, contact.first_name, contact.patronymic, *emails, company)
+
+
+def _refresh_people_keys(company: Company) -> None:
+    """A renamed company is found under its new name through its contacts and deals too."""
+    from krug.sales.services import refresh_search_keys
+
+    for contact in company.contacts.select_related("company").prefetch_related("emails").iterator(chunk_size=500):
+        _refresh_search_key(contact)
+    refresh_search_keys(company)
 
 
 def _refresh_search_key(contact: Contact) -> None:

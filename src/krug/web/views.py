@@ -1,6 +1,20 @@
+"""The shell of the UI: signing in and out, and the home page with the user's own numbers."""
+
+from __future__ import annotations
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.shortcuts import render
+from django.utils import timezone
+
+from krug.activities.models import Task
+from krug.clients.models import Company, Contact
+from krug.sales.models import Deal, Stage
+
+#: the home page counts up to this many and then shows "N+": an exact count of millions is not worth it
+COUNT_CAP = 10_000
+NEXT_TASKS = 6
 
 
 class LoginView(auth_views.LoginView):
@@ -12,6 +26,55 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(count, more): counts at most `cap` rows, so a big base costs no more than a small one."""
+    found = queryset.order_by()[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
+def _stat(key: str, queryset) -> dict:
+    count, more = capped_count(queryset)
+    return {"key": key, "count": count, "more": more}
+
+
+def home_numbers(user) -> list[dict]:
+    """What the home page counts, each through the permission door."""
+    now = timezone.now()
+    my_tasks = Task.objects.visible_to(user).filter(owner=user)
+    return [
+        _stat("contacts", Contact.objects.visible_to(user)),
+        _stat("companies", Company.objects.visible_to(user)),
+        _stat("open_deals", Deal.objects.visible_to(user).filter(stage__kind=Stage.Kind.OPEN)),
+        _stat("overdue_tasks", my_tasks.filter(Task.overdue_q(now))),
+    ]
+
+
+def next_tasks(user, limit: int = NEXT_TASKS) -> list[Task]:
+    """The user's own pending tasks, the most urgent first (undated ones last)."""
+    return list(
+        Task.objects.visible_to(user)
+        .filter(owner=user, state__in=Task.PENDING)
+        .select_related("contact", "company", "deal")
+        .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]
+    )
+
+
+def _part_of_day(now) -> str:
+    hour = timezone.localtime(now).hour
+    if 5 <= hour < 12:
+        return "morning"
+    if 12 <= hour < 18:
+        return "afternoon"
+    return "evening"
+
+
 @login_required
 def home(request):
-    return render(request, "web/home.html", {})
+    now = timezone.now()
+    context = {
+        "stats": {s["key"]: s for s in home_numbers(request.user)},
+        "tasks": next_tasks(request.user),
+        "part_of_day": _part_of_day(now),
+        "now": now,
+    }
+    return render(request, "web/home.html", context)

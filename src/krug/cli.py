@@ -107,11 +107,8 @@ def worker(args: argparse.Namespace) -> int:
 
 def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % w for w in widths)
-    print(line.format(*header).rstrip())
-    print(line.format(*("-" * w for w in widths)).rstrip())
-    for row in rows:
-        print(line.format(*row).rstrip())
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -226,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=serve)
 
     p = commands.add_parser("worker", help="run background jobs from the database queue")
-    p.add_argument("--queue", default="default", help="queue names, comma separated, or '*' (default: default)")
+    p.add_argument("--queue", default="*", help="queue names, comma separated (default '*': every queue)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between polls of an empty queue")
     p.add_argument("--batch", action="store_true", help="run what is queued, then exit")
     p.set_defaults(handler=worker)

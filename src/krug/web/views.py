@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
+from django.db.models import F, Q
 from django.shortcuts import render
 from django.utils import timezone
 
 from krug.activities.models import Task
 from krug.clients.models import Company, Contact
+from krug.core.permissions import Role, role_of
 from krug.sales.models import Deal, Stage
 
 #: the home page counts up to this many and then shows "N+": an exact count of millions is not worth it
 COUNT_CAP = 10_000
 NEXT_TASKS = 6
+OVERDUE_TASKS = 3
 
 
 class LoginView(auth_views.LoginView):
@@ -37,26 +39,34 @@ def _stat(key: str, queryset) -> dict:
     return {"key": key, "count": count, "more": more}
 
 
-def home_numbers(user) -> list[dict]:
-    """What the home page counts, each through the permission door."""
-    now = timezone.now()
-    my_tasks = Task.objects.visible_to(user).filter(owner=user)
+def home_numbers(user, now) -> list[dict]:
+    """What the home page counts, each through the permission door. A manager counts his own overdue
+    tasks; a head and an admin, every overdue task they oversee."""
+    tasks = Task.objects.visible_to(user)
+    if role_of(user) == Role.MANAGER:
+        tasks = tasks.filter(owner=user)
     return [
         _stat("contacts", Contact.objects.visible_to(user)),
         _stat("companies", Company.objects.visible_to(user)),
         _stat("open_deals", Deal.objects.visible_to(user).filter(stage__kind=Stage.Kind.OPEN)),
-        _stat("overdue_tasks", my_tasks.filter(Task.overdue_q(now))),
+        _stat("overdue_tasks", tasks.filter(Task.overdue_q(now))),
     ]
 
 
-def next_tasks(user, limit: int = NEXT_TASKS) -> list[Task]:
-    """The user's own pending tasks, the most urgent first (undated ones last)."""
-    return list(
-        Task.objects.visible_to(user)
-        .filter(owner=user, state__in=Task.PENDING)
-        .select_related("contact", "company", "deal")
-        .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]
-    )
+def _my_pending_tasks(user):
+    return (Task.objects.visible_to(user).filter(owner=user, state__in=Task.PENDING)
+            .select_related("contact", "company", "deal"))
+
+
+def next_tasks(user, now, limit: int = NEXT_TASKS) -> list[Task]:
+    """The user's own tasks still ahead, the soonest first (undated ones last)."""
+    ahead = _my_pending_tasks(user).filter(Q(due_at__gte=now) | Q(due_at__isnull=True))
+    return list(ahead.order_by(F("due_at").asc(nulls_last=True), "id")[:limit])
+
+
+def overdue_tasks(user, now, limit: int = OVERDUE_TASKS) -> list[Task]:
+    """The user's own overdue tasks, the longest overdue first."""
+    return list(_my_pending_tasks(user).filter(Task.overdue_q(now)).order_by("due_at", "id")[:limit])
 
 
 def _part_of_day(now) -> str:
@@ -72,8 +82,10 @@ def _part_of_day(now) -> str:
 def home(request):
     now = timezone.now()
     context = {
-        "stats": {s["key"]: s for s in home_numbers(request.user)},
-        "tasks": next_tasks(request.user),
+        "stats": {s["key"]: s for s in home_numbers(request.user, now)},
+        "tasks": next_tasks(request.user, now),
+        "overdue": overdue_tasks(request.user, now),
+        "role": role_of(request.user),
         "part_of_day": _part_of_day(now),
         "now": now,
     }

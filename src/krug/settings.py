@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "krug.clients",
     "krug.sales",
     "krug.activities",
+    "krug.analytics",
+    "krug.administration",
     "krug.web",
 ]
 

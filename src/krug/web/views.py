@@ -90,3 +90,9 @@ def home(request):
         "now": now,
     }
     return render(request, "web/home.html", context)
+
+
+@login_required
+def soon(request):
+    """Stands in for a screen until it is built."""
+    return render(request, "web/soon.html", {})

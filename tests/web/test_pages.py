@@ -140,8 +140,12 @@ def test_the_language_switch_is_remembered(client, org, language, greeting_word)
 def test_the_page_shell_has_navigation_api_docs_and_a_csrf_protected_logout(client, org):
     client.force_login(org.manager)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    for item in ("Clients", "Deals", "Tasks", "Calendar", "Dashboard", "Settings"):
+    for item in ("Clients", "Deals", "Tasks", "Calendar", "Dashboard"):
         assert f">{item}</a>" in page
+    assert ">Settings</a>" not in page, "settings are the administrator's"
+    client.force_login(org.admin)
+    assert ">Settings</a>" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.force_login(org.manager)
     assert 'href="/api/v1/docs"' in page
     assert 'action="/logout/" method="post"' in page and "csrfmiddlewaretoken" in page
     assert 'action="/i18n/setlang/"' in page

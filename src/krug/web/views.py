@@ -93,6 +93,6 @@ def home(request):
 
 
 @login_required
-def soon(request):
+def soon(request, **kwargs):
     """Stands in for a screen until it is built."""
     return render(request, "web/soon.html", {})

@@ -1,4 +1,4 @@
-"""Client lists: companies, contacts and leads with filters, saved views and bulk actions."""
+"""Client lists: companies and contacts with filters, saved views and bulk actions."""
 
 from django.urls import path
 
@@ -6,4 +6,5 @@ from krug.web.views import soon
 
 urlpatterns = [
     path("contacts/", soon, name="contacts"),
+    path("companies/", soon, name="companies"),
 ]

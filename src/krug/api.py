@@ -83,6 +83,7 @@ def _mount() -> None:
     from krug.clients.api import companies, contacts, leads, search
     from krug.core.api import generic_router
     from krug.core.custom_fields_api import router as custom_fields_router
+    from krug.quality.api import router as quality_router
     from krug.sales.api import routers as sales_routers
 
     api.add_router("/companies", companies)
@@ -95,6 +96,7 @@ def _mount() -> None:
         api.add_router(prefix, router)
     api.add_router("/", accounts_router)
     api.add_router("/", custom_fields_router)
+    api.add_router("/", quality_router)
     api.add_router("/", generic_router)
 
 

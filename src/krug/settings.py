@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "krug.clients",
     "krug.sales",
     "krug.activities",
+    "krug.quality",
     "krug.analytics",
     "krug.administration",
     "krug.web",

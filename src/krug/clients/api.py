@@ -38,7 +38,8 @@ def _filter_contacts(qs, params, request):
     for tag in params.tag or []:
         qs = qs.filter(tags__key=normalize.search_key(tag))
     qs = filter_present(qs, company=params.company, city=normalize.person_name(params.city), source=params.source,
-                        client_type=params.client_type, opt_out=params.opt_out)
+                        client_type=params.client_type, opt_out=params.opt_out,
+                        job_title=params.job_title)
     if params.no_contact_days:
         since = timezone.now() - dt.timedelta(days=params.no_contact_days)
         qs = qs.filter(Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True))

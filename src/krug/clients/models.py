@@ -76,6 +76,8 @@ class Contact(OwnedModel):
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
     position = models.CharField(_("position"), max_length=200, blank=True)
+    job_title = models.CharField(_("standard job title"), max_length=200, blank=True, db_index=True,
+                                 help_text="the position mapped through the title dictionary (quality.titles)")
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="contacts")
     birthday = models.DateField(_("birthday"), null=True, blank=True)

@@ -111,6 +111,7 @@ class ContactOut(OwnedOut):
     patronymic: str
     full_name: str
     position: str
+    job_title: str = Field(description="The position mapped to a standard title (empty when unknown)")
     company_id: int | None
     company_name: str | None = None
     phones: list[PhoneOut]
@@ -182,6 +183,7 @@ class ContactPatch(PatchIn):
 
 class ContactFilters(ListParams):
     q: str | None = Field(None, description="Name contains")
+    job_title: str | None = Field(None, description="Standard job title, e.g. Генеральный директор")
     company: int | None = None
     tag: list[str] | None = Field(None, description="Has all these tags")
     city: str | None = None

@@ -14,7 +14,7 @@ from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Le
 from krug.core import audit, custom_fields, records
 from krug.core.errors import FieldErrors
 from krug.core.models import AuditEntry
-from krug.quality import normalize
+from krug.quality import normalize, titles
 
 # field -> maximum length of plain text fields; everything is tidied of stray spaces
 COMPANY_TEXT = {"name": 300, "industry": 120, "size": 32, "region": 120, "city": 120, "description": 5000}
@@ -205,6 +205,8 @@ def _clean_contact(by, data: dict, *, current: Contact | None) -> tuple[dict, di
     for name in CONTACT_NAMES:
         if name in data:
             out[name] = normalize.person_name(data[name])
+    if "position" in out:
+        out["job_title"] = titles.standard_title(out["position"])
     if "client_type" in data:
         if data["client_type"] not in Contact.ClientType.values:
             errors.add("client_type", _("must be one of %(v)s") % {"v": ", ".join(Contact.ClientType.values)})

@@ -10,13 +10,13 @@ from django.utils import timezone
 def company(by, **fields):
     from krug.clients.services import create_company
 
-    return create_company(by, {"name": "ООО Тест", **fields})
+    return create_company(by, {"name": "ООО Тест", "allow_duplicate": True, **fields})
 
 
 def contact(by, **fields):
     from krug.clients.services import create_contact
 
-    return create_contact(by, {"surname": "Тестов", "first_name": "Тест", **fields})
+    return create_contact(by, {"surname": "Тестов", "first_name": "Тест", "allow_duplicate": True, **fields})
 
 
 def lead(by, **fields):

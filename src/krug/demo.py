@@ -155,7 +155,7 @@ def load_demo(seed: int = 42, *, companies: int = 220, contacts: int = 520, deal
             "inn": _inn(rng) if form != "ИП" else "", "industry": rng.choice(INDUSTRIES), "city": city,
             "region": region, "website": f"{_translit_login(name)}.ru",
             "founded": dt.date(rng.randint(1993, 2022), rng.randint(1, 12), rng.randint(1, 28)),
-            "custom": {"employees": rng.choice([8, 25, 60, 140, 380, 1200])}}))
+            "custom": {"employees": rng.choice([8, 25, 60, 140, 380, 1200])}, "allow_duplicate": True}))
 
     contact_rows = []
     for i in range(contacts):
@@ -178,6 +178,7 @@ def load_demo(seed: int = 42, *, companies: int = 220, contacts: int = 520, deal
             "birthday": dt.date(rng.randint(1960, 1998), rng.randint(1, 12), rng.randint(1, 28))
             if rng.random() < 0.6 else None,
             "custom": {"preferred_channel": rng.choice(["Телефон", "E-mail", "Telegram", "WhatsApp"])},
+            "allow_duplicate": True,  # demo people are made up; two namesakes in one company may happen
         }))
 
     for _deal in range(deals):

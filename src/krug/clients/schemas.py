@@ -53,6 +53,8 @@ class CompanyIn(Schema):
     description: str = ""
     custom: dict[str, Any] = {}
     owner_id: int | None = Field(None, description="Responsible user; defaults to you")
+    allow_duplicate: bool = Field(False, description="Save even if it matches a record already in the base "
+                                  "(otherwise 409 with the candidates and why they match)")
 
 
 class CompanyPatch(PatchIn):
@@ -72,6 +74,8 @@ class CompanyPatch(PatchIn):
     description: str | None = None
     custom: dict[str, Any] | None = Field(None, description="Only the keys sent change; null clears a key")
     owner_id: int | None = None
+    allow_duplicate: bool = Field(False, description="Save even if it matches a record already in the base "
+                                  "(otherwise 409 with the candidates and why they match)")
 
 
 class CompanyFilters(ListParams):
@@ -160,6 +164,8 @@ class ContactIn(Schema):
     consent_at: dt.datetime | None = None
     custom: dict[str, Any] = {}
     owner_id: int | None = Field(None, description="Responsible user; defaults to you")
+    allow_duplicate: bool = Field(False, description="Save even if it matches a record already in the base "
+                                  "(otherwise 409 with the candidates and why they match)")
 
 
 class ContactPatch(PatchIn):
@@ -179,6 +185,8 @@ class ContactPatch(PatchIn):
     consent_at: dt.datetime | None = None
     custom: dict[str, Any] | None = None
     owner_id: int | None = None
+    allow_duplicate: bool = Field(False, description="Save even if it matches a record already in the base "
+                                  "(otherwise 409 with the candidates and why they match)")
 
 
 class ContactFilters(ListParams):
@@ -283,6 +291,7 @@ class LeadFilters(ListParams):
 
 
 class ConvertIn(Schema):
+    allow_duplicate: bool = Field(False, description="Create the contact/company even if similar ones exist")
     contact_id: int | None = Field(None, description="Attach to this existing contact instead of creating one")
     company_id: int | None = Field(None, description="Attach to this existing company instead of creating one")
     create_company: bool = True

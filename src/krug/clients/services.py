@@ -14,7 +14,7 @@ from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Le
 from krug.core import audit, custom_fields, records
 from krug.core.errors import FieldErrors
 from krug.core.models import AuditEntry
-from krug.quality import normalize, titles
+from krug.quality import duplicates, normalize, titles
 
 # field -> maximum length of plain text fields; everything is tidied of stray spaces
 COMPANY_TEXT = {"name": 300, "industry": 120, "size": 32, "region": 120, "city": 120, "description": 5000}
@@ -116,8 +116,11 @@ def _company_key(company: Company) -> str:
 def create_company(by, data: dict[str, Any]) -> Company:
     """A new company, validated (INN/KPP/OGRN checksums, e-mail, phone, custom fields) and audited."""
     fields = _clean_company(by, data, current=None)
+    if not data.get("allow_duplicate"):
+        duplicates.refuse_if_duplicates(duplicates.check_company(by, fields), _("company"))
     fields["search_key"] = normalize.search_key(fields["name"], fields.get("inn"), fields.get("city"))
     company = records.create(Company, fields, by)
+    duplicates.index_company(company)
     timeline.add_event(TimelineEvent.Kind.CREATED, company, by=by, company=company,
                        summary=_("Company created: %(name)s") % {"name": company})
     return company
@@ -128,9 +131,13 @@ def update_company(by, company: Company, data: dict[str, Any], version: int | No
     """Change a company's fields; a stale `version` raises VersionConflict and writes nothing."""
     fields = _clean_company(by, data, current=company)
     candidate = {**{f: getattr(company, f) for f in ("name", "inn", "city")}, **fields}
+    if not data.get("allow_duplicate") and {"name", "inn"} & set(fields):
+        duplicates.refuse_if_duplicates(duplicates.check_company(by, candidate, exclude=company.pk), _("company"))
     fields["search_key"] = normalize.search_key(candidate["name"], candidate["inn"], candidate["city"])
     changes = records.update(company, fields, by, expected_version=version)
     changes.pop("search_key", None)
+    if {"name", "inn"} & set(changes):
+        duplicates.index_company(company)
     if "name" in changes:
         _refresh_people_keys(company)
     _record_change(company, changes, by, company=company)
@@ -283,6 +290,21 @@ def _refresh_people_keys(company: Company) -> None:
     refresh_search_keys(company)
 
 
+def _contact_probe(fields: dict, related: dict, current: Contact | None = None) -> dict:
+    """What the duplicate check compares: the contact as it would be after the write."""
+    def value(name):
+        return fields[name] if name in fields else getattr(current, name, None) if current else None
+
+    company = value("company")
+    phones = [p["number"] for p in related["phones"]] if "phones" in related else \
+        [p.number for p in current.phones.all()] if current else []
+    emails = [e["email"] for e in related["emails"]] if "emails" in related else \
+        [e.email for e in current.emails.all()] if current else []
+    return {"surname": value("surname"), "first_name": value("first_name"), "patronymic": value("patronymic"),
+            "city": value("city"), "company_id": company.pk if company else None,
+            "company_name": company.name if company else "", "phones": phones, "emails": emails}
+
+
 def _refresh_search_key(contact: Contact) -> None:
     Contact.objects.filter(pk=contact.pk).update(search_key=_contact_key(contact))
 
@@ -291,7 +313,10 @@ def _refresh_search_key(contact: Contact) -> None:
 def create_contact(by, data: dict[str, Any]) -> Contact:
     """A new contact with its phones (E.164), e-mails, tags and custom fields, audited and on the timeline."""
     fields, related = _clean_contact(by, data, current=None)
+    if not data.get("allow_duplicate"):
+        duplicates.refuse_if_duplicates(duplicates.check_contact(by, _contact_probe(fields, related)), _("contact"))
     contact = records.create(Contact, fields, by)
+    duplicates.index_contact(contact)
     changes = _write_related(contact, related)
     if changes:
         audit.record(AuditEntry.Action.UPDATE, contact, by, changes)
@@ -305,7 +330,13 @@ def create_contact(by, data: dict[str, Any]) -> Contact:
 def update_contact(by, contact: Contact, data: dict[str, Any], version: int | None = None) -> Contact:
     """Change a contact; lists (phones, e-mails, tags) are replaced when sent. Stale version -> 409."""
     fields, related = _clean_contact(by, data, current=contact)
+    identifying = {"surname", "first_name", "phones", "emails"} & (set(fields) | set(related))
+    if identifying and not data.get("allow_duplicate"):
+        probe = _contact_probe(fields, related, current=contact)
+        duplicates.refuse_if_duplicates(duplicates.check_contact(by, probe, exclude=contact.pk), _("contact"))
     changes = records.update(contact, fields, by, expected_version=version)
+    if {"surname", "first_name"} & set(changes):
+        duplicates.index_contact(contact)
     related_changes = _write_related(contact, related)
     if related_changes:
         if not changes:
@@ -454,7 +485,7 @@ def convert_lead(by, lead: Lead, data: dict[str, Any]) -> dict[str, Any]:
     owner_id = lead.owner_id or by.pk
     if company is None and data.get("create_company", True) and (lead.company_name or lead.inn):
         company = create_company(by, {"name": lead.company_name or lead.inn, "inn": lead.inn, "city": lead.city,
-                                      "owner_id": owner_id})
+                                      "owner_id": owner_id, "allow_duplicate": data.get("allow_duplicate")})
         company_created = True
     if contact is None:
         contact = create_contact(by, {
@@ -462,6 +493,7 @@ def convert_lead(by, lead: Lead, data: dict[str, Any]) -> dict[str, Any]:
             "patronymic": lead.patronymic, "position": lead.position, "city": lead.city,
             "phones": [lead.phone] if lead.phone else [], "emails": [lead.email] if lead.email else [],
             "source": lead.source, "company_id": company.pk if company else None, "owner_id": owner_id,
+            "allow_duplicate": data.get("allow_duplicate"),
         })
         contact_created = True
     elif company is not None and contact.company_id is None:

@@ -21,3 +21,16 @@ class TitleSynonym(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant} → {self.title}"
+
+
+class MatchKey(models.Model):
+    """A blocking key of a contact or company (see quality.matching): records sharing a key are compared
+    when one is entered, so the duplicate check reads a few index rows instead of the whole base."""
+
+    entity = models.CharField(max_length=8)
+    record_id = models.BigIntegerField()
+    key = models.CharField(max_length=120)
+
+    class Meta:
+        indexes = [models.Index(fields=["entity", "key"], name="matchkey_lookup_idx"),
+                   models.Index(fields=["entity", "record_id"], name="matchkey_record_idx")]

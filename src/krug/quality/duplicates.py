@@ -1,0 +1,179 @@
+"""Duplicate check on entry: is the contact or company being written already in the base?
+
+Candidates come from indexes only (same phone, same e-mail, same INN, or a shared blocking key of the
+name, see quality.matching), then each is scored with the reasons it matched. The services call
+`check_contact` / `check_company` before a write and `index_contact` / `index_company` after it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+from rapidfuzz import fuzz
+
+from krug.core.errors import Conflict
+from krug.quality.matching import name_similarity, person_keys, skeleton
+from krug.quality.models import MatchKey
+
+CONTACT = "contact"
+COMPANY = "company"
+#: a candidate at or above this score (0–100) stops an entry until the user confirms
+ENTRY_THRESHOLD = 85
+#: a name this alike counts when a second fact (company, city) agrees
+NAME_THRESHOLD = 88
+MAX_CANDIDATES = 200
+
+_LEGAL_FORMS = re.compile(
+    r"\b(ооо|оао|зао|пао|ао|ип|нко|гуп|муп|фгуп|ано|тоо|llc|ltd|inc|gmbh|corp|co|"
+    r"общество с ограниченной ответственностью|акционерное общество|индивидуальный предприниматель)\b")
+_QUOTES = re.compile(r"[\"'«»“”„]")
+
+
+class DuplicateFound(Conflict):
+    """The record matches one already in the base; send allow_duplicate=true to save it anyway."""
+
+    code = "duplicate"
+
+
+@dataclass
+class Candidate:
+    id: int
+    title: str
+    owner_id: int | None
+    owner: str
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    visible: bool = True
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "owner_id": self.owner_id, "owner": self.owner,
+                "score": round(self.score, 1), "reasons": self.reasons, "visible": self.visible}
+
+
+def company_skeleton(name: str | None) -> str:
+    """A company name without its legal form, quotes and spelling differences: `ООО «Вектор»` = `Vektor LLC`."""
+    text = _QUOTES.sub(" ", (name or "").casefold())
+    return skeleton(_LEGAL_FORMS.sub(" ", text))
+
+
+def company_keys(name: str | None, inn: str | None) -> set[str]:
+    keys = {f"i:{inn}"} if inn else set()
+    core = company_skeleton(name)
+    if core:
+        keys |= {f"n:{core}", f"p:{core[:5]}", f"s:{core[-5:]}"}
+    return keys
+
+
+def _replace_keys(entity: str, record_id: int, keys: set[str]) -> None:
+    MatchKey.objects.filter(entity=entity, record_id=record_id).delete()
+    MatchKey.objects.bulk_create(MatchKey(entity=entity, record_id=record_id, key=k[:120]) for k in keys)
+
+
+def index_contact(contact) -> None:
+    """Store the contact's name keys (phones and e-mails have their own indexes)."""
+    _replace_keys(CONTACT, contact.pk, person_keys(contact.surname, contact.first_name))
+
+
+def index_company(company) -> None:
+    _replace_keys(COMPANY, company.pk, company_keys(company.name, company.inn))
+
+
+def _keyed_ids(entity: str, keys: set[str], exclude: int | None) -> set[int]:
+    if not keys:
+        return set()
+    rows = MatchKey.objects.filter(entity=entity, key__in=keys).exclude(record_id=exclude or 0)
+    return set(rows.values_list("record_id", flat=True)[:MAX_CANDIDATES])
+
+
+def _owner(record) -> tuple[int | None, str]:
+    owner = record.owner
+    return (owner.pk, owner.get_full_name() or owner.username) if owner else (None, "")
+
+
+def check_contact(by, probe: dict, *, exclude: int | None = None) -> list[Candidate]:
+    """Contacts the probe (surname, first_name, patronymic, phones [E.164], emails, company_id,
+    company_name, city) probably is, best first, each with why it matched."""
+    from krug.clients.models import Contact, ContactEmail, ContactPhone
+
+    phones = set(probe.get("phones") or [])
+    emails = {e.casefold() for e in probe.get("emails") or []}
+    ids = _keyed_ids(CONTACT, person_keys(probe.get("surname"), probe.get("first_name")), exclude)
+    if phones:
+        ids |= set(ContactPhone.objects.filter(number__in=phones).values_list("contact_id", flat=True)[:50])
+    if emails:
+        ids |= set(ContactEmail.objects.filter(email_key__in=emails).values_list("contact_id", flat=True)[:50])
+    ids.discard(exclude)
+    if not ids:
+        return []
+    rows = (Contact.objects.alive().filter(pk__in=ids).select_related("company", "owner")
+            .prefetch_related("phones", "emails"))
+    visible = set(Contact.objects.visible_to(by).filter(pk__in=ids).values_list("pk", flat=True))
+    name = (probe.get("surname") or "", probe.get("first_name") or "", probe.get("patronymic") or "")
+    found = []
+    for contact in rows:
+        score, reasons = _score_contact(probe, name, phones, emails, contact)
+        if score >= ENTRY_THRESHOLD:
+            owner_id, owner = _owner(contact)
+            found.append(Candidate(contact.pk, contact.full_name, owner_id, owner, score, reasons,
+                                   contact.pk in visible))
+    return sorted(found, key=lambda c: -c.score)
+
+
+def _score_contact(probe, name, phones, emails, contact) -> tuple[float, list[str]]:
+    reasons, score = [], 0.0
+    if phones & {p.number for p in contact.phones.all()}:
+        reasons.append("phone")
+        score = 100.0
+    if emails & {e.email_key for e in contact.emails.all()}:
+        reasons.append("email")
+        score = 100.0
+    similarity = name_similarity(name, (contact.surname, contact.first_name, contact.patronymic))
+    if similarity >= NAME_THRESHOLD:
+        same_company = probe.get("company_id") and probe["company_id"] == contact.company_id
+        if not same_company and probe.get("company_name") and contact.company_id:
+            same_company = fuzz.ratio(company_skeleton(probe["company_name"]),
+                                      company_skeleton(contact.company.name)) >= 90
+        same_city = probe.get("city") and contact.city and probe["city"].casefold() == contact.city.casefold()
+        if same_company or same_city:
+            reasons.append("name")
+            reasons.append("company" if same_company else "city")
+            score = max(score, similarity * 0.97)
+    return score, reasons
+
+
+def check_company(by, probe: dict, *, exclude: int | None = None) -> list[Candidate]:
+    """Companies the probe (name, inn, city) probably is: same INN, or a very similar name in the same city."""
+    from krug.clients.models import Company
+
+    ids = _keyed_ids(COMPANY, company_keys(probe.get("name"), probe.get("inn")), exclude)
+    ids.discard(exclude)
+    if not ids:
+        return []
+    visible = set(Company.objects.visible_to(by).filter(pk__in=ids).values_list("pk", flat=True))
+    core = company_skeleton(probe.get("name"))
+    city = (probe.get("city") or "").casefold()
+    found = []
+    for company in Company.objects.alive().filter(pk__in=ids).select_related("owner"):
+        reasons, score = [], 0.0
+        if probe.get("inn") and company.inn == probe["inn"]:
+            reasons, score = ["inn"], 100.0
+        similarity = fuzz.ratio(core, company_skeleton(company.name)) if core else 0
+        inn_differs = probe.get("inn") and company.inn and company.inn != probe["inn"]
+        if similarity >= 92 and not inn_differs and (not city or not company.city or company.city.casefold() == city):
+            reasons.append("name")
+            score = max(score, similarity * 0.95)
+        if score >= ENTRY_THRESHOLD:
+            owner_id, owner = _owner(company)
+            found.append(Candidate(company.pk, str(company), owner_id, owner, score, reasons, company.pk in visible))
+    return sorted(found, key=lambda c: -c.score)
+
+
+def refuse_if_duplicates(candidates: list[Candidate], entity_label: str) -> None:
+    if candidates:
+        best = candidates[0]
+        raise DuplicateFound(
+            _("This %(entity)s looks like one already in the base: %(title)s (%(why)s). Send allow_duplicate=true "
+              "to save it anyway.") % {"entity": entity_label, "title": best.title, "why": ", ".join(best.reasons)},
+            extra={"candidates": [c.as_dict() for c in candidates[:10]]})

@@ -1,12 +1,14 @@
 """REST endpoints of data quality: the job-title dictionary."""
 
+import datetime as dt
+
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from krug.core.api import ERRORS
-from krug.quality import services, titles
-from krug.quality.models import TitleSynonym
+from krug.quality import merge, services, titles
+from krug.quality.models import Merge, TitleSynonym
 
 router = Router(tags=["data quality"])
 
@@ -62,4 +64,79 @@ def update_title(request, pk: int, payload: SynonymPatch):
                summary="Remove a spelling (administrators)")
 def delete_title(request, pk: int):
     services.delete_title_synonym(request.auth, get_object_or_404(TitleSynonym, pk=pk))
+    return Status(204, None)
+
+
+# ---- merging duplicates ---------------------------------------------------------------------------------
+
+class MergeIn(Schema):
+    survivor_id: int = Field(description="The record that stays")
+    merged_ids: list[int] = Field(description="The records merged into it (they go to the recycle bin)")
+    fields: dict[str, int] = Field({}, description="field -> id of the record whose value wins; by default the "
+                                                    "survivor's value, or the first non-empty one")
+
+
+class MergeOut(Schema):
+    id: int
+    entity: str
+    survivor_id: int
+    merged_ids: list[int]
+    automatic: bool
+    by_id: int | None
+    at: dt.datetime
+    undone_at: dt.datetime | None
+
+
+def _merge(request, model, payload: MergeIn):
+    return merge.merge(request.auth, model, payload.survivor_id, payload.merged_ids, payload.fields)
+
+
+@router.post("/contacts/merge", response={200: MergeOut, **ERRORS}, operation_id="contacts_merge",
+             summary="Merge duplicate contacts into one, field by field; deals, activities and history move along")
+def merge_contacts(request, payload: MergeIn):
+    from krug.clients.models import Contact
+
+    return _merge(request, Contact, payload)
+
+
+@router.post("/companies/merge", response={200: MergeOut, **ERRORS}, operation_id="companies_merge",
+             summary="Merge duplicate companies into one, field by field; people, deals and history move along")
+def merge_companies(request, payload: MergeIn):
+    from krug.clients.models import Company
+
+    return _merge(request, Company, payload)
+
+
+@router.get("/quality/merges", response={200: list[MergeOut], **ERRORS}, operation_id="merges_list",
+            summary="Recent merges of records you may change, newest first")
+def list_merges(request, entity: str | None = None, survivor: int | None = None, limit: int = 50):
+    qs = Merge.objects.order_by("-id")
+    if entity:
+        qs = qs.filter(entity=entity)
+    if survivor is not None:
+        qs = qs.filter(survivor_id=survivor)
+    rows = list(qs[: min(max(limit, 1), 200)])
+    allowed = _changeable_survivors(request.auth, rows)
+    return [m for m in rows if (m.entity, m.survivor_id) in allowed]
+
+
+def _changeable_survivors(user, rows: list[Merge]) -> set[tuple[str, int]]:
+    """(entity, id) of the merges' survivors the user may change: one query per entity."""
+    from krug.clients.models import Company, Contact
+    from krug.core import permissions
+
+    allowed = set()
+    for entity, model in (("contact", Contact), ("company", Company)):
+        ids = [m.survivor_id for m in rows if m.entity == entity]
+        if ids:
+            found = model.objects.visible_to(user, permissions.CHANGE).filter(pk__in=ids).values_list("pk", flat=True)
+            allowed |= {(entity, pk) for pk in found}
+    return allowed
+
+
+@router.post("/quality/merges/{int:pk}/undo", response={204: None, **ERRORS}, operation_id="merges_undo",
+             summary="Undo a merge: the merged records come back with everything that was moved")
+def undo_merge(request, pk: int):
+    record = get_object_or_404(Merge, pk=pk)
+    merge.undo(request.auth, record)
     return Status(204, None)

@@ -34,3 +34,22 @@ class MatchKey(models.Model):
     class Meta:
         indexes = [models.Index(fields=["entity", "key"], name="matchkey_lookup_idx"),
                    models.Index(fields=["entity", "record_id"], name="matchkey_record_idx")]
+
+
+class Merge(models.Model):
+    """One merge of duplicates into a survivor, with what it takes to undo it."""
+
+    entity = models.CharField(max_length=8)
+    survivor_id = models.BigIntegerField()
+    merged_ids = models.JSONField(default=list)
+    survivor_before = models.JSONField(default=dict, help_text="the survivor's fields before the merge")
+    moved = models.JSONField(default=list, help_text="[[app_label.model, field, [ids], from_id], ...]")
+    dropped = models.JSONField(default=list, help_text="phones/e-mails dropped as repeats: [[model, row], ...]")
+    tags_added = models.JSONField(default=list)
+    automatic = models.BooleanField(default=False)
+    by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["entity", "survivor_id"], name="merge_survivor_idx")]

@@ -29,6 +29,7 @@ _LEGAL_FORMS = re.compile(
     r"\b(ооо|оао|зао|пао|ао|ип|нко|гуп|муп|фгуп|ано|тоо|llc|ltd|inc|gmbh|corp|co|"
     r"общество с ограниченной ответственностью|акционерное общество|индивидуальный предприниматель)\b")
 _QUOTES = re.compile(r"[\"'«»“”„]")
+_TOKENS = re.compile(r"\d+|[^\W\d_]+")
 
 
 class DuplicateFound(Conflict):
@@ -54,8 +55,9 @@ class Candidate:
 
 def company_skeleton(name: str | None) -> str:
     """A company name without its legal form, quotes and spelling differences: `ООО «Вектор»` = `Vektor LLC`."""
-    text = _QUOTES.sub(" ", (name or "").casefold())
-    return skeleton(_LEGAL_FORMS.sub(" ", text))
+    text = _LEGAL_FORMS.sub(" ", _QUOTES.sub(" ", (name or "").casefold()))
+    # numbers tell branches and schools apart ("Школа №5" is not "Школа №12"): they stay
+    return "".join(f"#{token}" if token.isdigit() else skeleton(token) for token in _TOKENS.findall(text))
 
 
 def company_keys(name: str | None, inn: str | None) -> set[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from importlib.metadata import PackageNotFoundError, version
 
 USAGE_ERROR = 2
@@ -192,6 +193,28 @@ def user_token(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- quality ---------------------------------------------------------------------------------------------
+
+
+def quality_scan(args: argparse.Namespace) -> int:
+    """Scan the whole base for duplicate contacts now, printing progress; the pairs land in the API and UI."""
+    _setup_django()
+    _migrate()
+    from krug.quality import tasks
+    from krug.quality.models import ScanRun
+
+    if args.background:
+        run = tasks.start_scan(None)
+        print(f"Scan {run.pk} queued; `krug worker` runs it.")
+        return 0
+    run = ScanRun.objects.create(entity="contact")
+    started = time.monotonic()
+    run = tasks.run_scan(run.pk)
+    print(f"Scanned {run.records} contacts in {time.monotonic() - started:.1f} s: {run.found} probable duplicate "
+          f"pairs{f', {run.merged} merged automatically' if run.merged else ''}.")
+    return 0
+
+
 # --- manage ----------------------------------------------------------------------------------------------
 
 
@@ -247,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--name", default="krug user token", help="what the token is for")
     p.set_defaults(handler=user_token)
+
+    quality = commands.add_parser("quality", help="data quality").add_subparsers(
+        dest="quality_command", metavar="ACTION", required=True)
+    p = quality.add_parser("scan", help="scan every contact for duplicates (now, or queued with --background)")
+    p.add_argument("--background", action="store_true", help="queue the scan for `krug worker` instead")
+    p.set_defaults(handler=quality_scan)
 
     commands.add_parser("manage", help="run a Django management command, e.g. krug manage createsuperuser",
                         add_help=False)

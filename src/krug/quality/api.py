@@ -3,12 +3,12 @@
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from krug.core.api import ERRORS
 from krug.quality import merge, services, titles
-from krug.quality.models import Merge, TitleSynonym
+from krug.quality.models import DuplicatePair, Merge, QualitySettings, ScanRun, TitleSynonym
 
 router = Router(tags=["data quality"])
 
@@ -140,3 +140,135 @@ def undo_merge(request, pk: int):
     record = get_object_or_404(Merge, pk=pk)
     merge.undo(request.auth, record)
     return Status(204, None)
+
+
+# ---- full scans and the pairs they find ---------------------------------------------------------------
+
+class ScanOut(Schema):
+    id: int
+    entity: str
+    status: str
+    stage: str
+    done: int
+    total: int
+    percent: int
+    records: int
+    found: int
+    merged: int
+    rules: dict
+    error: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_percent(obj) -> int:
+        if obj.status == "done":
+            return 100
+        return int(100 * obj.done / obj.total) if obj.total else 0
+
+
+class ScanIn(Schema):
+    rules: dict = Field({}, description="Override the saved match rules for this run (see GET /quality/settings)")
+
+
+class PairOut(Schema):
+    id: int
+    entity: str
+    a_id: int
+    a_title: str
+    b_id: int
+    b_title: str
+    score: float
+    reasons: list[str]
+    status: str
+    found_at: dt.datetime
+
+
+class SettingsIO(Schema):
+    match_rules: dict = Field(description="threshold, use_phone/use_email/use_name, weight_*, name_similarity, "
+                                          "shared_contact_min_name, patronymic_penalty, max_block, max_namesakes")
+    auto_merge_above: float | None = Field(None, ge=50, le=100,
+                                           description="Merge pairs scoring at least this automatically; null = off")
+
+
+def _require_head(user) -> None:
+    from krug.core.errors import Forbidden
+    from krug.core.permissions import Role, role_of
+
+    if role_of(user) not in (Role.ADMIN, Role.HEAD):
+        raise Forbidden("Only heads and administrators run full scans")
+
+
+@router.post("/quality/scans", response={202: ScanOut, **ERRORS}, operation_id="scans_start",
+             summary="Start a full duplicate scan of the contacts in the background (heads and admins)")
+def start_scan(request, payload: ScanIn):
+    from django.db import transaction
+
+    from krug.quality import tasks
+
+    _require_head(request.auth)
+    if payload.rules:
+        from krug.quality.scan import MatchRules
+
+        unknown = set(payload.rules) - set(MatchRules.__dataclass_fields__)
+        if unknown:
+            from krug.core.errors import ValidationFailed
+            raise ValidationFailed.single("rules", f"unknown rules: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        run = tasks.start_scan(request.auth, rules=payload.rules)
+    return Status(202, ScanRun.objects.get(pk=run.pk))
+
+
+@router.get("/quality/scans/{int:pk}", response={200: ScanOut, **ERRORS}, operation_id="scans_get",
+            summary="A scan's progress and result")
+def get_scan(request, pk: int):
+    _require_head(request.auth)
+    return get_object_or_404(ScanRun, pk=pk)
+
+
+@router.get("/quality/duplicates", response={200: list[PairOut], **ERRORS}, operation_id="duplicates_list",
+            summary="Probable duplicate contacts found by scans, best first, both of which you may see")
+def list_duplicates(request, status: str = "open", limit: int = Query(50, ge=1, le=200)):
+    from krug.clients.models import Contact
+
+    visible = Contact.objects.visible_to(request.auth).values("pk")
+    pairs = list(DuplicatePair.objects.filter(entity="contact", status=status, a_id__in=visible, b_id__in=visible)
+                 .order_by("-score", "id")[:limit])
+    names = {c.pk: c.full_name for c in Contact.objects.filter(pk__in=[x for p in pairs for x in (p.a_id, p.b_id)])}
+    return [{"id": p.id, "entity": p.entity, "a_id": p.a_id, "a_title": names.get(p.a_id, ""), "b_id": p.b_id,
+             "b_title": names.get(p.b_id, ""), "score": p.score, "reasons": p.reasons, "status": p.status,
+             "found_at": p.found_at} for p in pairs]
+
+
+@router.post("/quality/duplicates/{int:pk}/dismiss", response={204: None, **ERRORS},
+             operation_id="duplicates_dismiss", summary="Mark a pair as two different people; scans keep it so")
+def dismiss_duplicate(request, pk: int):
+    from krug.clients.models import Contact
+    from krug.core import permissions
+
+    pair = get_object_or_404(DuplicatePair, pk=pk)
+    changeable = Contact.objects.visible_to(request.auth, permissions.CHANGE).filter(pk__in=[pair.a_id, pair.b_id])
+    if changeable.count() != 2:
+        get_object_or_404(Contact.objects.visible_to(request.auth), pk=pair.a_id)
+        from krug.core.errors import Forbidden
+        raise Forbidden("You may not change both contacts of this pair")
+    DuplicatePair.objects.filter(pk=pk).update(status=DuplicatePair.Status.DISMISSED, decided_by=request.auth)
+    return Status(204, None)
+
+
+@router.get("/quality/settings", response={200: SettingsIO, **ERRORS}, operation_id="quality_settings_get",
+            summary="Match rules and automatic merging")
+def get_settings(request):
+    from krug.quality.scan import MatchRules
+
+    current = QualitySettings.current()
+    return {"match_rules": MatchRules.from_dict(current.match_rules).as_dict(),
+            "auto_merge_above": current.auto_merge_above}
+
+
+@router.put("/quality/settings", response={200: SettingsIO, **ERRORS}, operation_id="quality_settings_put",
+            summary="Tune the match rules and automatic merging (administrators)")
+def put_settings(request, payload: SettingsIO):
+    services.save_settings(request.auth, payload.match_rules, payload.auto_merge_above)
+    return get_settings(request)

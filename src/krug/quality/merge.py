@@ -147,6 +147,11 @@ def merge(by, model, survivor_id: int, merged_ids: list[int], fields: dict[str, 
         records.move_to_bin(other, by)
         audit.record(AuditEntry.Action.MERGE, other, by, {"merged_into": [None, survivor.pk]})
     record.save()
+    from krug.quality.models import DuplicatePair
+
+    ids = [survivor.pk, *merged_ids]
+    DuplicatePair.objects.filter(entity=entity, a_id__in=ids, b_id__in=ids).update(
+        status=DuplicatePair.Status.MERGED)
     changes = {k: v for k, v in audit.diff(record.survivor_before, _snapshot(survivor)).items()
                if k not in ("version", "updated_at", "updated_by_id", "search_key")}
     audit.record(AuditEntry.Action.MERGE, survivor, by, {**changes, "merged": [None, merged_ids],

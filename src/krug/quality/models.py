@@ -53,3 +53,66 @@ class Merge(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["entity", "survivor_id"], name="merge_survivor_idx")]
+
+
+class QualitySettings(models.Model):
+    """The administrator's data-quality settings (one row): match rules and automatic merging."""
+
+    match_rules = models.JSONField(default=dict, blank=True, help_text="quality.scan.MatchRules fields")
+    auto_merge_above = models.FloatField(null=True, blank=True,
+                                         help_text="merge pairs scoring at least this automatically; empty = off")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def current(cls) -> QualitySettings:
+        return cls.objects.order_by("id").first() or cls.objects.create()
+
+
+class ScanRun(models.Model):
+    """One full duplicate scan, with its progress for the UI and the API."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    entity = models.CharField(max_length=8, default="contact")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=32, blank=True, help_text="what the scan is doing now")
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    records = models.PositiveIntegerField(default=0)
+    found = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    rules = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+
+class DuplicatePair(models.Model):
+    """Two records a scan believes are one, with the score and the reasons; open until merged or dismissed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        MERGED = "merged", _("merged")
+        DISMISSED = "dismissed", _("not a duplicate")
+
+    entity = models.CharField(max_length=8, default="contact")
+    a_id = models.BigIntegerField()
+    b_id = models.BigIntegerField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    scan = models.ForeignKey(ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="pairs")
+    found_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity", "a_id", "b_id"], name="duplicate_pair_unique")]
+        indexes = [models.Index(fields=["entity", "status", "-score"], name="duplicate_open_idx"),
+                   models.Index(fields=["entity", "b_id"], name="duplicate_b_idx")]

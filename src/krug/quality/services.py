@@ -57,3 +57,25 @@ def delete_title_synonym(by, synonym: TitleSynonym) -> None:
             "title": synonym.title})
     synonym.delete()
     titles.forget_dictionary()
+
+
+@transaction.atomic
+def save_settings(by, match_rules: dict, auto_merge_above: float | None) -> None:
+    """Save the match rules (each checked against MatchRules) and the automatic-merge certainty."""
+    from krug.quality.models import QualitySettings
+    from krug.quality.scan import MatchRules
+
+    if role_of(by) != Role.ADMIN:
+        raise Forbidden(_("Only an administrator may change the data-quality settings"))
+    errors = FieldErrors()
+    defaults = MatchRules().as_dict()
+    for key, value in match_rules.items():
+        if key not in defaults:
+            errors.add(f"match_rules.{key}", _("unknown rule"))
+        elif type(value) is not type(defaults[key]) and not (isinstance(defaults[key], float)
+                                                             and isinstance(value, int)):
+            errors.add(f"match_rules.{key}", _("must be a %(t)s") % {"t": type(defaults[key]).__name__})
+    errors.raise_if_any()
+    current = QualitySettings.current()
+    current.match_rules, current.auto_merge_above, current.updated_at = match_rules, auto_merge_above, timezone.now()
+    current.save()

@@ -215,6 +215,17 @@ def quality_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def quality_snapshot(args: argparse.Namespace) -> int:
+    """Store today's data-health figures (run it daily, e.g. from cron, so the trend shows)."""
+    _setup_django()
+    _migrate()
+    from krug.quality import health
+
+    rows = health.take_snapshot()
+    print(f"Data health snapshot stored ({rows - 1} managers and the total).")
+    return 0
+
+
 # --- manage ----------------------------------------------------------------------------------------------
 
 
@@ -276,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = quality.add_parser("scan", help="scan every contact for duplicates (now, or queued with --background)")
     p.add_argument("--background", action="store_true", help="queue the scan for `krug worker` instead")
     p.set_defaults(handler=quality_scan)
+    p = quality.add_parser("snapshot", help="store today's data-health figures (daily, for the trend)")
+    p.set_defaults(handler=quality_snapshot)
 
     commands.add_parser("manage", help="run a Django management command, e.g. krug manage createsuperuser",
                         add_help=False)

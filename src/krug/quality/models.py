@@ -116,3 +116,21 @@ class DuplicatePair(models.Model):
         constraints = [models.UniqueConstraint(fields=["entity", "a_id", "b_id"], name="duplicate_pair_unique")]
         indexes = [models.Index(fields=["entity", "status", "-score"], name="duplicate_open_idx"),
                    models.Index(fields=["entity", "b_id"], name="duplicate_b_idx")]
+
+
+class HealthSnapshot(models.Model):
+    """The data health of one day, for the whole base (owner empty) and per manager, so the trend shows."""
+
+    date = models.DateField()
+    owner = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    total = models.PositiveIntegerField(default=0)
+    clean = models.PositiveIntegerField(default=0)
+    duplicates_open = models.PositiveIntegerField(default=0)
+    completeness = models.JSONField(default=dict, help_text="field -> records that have it")
+    flagged = models.JSONField(default=dict, help_text="cleanup rule -> records it flags")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["date", "owner"], name="health_day_owner_unique"),
+                       models.UniqueConstraint(fields=["date"], condition=models.Q(owner__isnull=True),
+                                               name="health_day_total_unique")]
+        indexes = [models.Index(fields=["owner", "-date"], name="health_owner_idx")]

@@ -69,6 +69,10 @@ def run_scan(run_id: int) -> ScanRun:
         ScanRun.objects.filter(pk=run.pk).update(status=ScanRun.Status.FAILED, error=str(exc)[:2000],
                                                  finished_at=timezone.now())
         raise
+    _progress(run, "health snapshot")
+    from krug.quality import health
+
+    health.take_snapshot()  # the open-duplicates figure just changed
     ScanRun.objects.filter(pk=run.pk).update(status=ScanRun.Status.DONE, found=found, merged=merged, stage="",
                                              finished_at=timezone.now())
     run.refresh_from_db()

@@ -1,6 +1,7 @@
 """The benchmark suite: `python -m bench <scenario> [options]`; each scenario prints a table.
 
-Scenarios: quality (duplicate scan: time, memory, precision/recall/F1 against planted truth).
+Scenarios: quality (duplicate scan: time, memory, precision/recall/F1 against planted truth); entry (the
+duplicate check on entry: latency against a loaded base, on DATABASE_URL or a temporary SQLite).
 """
 
 from __future__ import annotations
@@ -14,12 +15,25 @@ def main() -> None:
     quality = sub.add_parser("quality", help="duplicate scan on generated contacts with planted duplicates")
     quality.add_argument("--sizes", default="10000,100000", help="comma-separated contact counts")
     quality.add_argument("--seed", type=int, default=2026)
+    entry = sub.add_parser("entry", help="duplicate check on entry against a loaded base (uses DATABASE_URL)")
+    entry.add_argument("--size", type=int, default=100_000)
+    entry.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     if args.scenario == "quality":
         from bench import quality as scenario
 
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
         print(scenario.table(scenario.run(sizes, args.seed)))
+    elif args.scenario == "entry":
+        import os
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krug.settings")
+        django.setup()
+        from bench import entry as scenario
+
+        print(scenario.table(scenario.measure(args.size, args.seed)))
 
 
 if __name__ == "__main__":

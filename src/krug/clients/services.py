@@ -287,6 +287,7 @@ def _refresh_people_keys(company: Company) -> None:
 
     for contact in company.contacts.select_related("company").prefetch_related("emails").iterator(chunk_size=500):
         _refresh_search_key(contact)
+        duplicates.index_contact(contact)
     refresh_search_keys(company)
 
 
@@ -330,12 +331,12 @@ def create_contact(by, data: dict[str, Any]) -> Contact:
 def update_contact(by, contact: Contact, data: dict[str, Any], version: int | None = None) -> Contact:
     """Change a contact; lists (phones, e-mails, tags) are replaced when sent. Stale version -> 409."""
     fields, related = _clean_contact(by, data, current=contact)
-    identifying = {"surname", "first_name", "phones", "emails"} & (set(fields) | set(related))
+    identifying = {"surname", "first_name", "company", "city", "phones", "emails"} & (set(fields) | set(related))
     if identifying and not data.get("allow_duplicate"):
         probe = _contact_probe(fields, related, current=contact)
         duplicates.refuse_if_duplicates(duplicates.check_contact(by, probe, exclude=contact.pk), _("contact"))
     changes = records.update(contact, fields, by, expected_version=version)
-    if {"surname", "first_name"} & set(changes):
+    if {"surname", "first_name", "company", "city"} & set(changes):
         duplicates.index_contact(contact)
     related_changes = _write_related(contact, related)
     if related_changes:

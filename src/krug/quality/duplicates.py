@@ -23,7 +23,7 @@ COMPANY = "company"
 ENTRY_THRESHOLD = 85
 #: a name this alike counts when a second fact (company, city) agrees
 NAME_THRESHOLD = 88
-MAX_CANDIDATES = 200
+MAX_CANDIDATES = 100
 
 _LEGAL_FORMS = re.compile(
     r"\b(ооо|оао|зао|пао|ао|ип|нко|гуп|муп|фгуп|ано|тоо|llc|ltd|inc|gmbh|corp|co|"
@@ -73,9 +73,18 @@ def _replace_keys(entity: str, record_id: int, keys: set[str]) -> None:
     MatchKey.objects.bulk_create(MatchKey(entity=entity, record_id=record_id, key=k[:120]) for k in keys)
 
 
+def contact_keys(surname: str | None, first_name: str | None, company: str | None, city: str | None) -> set[str]:
+    """The name keys of a person at his company and in his city: a name alone never makes a duplicate, so
+    keys carry the context that must agree too, which keeps each key shared by a handful of records."""
+    names = person_keys(surname, first_name)
+    contexts = ([f"@c{company_skeleton(company)}"] if company else []) + ([f"@t{city.casefold()}"] if city else [])
+    return {f"{key}{context}"[:120] for key in names for context in contexts}
+
+
 def index_contact(contact) -> None:
     """Store the contact's name keys (phones and e-mails have their own indexes)."""
-    _replace_keys(CONTACT, contact.pk, person_keys(contact.surname, contact.first_name))
+    company = contact.company.name if contact.company_id else ""
+    _replace_keys(CONTACT, contact.pk, contact_keys(contact.surname, contact.first_name, company, contact.city))
 
 
 def index_company(company) -> None:
@@ -101,7 +110,8 @@ def check_contact(by, probe: dict, *, exclude: int | None = None) -> list[Candid
 
     phones = set(probe.get("phones") or [])
     emails = {e.casefold() for e in probe.get("emails") or []}
-    ids = _keyed_ids(CONTACT, person_keys(probe.get("surname"), probe.get("first_name")), exclude)
+    ids = _keyed_ids(CONTACT, contact_keys(probe.get("surname"), probe.get("first_name"), probe.get("company_name"),
+                                           probe.get("city")), exclude)
     if phones:
         ids |= set(ContactPhone.objects.filter(number__in=phones).values_list("contact_id", flat=True)[:50])
     if emails:

@@ -15,6 +15,7 @@ def main() -> None:
     quality = sub.add_parser("quality", help="duplicate scan on generated contacts with planted duplicates")
     quality.add_argument("--sizes", default="10000,100000", help="comma-separated contact counts")
     quality.add_argument("--seed", type=int, default=2026)
+    quality.add_argument("--peer", action="store_true", help="also run Splink (DuckDB) on the same data")
     entry = sub.add_parser("entry", help="duplicate check on entry against a loaded base (uses DATABASE_URL)")
     entry.add_argument("--size", type=int, default=100_000)
     entry.add_argument("--seed", type=int, default=2026)
@@ -23,7 +24,7 @@ def main() -> None:
         from bench import quality as scenario
 
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
-        print(scenario.table(scenario.run(sizes, args.seed)))
+        print(scenario.table(scenario.run(sizes, args.seed, args.peer)))
     elif args.scenario == "entry":
         import os
 

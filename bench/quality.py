@@ -55,7 +55,16 @@ def _prf(predicted: set, truth: set, relevant: set | None = None) -> tuple[float
     return precision, recall, f1
 
 
-def measure(size: int, seed: int) -> dict:
+def _scores(predicted: set, truth: set, kind: dict) -> dict:
+    result = {"all": _prf(predicted, truth)}
+    for label, kinds in (("tuned", TUNING_KINDS), ("held_out", HELD_OUT_KINDS)):
+        touching = {pr for pr in predicted if kind[pr[0]] in kinds or kind[pr[1]] in kinds}
+        relevant = {pr for pr in truth if kind[pr[0]] in kinds or kind[pr[1]] in kinds}
+        result[label] = _prf(touching, truth, relevant)
+    return result
+
+
+def measure(size: int, seed: int, peer: bool = False) -> dict:
     from krug.quality.scan import clusters, find_duplicates
 
     people = generate(size, seed)
@@ -75,31 +84,40 @@ def measure(size: int, seed: int) -> dict:
     result = {"size": size, "prepare_s": prepared, "scan_s": scan,
               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
               "true_pairs": len(truth), "found_pairs": len(predicted)}
-    result["all"] = _prf(predicted, truth)
-    for label, kinds in (("tuned", TUNING_KINDS), ("held_out", HELD_OUT_KINDS)):
-        touching = {pr for pr in predicted if kind[pr[0]] in kinds or kind[pr[1]] in kinds}
-        relevant = {pr for pr in truth if kind[pr[0]] in kinds or kind[pr[1]] in kinds}
-        result[label] = _prf(touching, truth, relevant)
+    result.update(_scores(predicted, truth, kind))
+    if peer:
+        from bench.splink_peer import dedupe
+
+        groups, seconds = dedupe(rows)
+        result["peer"] = {"scan_s": seconds, **_scores(_pairs_of(groups), truth, kind)}
+        result["peak_mb_with_peer"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
-def run(sizes: list[int], seed: int) -> list[dict]:
+def run(sizes: list[int], seed: int, peer: bool = False) -> list[dict]:
     results = []
     for size in sizes:
-        out = subprocess.run([sys.executable, "-m", "bench.quality", "--one", str(size), str(seed)],
+        out = subprocess.run([sys.executable, "-m", "bench.quality", "--one", str(size), str(seed), str(int(peer))],
                              check=True, capture_output=True, text=True)
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return results
 
 
 def table(results: list[dict]) -> str:
-    head = ["contacts", "prepare s", "scan s", "peak MB", "true pairs", "P", "R", "F1", "F1 tuned", "F1 held-out"]
+    head = ["contacts", "engine", "scan s", "peak MB", "true pairs", "P", "R", "F1", "F1 tuned", "F1 held-out"]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for r in results:
-        p, rc, f1 = r["all"]
-        lines.append(" | ".join([f"{r['size']:,}", f"{r['prepare_s']:.1f}", f"{r['scan_s']:.1f}",
-                                 f"{r['peak_mb']:.0f}", f"{r['true_pairs']:,}", f"{p:.3f}", f"{rc:.3f}",
-                                 f"{f1:.3f}", f"{r['tuned'][2]:.3f}", f"{r['held_out'][2]:.3f}"]))
+        engines = [("Krug", r, r["peak_mb"])]
+        if "peer" in r:
+            engines.append(("Splink", r["peer"], r["peak_mb_with_peer"]))
+        for name, e, peak in engines:
+            p, rc, f1 = e["all"]
+            lines.append(" | ".join([f"{r['size']:,}", name, f"{e['scan_s']:.1f}", f"{peak:.0f}",
+                                     f"{r['true_pairs']:,}", f"{p:.3f}", f"{rc:.3f}", f"{f1:.3f}",
+                                     f"{e['tuned'][2]:.3f}", f"{e['held_out'][2]:.3f}"]))
+        if "peer" in r:
+            lines.append(f"{r['size']:,} | Splink/Krug | time ×{r['peer']['scan_s'] / r['scan_s']:.2f} | | | | | "
+                         f"F1 {r['peer']['all'][2] - r['all'][2]:+.3f} | | ")
     return "\n".join(lines)
 
 
@@ -110,4 +128,4 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--one"]:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krug.settings")
     django.setup()
-    print(json.dumps(measure(int(sys.argv[2]), int(sys.argv[3]))))
+    print(json.dumps(measure(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:5] == ["1"])))

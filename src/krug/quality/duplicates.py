@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
 from krug.core.errors import Conflict
-from krug.quality.matching import name_similarity, person_keys, skeleton
+from krug.quality.matching import person_keys, skeleton
 from krug.quality.models import MatchKey
 
 CONTACT = "contact"
@@ -23,7 +23,7 @@ COMPANY = "company"
 ENTRY_THRESHOLD = 85
 #: a name this alike counts when a second fact (company, city) agrees
 NAME_THRESHOLD = 88
-MAX_CANDIDATES = 100
+MAX_CANDIDATES = 50
 
 _LEGAL_FORMS = re.compile(
     r"\b(ооо|оао|зао|пао|ао|ип|нко|гуп|муп|фгуп|ано|тоо|llc|ltd|inc|gmbh|corp|co|"
@@ -103,56 +103,69 @@ def _owner(record) -> tuple[int | None, str]:
     return (owner.pk, owner.get_full_name() or owner.username) if owner else (None, "")
 
 
-def check_contact(by, probe: dict, *, exclude: int | None = None) -> list[Candidate]:
-    """Contacts the probe (surname, first_name, patronymic, phones [E.164], emails, company_id,
-    company_name, city) probably is, best first, each with why it matched."""
-    from krug.clients.models import Contact, ContactEmail, ContactPhone
+#: a name+city key shared by more contacts than this is too common to fetch candidates by
+CITY_BLOCK_LIMIT = 20
 
+
+def _contact_candidates(probe: dict, exclude: int | None) -> tuple[set[int], int]:
+    """(candidate ids, how many contacts of the probe's city have exactly its name) from the indexes."""
+    from krug.clients.models import ContactEmail, ContactPhone
+
+    keys = contact_keys(probe.get("surname"), probe.get("first_name"), probe.get("company_name"), probe.get("city"))
+    by_key: dict[str, list[int]] = {}
+    if keys:
+        rows = MatchKey.objects.filter(entity=CONTACT, key__in=keys).values_list("key", "record_id")
+        for key, record in rows[:MAX_CANDIDATES * 4]:
+            by_key.setdefault(key, []).append(record)
+    exact = next((k for k in keys if k.startswith("n:") and "@t" in k), None)
+    namesakes = len(by_key.get(exact, ())) + 1
+    ids = {pk for key, members in by_key.items()
+           if "@c" in key or len(members) <= CITY_BLOCK_LIMIT for pk in members}
     phones = set(probe.get("phones") or [])
     emails = {e.casefold() for e in probe.get("emails") or []}
-    ids = _keyed_ids(CONTACT, contact_keys(probe.get("surname"), probe.get("first_name"), probe.get("company_name"),
-                                           probe.get("city")), exclude)
     if phones:
         ids |= set(ContactPhone.objects.filter(number__in=phones).values_list("contact_id", flat=True)[:50])
     if emails:
         ids |= set(ContactEmail.objects.filter(email_key__in=emails).values_list("contact_id", flat=True)[:50])
     ids.discard(exclude)
+    ids.discard(None)
+    return ids, namesakes
+
+
+def check_contact(by, probe: dict, *, exclude: int | None = None) -> list[Candidate]:
+    """Contacts the probe (surname, first_name, patronymic, phones [E.164], emails, company_name, city)
+    probably is, best first, each with why it matched: the full scan's rules (quality.scan), applied to the
+    probe and the few contacts the indexes bring."""
+    import numpy as np
+
+    from krug.clients.models import Contact
+    from krug.quality.models import QualitySettings
+    from krug.quality.scan import ContactRow, MatchRules, find_duplicates
+
+    ids, namesakes = _contact_candidates(probe, exclude)
     if not ids:
         return []
-    rows = (Contact.objects.alive().filter(pk__in=ids).select_related("company", "owner")
-            .prefetch_related("phones", "emails"))
-    visible = set(Contact.objects.visible_to(by).filter(pk__in=ids).values_list("pk", flat=True))
-    name = (probe.get("surname") or "", probe.get("first_name") or "", probe.get("patronymic") or "")
+    contacts = {c.pk: c for c in Contact.objects.alive().filter(pk__in=ids).select_related("company", "owner")
+                .prefetch_related("phones", "emails")[:MAX_CANDIDATES]}
+    rules = MatchRules.from_dict(QualitySettings.current().match_rules)
+    rows = [ContactRow(0, probe.get("surname") or "", probe.get("first_name") or "", probe.get("patronymic") or "",
+                       probe.get("company_name") or "", probe.get("city") or "", tuple(probe.get("phones") or ()),
+                       tuple(e.casefold() for e in probe.get("emails") or ()))]
+    rows += [ContactRow(c.pk, c.surname, c.first_name, c.patronymic, c.company.name if c.company_id else "", c.city,
+                        tuple(p.number for p in c.phones.all()), tuple(e.email_key for e in c.emails.all()))
+             for c in contacts.values()]
+    common = np.zeros(len(rows), dtype=bool)
+    common[0] = namesakes > rules.max_namesakes  # the base's count, not these few rows'
+    visible = set(Contact.objects.visible_to(by).filter(pk__in=contacts).values_list("pk", flat=True))
     found = []
-    for contact in rows:
-        score, reasons = _score_contact(probe, name, phones, emails, contact)
-        if score >= ENTRY_THRESHOLD:
-            owner_id, owner = _owner(contact)
-            found.append(Candidate(contact.pk, contact.full_name, owner_id, owner, score, reasons,
-                                   contact.pk in visible))
+    for pair in find_duplicates(rows, rules, common=common):
+        if 0 not in (pair.a, pair.b):
+            continue
+        contact = contacts[pair.b or pair.a]
+        owner_id, owner = _owner(contact)
+        found.append(Candidate(contact.pk, contact.full_name, owner_id, owner, pair.score, pair.reasons,
+                               contact.pk in visible))
     return sorted(found, key=lambda c: -c.score)
-
-
-def _score_contact(probe, name, phones, emails, contact) -> tuple[float, list[str]]:
-    reasons, score = [], 0.0
-    if phones & {p.number for p in contact.phones.all()}:
-        reasons.append("phone")
-        score = 100.0
-    if emails & {e.email_key for e in contact.emails.all()}:
-        reasons.append("email")
-        score = 100.0
-    similarity = name_similarity(name, (contact.surname, contact.first_name, contact.patronymic))
-    if similarity >= NAME_THRESHOLD:
-        same_company = probe.get("company_id") and probe["company_id"] == contact.company_id
-        if not same_company and probe.get("company_name") and contact.company_id:
-            same_company = fuzz.ratio(company_skeleton(probe["company_name"]),
-                                      company_skeleton(contact.company.name)) >= 90
-        same_city = probe.get("city") and contact.city and probe["city"].casefold() == contact.city.casefold()
-        if same_company or same_city:
-            reasons.append("name")
-            reasons.append("company" if same_company else "city")
-            score = max(score, similarity * 0.97)
-    return score, reasons
 
 
 def check_company(by, probe: dict, *, exclude: int | None = None) -> list[Candidate]:

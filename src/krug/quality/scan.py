@@ -154,13 +154,16 @@ def candidate_pairs(rows: Sequence[ContactRow], rules: MatchRules) -> dict[int, 
     return result
 
 
-def _similarities(rows: Sequence[ContactRow], pairs: np.ndarray, rules: MatchRules) -> tuple[np.ndarray, np.ndarray]:
+def _similarities(rows: Sequence[ContactRow], pairs: np.ndarray, rules: MatchRules,
+                  loose: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(name similarity 0..100 with the patronymic penalty, whether either name is missing) per pair, computed
-    in rapidfuzz's C code over both cores."""
+    in rapidfuzz's C code over both cores. `loose` lets a name that lacks a part match the full one
+    (`Кузнецов` and `Кузнецов Павел`): enough to tell a colleague sharing a phone from the same person."""
     names = [_name(r.surname, r.first_name) for r in rows]
     left, right = pairs[:, 0].tolist(), pairs[:, 1].tolist()
     a, b = [names[i] for i in left], [names[j] for j in right]
-    similarity = process.cpdist(a, b, scorer=fuzz.token_sort_ratio, workers=-1).astype(np.float32)
+    scorer = fuzz.token_set_ratio if loose else fuzz.token_sort_ratio
+    similarity = process.cpdist(a, b, scorer=scorer, workers=-1).astype(np.float32)
     missing = np.array([not x or not y for x, y in zip(a, b, strict=True)], dtype=bool)
     pa = [_patronymic(rows[i].patronymic) for i in left]
     pb = [_patronymic(rows[j].patronymic) for j in right]
@@ -197,15 +200,17 @@ def _accepted(rows, kind: int, pairs: np.ndarray, similarity: np.ndarray, missin
 
 
 def find_duplicates(rows: Sequence[ContactRow], rules: MatchRules | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> list[Pair]:
-    """Every pair of rows that is probably one person, with its score and reasons."""
+                    progress: Callable[[int, int], None] | None = None, common: np.ndarray | None = None) -> list[Pair]:
+    """Every pair of rows that is probably one person, with its score and reasons. `common` marks rows whose
+    name is too common in their city to match on name and city (counted over `rows` when not given)."""
     rules = rules or MatchRules()
     candidates = candidate_pairs(rows, rules)
-    common = namesakes(rows) > rules.max_namesakes if NAME_CITY in candidates else np.zeros(len(rows), dtype=bool)
+    if common is None:
+        common = namesakes(rows) > rules.max_namesakes if NAME_CITY in candidates else np.zeros(len(rows), bool)
     found: dict[tuple[int, int], Pair] = {}
     total = len(candidates)
     for step, (kind, pairs) in enumerate(candidates.items()):
-        similarity, missing = _similarities(rows, pairs, rules)
+        similarity, missing = _similarities(rows, pairs, rules, loose=kind in (PHONE, EMAIL))
         for i, j, score in _accepted(rows, kind, pairs, similarity, missing, rules, common):
             if score < rules.threshold:
                 continue

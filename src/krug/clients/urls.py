@@ -1,4 +1,4 @@
-from krug.clients.views import cards, lists
+from krug.clients.views import cards, leads, lists
 
 app_name = "clients"
-urlpatterns = lists.urlpatterns + cards.urlpatterns
+urlpatterns = lists.urlpatterns + leads.urlpatterns + cards.urlpatterns

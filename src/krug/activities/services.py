@@ -395,3 +395,27 @@ def update_note(by, note: Note, data: dict[str, Any], version: int | None = None
     changes = records.update(note, fields, by, expected_version=version)
     _sync_events(note, changes, by, TimelineEvent.Kind.NOTE, _note_summary(note))
     return note
+
+
+#: moving a meeting further than this from its date asks the user to confirm first
+FAR_MOVE = dt.timedelta(days=14)
+
+
+class FarMoveNeedsConfirmation(Conflict):
+    """The meeting would move more than 14 days away; confirm to save it."""
+
+    code = "confirm_far_move"
+
+
+@transaction.atomic
+def reschedule_meeting(by, meeting: Meeting, starts_at: dt.datetime, *, confirm: bool = False,
+                       version: int | None = None) -> Meeting:
+    """Move a meeting to a new start keeping its length; a move of more than 14 days needs `confirm`
+    (clients forget meetings postponed that far), and nothing is saved until then."""
+    starts_at = _aware(starts_at)
+    if abs(starts_at - meeting.starts_at) > FAR_MOVE and not confirm:
+        days = abs((starts_at.date() - meeting.starts_at.date()).days)
+        raise FarMoveNeedsConfirmation(
+            _("The meeting moves %(days)d days away. Move it anyway?") % {"days": days}, extra={"days": days})
+    length = meeting.ends_at - meeting.starts_at
+    return update_meeting(by, meeting, {"starts_at": starts_at, "ends_at": starts_at + length}, version)

@@ -1,9 +1,4 @@
-from django.urls import path
-
-from krug.web.views import soon
+from krug.activities import views
 
 app_name = "activities"
-urlpatterns = [
-    path("tasks/", soon, name="tasks"),
-    path("calendar/", soon, name="calendar"),
-]
+urlpatterns = views.urlpatterns

@@ -45,7 +45,8 @@ def test_a_bad_new_task_says_why_and_writes_nothing(client, org):
 
 def test_the_week_shows_meetings_and_calls_and_a_far_move_needs_confirmation(client, org):
     start = timezone.localtime().replace(hour=11, minute=0, second=0, microsecond=0)
-    meeting = factories.meeting(org.manager, title="Презентация", starts_at=start, ends_at=start + dt.timedelta(hours=1))
+    meeting = factories.meeting(org.manager, title="Презентация", starts_at=start,
+                                ends_at=start + dt.timedelta(hours=1))
     factories.call(org.manager, result="missed", direction="in", started_at=start, duration_seconds=0)
     client.force_login(org.manager)
     page = client.get("/calendar/", {"week": start.date().isoformat()}).content.decode()

@@ -127,7 +127,8 @@ def calendar(request):
         by_day[timezone.localtime(c.started_at).date()].append(("call", timezone.localtime(c.started_at), c))
     columns = [{"day": d, "today": d == today, "events": sorted(by_day[d], key=lambda e: e[1])} for d in days]
     context = {"section": "calendar", "columns": columns, "start": start, "filters": request.GET,
-               "previous": (start - dt.timedelta(days=7)).isoformat(), "next": (start + dt.timedelta(days=7)).isoformat(),
+               "previous": (start - dt.timedelta(days=7)).isoformat(),
+               "next": (start + dt.timedelta(days=7)).isoformat(),
                "owners": ui.assignable_users(request.user), "team": getattr(request.user, "team_id", None)}
     return render(request, "activities/calendar.html", context)
 

@@ -1,8 +1,4 @@
-from django.urls import path
-
-from krug.web.views import soon
+from krug.administration import views
 
 app_name = "administration"
-urlpatterns = [
-    path("", soon, name="index"),
-]
+urlpatterns = views.urlpatterns

@@ -1,8 +1,4 @@
-from django.urls import path
-
-from krug.web.views import soon
+from krug.analytics import views
 
 app_name = "analytics"
-urlpatterns = [
-    path("", soon, name="dashboard"),
-]
+urlpatterns = views.urlpatterns

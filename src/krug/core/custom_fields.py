@@ -13,6 +13,8 @@ from krug.core.errors import FieldErrors, ValidationFailed
 from krug.core.models import CustomField
 
 FILTER_PREFIX = "cf."
+#: the entities custom fields can be defined for
+ENTITIES = ("company", "contact", "lead", "deal")
 RANGE_SUFFIXES = {"gte", "lte", "gt", "lt"}
 
 
@@ -119,3 +121,43 @@ def apply_filters(qs: QuerySet, entity: str, params) -> QuerySet:
         lookup = f"custom__{key}" + (f"__{op}" if op else "")
         qs = qs.filter(**{lookup: value})
     return qs
+
+
+def define_field(by, data: dict[str, Any]) -> CustomField:
+    """An administrator adds a custom field to an entity; the key is made from the label when empty."""
+    from anyascii import anyascii
+    from django.db import transaction
+    from django.utils.text import slugify
+
+    from krug.core.errors import Forbidden
+    from krug.core.permissions import Role, role_of
+
+    if role_of(by) != Role.ADMIN:
+        raise Forbidden(_("Only administrators define custom fields"))
+    errors = FieldErrors()
+    entity, type_ = data.get("entity", ""), data.get("type", "")
+    choices = [c.strip() for c in data.get("choices") or [] if c and c.strip()]
+    if entity not in ENTITIES:
+        errors.add("entity", _("must be one of %(v)s") % {"v": ", ".join(ENTITIES)})
+    if type_ not in CustomField.Type.values:
+        errors.add("type", _("must be one of %(v)s") % {"v": ", ".join(CustomField.Type.values)})
+    label = (data.get("label") or "").strip()
+    if not label:
+        errors.add("label", _("required"))
+    key = slugify(anyascii(data.get("key") or label)).replace("-", "_")[:64]
+    if not key:
+        errors.add("key", _("required"))
+    elif CustomField.objects.filter(entity=entity, key=key).exists():
+        errors.add("key", _("a field with this key exists"))
+    check_choices(errors, type_, choices)
+    errors.raise_if_any()
+    with transaction.atomic():
+        return CustomField.objects.create(entity=entity, key=key, label=label, type=type_, choices=choices,
+                                          required=bool(data.get("required")), position=data.get("position") or 0)
+
+
+def check_choices(errors: FieldErrors, type_: str, choices: list[str]) -> None:
+    if type_ == CustomField.Type.CHOICE and not choices:
+        errors.add("choices", _("a choice field needs at least one choice"))
+    if len(set(choices)) != len(choices):
+        errors.add("choices", _("choices repeat"))

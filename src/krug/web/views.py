@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Q
@@ -96,3 +98,33 @@ def home(request):
 def soon(request, **kwargs):
     """Stands in for a screen until it is built."""
     return render(request, "web/soon.html", {})
+
+
+@login_required
+def search(request):
+    """Global search: instant results under the top-bar box (htmx) or a full page on Enter."""
+    from krug.clients.search import search as find
+
+    query = request.GET.get("q", "")
+    instant = request.headers.get("HX-Request") == "true"
+    hits = find(request.user, query, 8 if instant else 30) if query.strip() else []
+    template = "web/_search_results.html" if instant else "web/search.html"
+    return render(request, template, {"hits": hits, "q": query})
+
+
+def notifications_for(user, now) -> dict:
+    """The bell: the user's overdue tasks, tasks due today and meetings starting within the hour."""
+    from krug.activities.models import Meeting
+
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    pending = Task.objects.visible_to(user).filter(owner=user, state__in=Task.PENDING)
+    overdue = list(pending.filter(due_at__lt=now).order_by("due_at")[:10])
+    today = list(pending.filter(due_at__gte=now, due_at__lte=end_of_day).order_by("due_at")[:10])
+    soon = list(Meeting.objects.visible_to(user).filter(owner=user, starts_at__gte=now,
+                                                        starts_at__lte=now + dt.timedelta(hours=1))[:5])
+    return {"overdue": overdue, "today": today, "soon": soon, "count": len(overdue) + len(today) + len(soon)}
+
+
+@login_required
+def notifications(request):
+    return render(request, "web/_bell.html", {"bell": notifications_for(request.user, timezone.now())})

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Count, Sum
-from django.utils import timezone
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:

@@ -118,3 +118,36 @@ def issue_token(request, pk: int):
 def create_team(request, payload: TeamIn):
     _admin_only(request)
     return Status(201, services.create_team(payload.name, head_id=payload.head_id))
+
+
+class SavedViewIn(Schema):
+    entity: str = Field(..., description="contacts, companies, leads or deals")
+    name: str = Field(..., max_length=200)
+    query: str = Field("", description="The list's query string, e.g. city=Москва&tag=VIP&no_contact_days=30")
+
+
+class SavedViewOut(Schema):
+    id: int
+    entity: str
+    name: str
+    query: str
+
+
+@router.get("/views", response={200: list[SavedViewOut], **ERRORS}, operation_id="views_list",
+            summary="My saved views of a list")
+def list_views(request, entity: str):
+    return services.views_for(request.auth, entity)
+
+
+@router.post("/views", response={201: SavedViewOut, **ERRORS}, operation_id="views_save",
+             summary="Save a list's filters under a name (the same name replaces the view)")
+def save_view(request, payload: SavedViewIn):
+    from django.http import QueryDict
+
+    return Status(201, services.save_view(request.auth, payload.entity, payload.name, QueryDict(payload.query)))
+
+
+@router.delete("/views/{int:pk}", response={204: None, **ERRORS}, operation_id="views_delete")
+def delete_view(request, pk: int):
+    services.delete_view(request.auth, pk)
+    return Status(204, None)

@@ -61,3 +61,22 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class SavedView(models.Model):
+    """A user's named filter of a list (contacts, companies, leads, deals): the list's query string."""
+
+    ENTITIES = ("contacts", "companies", "leads", "deals")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_views")
+    entity = models.CharField(max_length=16)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "entity", "name"], name="saved_view_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name

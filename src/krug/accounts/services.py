@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from krug.accounts.models import ApiToken, Team, User, hash_token
-from krug.core.errors import FieldErrors
+from krug.accounts.models import ApiToken, SavedView, Team, User, hash_token
+from krug.core.errors import FieldErrors, ValidationFailed
 from krug.core.permissions import Role
 
 TOKEN_PREFIX = "krug_"
@@ -122,3 +122,56 @@ def create_team(name: str, head_id: int | None = None) -> Team:
         head.team = team
         head.save(update_fields=["team"])
     return team
+
+
+# ---- saved views ----------------------------------------------------------------------------------------
+
+VIEW_IGNORED = {"cursor", "csrfmiddlewaretoken", "view", "name"}
+
+
+def save_view(user: User, entity: str, name: str, query) -> SavedView:
+    """Keep a list's filters under a name (saving under an existing name replaces it). `query` is a QueryDict
+    or a dict; the paging cursor and form tokens are dropped, and the filters are checked before saving."""
+    from django.http import QueryDict
+
+    from krug.clients import filters
+
+    errors = FieldErrors()
+    name = " ".join((name or "").split())
+    if entity not in SavedView.ENTITIES:
+        errors.add("entity", _("must be one of %(v)s") % {"v": ", ".join(SavedView.ENTITIES)})
+    if not name:
+        errors.add("name", _("required"))
+    elif len(name) > 80:
+        errors.add("name", _("at most 80 characters"))
+    errors.raise_if_any()
+    kept = QueryDict(mutable=True)
+    items = query.lists() if hasattr(query, "lists") else ((k, v if isinstance(v, list) else [v])
+                                                            for k, v in dict(query).items())
+    for key, values in items:
+        values = [str(v) for v in values if v not in (None, "")]
+        if key not in VIEW_IGNORED and values:
+            kept.setlist(key, values)
+    if entity in filters.FOR_ENTITY:
+        from krug.clients.models import Company, Contact, Lead
+
+        model = {"contacts": Contact, "companies": Company, "leads": Lead}[entity]
+        filters.FOR_ENTITY[entity](model.objects.none(), kept)  # raises ValidationFailed on a bad filter
+    text = kept.urlencode()
+    if len(text) > 2000:
+        raise ValidationFailed.single("query", _("too many filters"))
+    view, _created = SavedView.objects.update_or_create(user=user, entity=entity, name=name,
+                                                        defaults={"query": text})
+    return view
+
+
+def delete_view(user: User, view_id: int) -> None:
+    from krug.core.errors import NotFound
+
+    deleted, _rows = SavedView.objects.filter(user=user, pk=view_id).delete()
+    if not deleted:
+        raise NotFound(_("no such saved view"))
+
+
+def views_for(user: User, entity: str) -> list[SavedView]:
+    return list(SavedView.objects.filter(user=user, entity=entity))

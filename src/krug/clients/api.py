@@ -1,26 +1,18 @@
 """REST endpoints of the client base: companies, contacts, leads, timeline, global search."""
 
-import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 from ninja import Query, Router
 
-from krug.clients import schemas, services, timeline
+from krug.clients import bulk, filters, schemas, services, timeline
 from krug.clients.models import Company, Contact, Lead
 from krug.clients.search import search as search_clients
-from krug.core import custom_fields, permissions, records
-from krug.core.api import ERRORS, Page, Resource, add_crud_routes, filter_present
-from krug.quality import normalize
+from krug.core import permissions, records
+from krug.core.api import ERRORS, Page, Resource, add_crud_routes
 
 
 def _filter_companies(qs, params, request):
-    if params.q:
-        qs = qs.filter(search_key__contains=normalize.search_key(params.q))
-    qs = filter_present(qs, inn=(params.inn or "").strip(), city=normalize.person_name(params.city),
-                        industry=params.industry)
-    return custom_fields.apply_filters(qs, "company", request.GET)
+    return filters.companies(qs, request.GET, with_common=False)
 
 
 companies = Router(tags=["companies"])
@@ -33,17 +25,7 @@ add_crud_routes(companies, Resource(
 
 
 def _filter_contacts(qs, params, request):
-    if params.q:
-        qs = qs.filter(search_key__contains=normalize.search_key(params.q))
-    for tag in params.tag or []:
-        qs = qs.filter(tags__key=normalize.search_key(tag))
-    qs = filter_present(qs, company=params.company, city=normalize.person_name(params.city), source=params.source,
-                        client_type=params.client_type, opt_out=params.opt_out,
-                        job_title=params.job_title)
-    if params.no_contact_days:
-        since = timezone.now() - dt.timedelta(days=params.no_contact_days)
-        qs = qs.filter(Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True))
-    return custom_fields.apply_filters(qs, "contact", request.GET)
+    return filters.contacts(qs, request.GET, with_common=False)
 
 
 def _contact_rows(qs):
@@ -88,9 +70,7 @@ def company_timeline(request, pk: int, cursor: str | None = None, limit: int = Q
 
 
 def _filter_leads(qs, params, request):
-    qs = filter_present(qs, status__in=params.status, source=params.source, utm_source=params.utm_source,
-                        utm_campaign=params.utm_campaign, owner__isnull=params.pool)
-    return custom_fields.apply_filters(qs, "lead", request.GET)
+    return filters.leads(qs, request.GET, with_common=False)
 
 
 leads = Router(tags=["leads"])
@@ -124,3 +104,15 @@ search = Router(tags=["search"])
             summary="Global search: name, phone digits in any format, e-mail, INN, company")
 def global_search(request, q: str = Query(..., min_length=1, max_length=200), limit: int = Query(20, ge=1, le=50)):
     return search_clients(request.auth, q, limit)
+
+
+def _bulk_route(router: Router, entity: str) -> None:
+    @router.post("/bulk", response={200: schemas.BulkOut, **ERRORS}, operation_id=f"{entity}_bulk",
+                 summary="Apply one action to many records, all or nothing")
+    def bulk_action(request, payload: schemas.BulkIn):
+        result = bulk.apply(request.auth, entity, payload.ids, payload.action, payload.value)
+        return {"changed": result.changed, "unchanged": result.unchanged}
+
+
+for _router, _entity in ((contacts, "contacts"), (companies, "companies"), (leads, "leads")):
+    _bulk_route(_router, _entity)

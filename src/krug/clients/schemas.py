@@ -190,7 +190,7 @@ class ContactPatch(PatchIn):
 
 
 class ContactFilters(ListParams):
-    q: str | None = Field(None, description="Name contains")
+    q: str | None = Field(None, description="Name or e-mail contains, or phone digits (4 or more) occur in a phone")
     job_title: str | None = Field(None, description="Standard job title, e.g. Генеральный директор")
     company: int | None = None
     tag: list[str] | None = Field(None, description="Has all these tags")
@@ -283,7 +283,8 @@ class LeadPatch(PatchIn):
 
 
 class LeadFilters(ListParams):
-    status: list[str] | None = None
+    status: list[str] | None = Field(None, description="One or more statuses; 'open' = new, in progress, qualified")
+    q: str | None = Field(None, description="Request, name or company contains")
     source: str | None = None
     utm_source: str | None = None
     utm_campaign: str | None = None
@@ -331,3 +332,17 @@ class SearchHit(Schema):
     title: str
     subtitle: str
     matched: str
+
+
+class BulkIn(Schema):
+    ids: list[int] = Field(..., description="The selected records (at most 1000)")
+    action: str = Field(..., description="contacts: assign, add_tag, remove_tag, set_type; companies: assign; "
+                                         "leads: assign, set_status")
+    value: str | int | None = Field(None, description="assign: the user id (null to unassign a lead); add_tag/"
+                                                      "remove_tag: the tag; set_type: the client type; "
+                                                      "set_status: the lead status")
+
+
+class BulkOut(Schema):
+    changed: int
+    unchanged: int

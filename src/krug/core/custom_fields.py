@@ -102,7 +102,8 @@ def clean_into(entity: str, data: dict, current_record, errors: FieldErrors, out
 
 def apply_filters(qs: QuerySet, entity: str, params) -> QuerySet:
     """Filter by query parameters `cf.<key>=value` and `cf.<key>.gte|lte|gt|lt=value`."""
-    wanted = [(k, params.get(k)) for k in params if k.startswith(FILTER_PREFIX)]
+    wanted = [(k, params.get(k)) for k in params
+              if k.startswith(FILTER_PREFIX) and params.get(k) not in (None, "")]
     if not wanted:
         return qs
     defs = definitions(entity)

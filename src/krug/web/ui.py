@@ -47,3 +47,40 @@ def querystring(request: HttpRequest, **changes) -> str:
         else:
             params[key] = value
     return params.urlencode()
+
+
+LIST_CONTROLS = {"order", "cursor", "view"}
+
+
+def saved_views_context(request: HttpRequest, entity: str) -> dict:
+    """The saved-views bar of a list: the user's views, which one is open, and whether filters are set."""
+    from krug.accounts import services
+
+    current = request.GET.get("view", "")
+    return {"entity": entity, "saved_views": services.views_for(request.user, entity),
+            "current_view": int(current) if current.isdigit() else None,
+            "has_filters": any(v for k, v in request.GET.items() if k not in LIST_CONTROLS)}
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The `next` field of a form when it points inside this site, else the fallback."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return fallback
+
+
+def custom_filters(request: HttpRequest, entity: str) -> list[dict]:
+    """The administrator's custom fields of `entity` as filter inputs with their current values
+    (`cf.<key>` for equality, `cf.<key>.gte` / `.lte` for number and date ranges)."""
+    from krug.core import custom_fields
+
+    fields = []
+    for field in custom_fields.definitions(entity).values():
+        name = f"{custom_fields.FILTER_PREFIX}{field.key}"
+        fields.append({"name": name, "label": field.label, "type": field.type, "choices": field.choices,
+                       "value": request.GET.get(name, ""), "gte": request.GET.get(f"{name}.gte", ""),
+                       "lte": request.GET.get(f"{name}.lte", "")})
+    return fields

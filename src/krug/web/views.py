@@ -7,8 +7,11 @@ import datetime as dt
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Q
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from krug.activities.models import Task
 from krug.clients.models import Company, Contact
@@ -128,3 +131,37 @@ def notifications_for(user, now) -> dict:
 @login_required
 def notifications(request):
     return render(request, "web/_bell.html", {"bell": notifications_for(request.user, timezone.now())})
+
+
+@login_required
+@require_POST
+def view_save(request, entity):
+    from django.contrib import messages
+    from django.http import QueryDict
+
+    from krug.accounts import services
+    from krug.core.errors import DomainError
+
+    query = QueryDict(request.POST.get("query", ""))
+    back = f"/clients/{entity}/" if entity in ("contacts", "companies", "leads") else "/deals/list/"
+    try:
+        view = services.save_view(request.user, entity, request.POST.get("name", ""), query)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{back}?{query.urlencode()}")
+    messages.success(request, _("The view “%(name)s” is saved.") % {"name": view.name})
+    return redirect(f"{back}?{view.query}&view={view.pk}" if view.query else f"{back}?view={view.pk}")
+
+
+@login_required
+@require_POST
+def view_delete(request, pk):
+    from krug.accounts import services
+    from krug.core.errors import NotFound
+    from krug.web import ui
+
+    try:
+        services.delete_view(request.user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return redirect(ui.safe_next(request, "/"))

@@ -9,32 +9,31 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from krug.clients import services
+from krug.clients import filters, services
 from krug.clients.models import Lead
 from krug.core import permissions, records
-from krug.core.errors import DomainError, NotFound
+from krug.core.errors import DomainError, NotFound, ValidationFailed
 from krug.web import ui
 
 
 @login_required
 def inbox(request):
+    params = request.GET.copy()
+    params.setdefault("status", "open")
     qs = Lead.objects.visible_to(request.user).select_related("owner")
-    status = request.GET.get("status", "open")
-    if status == "open":
-        qs = qs.filter(status__in=[Lead.Status.NEW, Lead.Status.IN_PROGRESS, Lead.Status.QUALIFIED])
-    elif status:
-        qs = qs.filter(status=status)
-    if request.GET.get("source"):
-        qs = qs.filter(source=request.GET["source"])
-    if request.GET.get("pool") == "1":
-        qs = qs.filter(owner__isnull=True)
-    if request.GET.get("created_from"):
-        qs = qs.filter(created_at__date__gte=request.GET["created_from"])
+    filter_error = ""
+    try:
+        qs = filters.leads(qs, params)
+    except ValidationFailed as exc:
+        filter_error, qs = exc.message, qs.none()
     rows, cursor = ui.keyset(request, qs, "-id")
     rows = [(lead, _existing(request.user, lead)) for lead in rows]
-    context = {"section": "clients", "tab": "leads", "rows": rows, "filters": request.GET, "status": status,
-               "sources": Lead.Source.choices, "more": ui.querystring(request, cursor=cursor) if cursor else "",
-               "error": request.GET.get("error", "")}
+    owners = ui.assignable_users(request.user) if request.user.role != "manager" else []
+    context = {"section": "clients", "tab": "leads", "rows": rows, "filters": request.GET,
+               "status": params["status"], "sources": Lead.Source.choices, "statuses": Lead.Status.choices,
+               "more": ui.querystring(request, cursor=cursor) if cursor else "", "owners": owners,
+               "bulk_actions": True, "error": request.GET.get("error", "") or filter_error,
+               **ui.saved_views_context(request, "leads"), "custom_filters": ui.custom_filters(request, "lead")}
     return render(request, "clients/leads.html", context)
 
 

@@ -2,82 +2,83 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
+from krug.clients import bulk, filters
 from krug.clients.models import Company, Contact
-from krug.quality import normalize
+from krug.core.errors import DomainError, ValidationFailed
 from krug.web import ui
 
 CONTACT_ORDERS = {"-id": "-id", "surname": "surname", "-updated_at": "-updated_at"}
 COMPANY_ORDERS = {"-id": "-id", "name": "name", "-updated_at": "-updated_at"}
 
 
-def _filter_contacts(request, qs):
-    get = request.GET
-    if get.get("q"):
-        text = get["q"]
-        digits = normalize.phone_digits(text)
-        q = Q(search_key__contains=normalize.search_key(text))
-        if len(digits) >= 4:
-            q |= Q(phones__number__contains=digits)
-        qs = qs.filter(q).distinct()
-    if get.get("owner"):
-        qs = qs.filter(owner=get["owner"])
-    if get.get("city"):
-        qs = qs.filter(city=normalize.person_name(get["city"]))
-    if get.get("tag"):
-        qs = qs.filter(tags__key=normalize.search_key(get["tag"]))
-    if get.get("client_type"):
-        qs = qs.filter(client_type=get["client_type"])
-    if get.get("company"):
-        qs = qs.filter(company=get["company"])
-    if (get.get("no_contact_days") or "").isdigit():
-        since = timezone.now() - dt.timedelta(days=int(get["no_contact_days"]))
-        qs = qs.filter(Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True))
-    return qs
+def list_page(request, entity: str, model, order: str, rows_template: str, page_template: str, *, related=(),
+          prefetch=(), extra=None):
+    """One list screen: the shared filters, keyset paging, saved views and the bulk bar."""
+    qs = model.objects.visible_to(request.user)
+    filter_error = ""
+    try:
+        qs = filters.FOR_ENTITY[entity](qs, request.GET)
+    except ValidationFailed as exc:
+        filter_error, qs = exc.message, qs.none()
+    rows, cursor = ui.keyset(request, qs.select_related(*related).prefetch_related(*prefetch), order)
+    if request.GET.get("cursor"):
+        page_template = rows_template
+    owners = ui.assignable_users(request.user) if request.user.role != "manager" else []
+    context = {"section": "clients", "tab": entity, "rows": rows, "cursor": cursor,
+               "more": ui.querystring(request, cursor=cursor) if cursor else "", "owners": owners,
+               "bulk_actions": bool(owners) or len(bulk.ACTIONS[entity]) > 1,
+               "filters": request.GET, "filter_error": filter_error, **ui.saved_views_context(request, entity),
+               "custom_filters": ui.custom_filters(request, model._meta.model_name),
+               **(extra or {})}
+    return render(request, page_template, context)
 
 
 @login_required
 def contacts(request):
     order = CONTACT_ORDERS.get(request.GET.get("order", "-id"), "-id")
-    qs = _filter_contacts(request, Contact.objects.visible_to(request.user))
-    rows, cursor = ui.keyset(request, qs.select_related("company", "owner").prefetch_related("phones", "emails"),
-                             order)
-    context = {"section": "clients", "tab": "contacts", "rows": rows, "cursor": cursor,
-               "more": ui.querystring(request, cursor=cursor) if cursor else "",
-               "owners": ui.assignable_users(request.user) if request.user.role != "manager" else [],
-               "client_types": Contact.ClientType.choices, "filters": request.GET}
-    template = "clients/_contact_rows.html" if request.GET.get("cursor") else "clients/contacts.html"
-    return render(request, template, context)
+    return list_page(request, "contacts", Contact, order, "clients/_contact_rows.html", "clients/contacts.html",
+                 related=("company", "owner"), prefetch=("phones", "emails", "tags"),
+                 extra={"client_types": Contact.ClientType.choices})
 
 
 @login_required
 def companies(request):
     order = COMPANY_ORDERS.get(request.GET.get("order", "-id"), "-id")
-    qs = Company.objects.visible_to(request.user)
-    get = request.GET
-    if get.get("q"):
-        qs = qs.filter(search_key__contains=normalize.search_key(get["q"]))
-    if get.get("city"):
-        qs = qs.filter(city=normalize.person_name(get["city"]))
-    if get.get("owner"):
-        qs = qs.filter(owner=get["owner"])
-    rows, cursor = ui.keyset(request, qs.select_related("owner"), order)
-    context = {"section": "clients", "tab": "companies", "rows": rows, "cursor": cursor,
-               "more": ui.querystring(request, cursor=cursor) if cursor else "",
-               "owners": ui.assignable_users(request.user) if request.user.role != "manager" else [],
-               "filters": request.GET}
-    template = "clients/_company_rows.html" if request.GET.get("cursor") else "clients/companies.html"
-    return render(request, template, context)
+    return list_page(request, "companies", Company, order, "clients/_company_rows.html", "clients/companies.html",
+                 related=("owner",))
+
+
+@login_required
+@require_POST
+def bulk_action(request, entity):
+    """The bulk bar's form: one action on the ticked rows, then back to the same list."""
+    if entity not in bulk.ACTIONS:
+        raise Http404
+    action = request.POST.get("action", "")
+    field = bulk.ACTIONS[entity].get(action, "")
+    back = ui.safe_next(request, f"/clients/{entity}/")
+    try:
+        result = bulk.apply(request.user, entity, request.POST.getlist("ids"), action, request.POST.get(field))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    messages.success(request, ngettext("%(n)d record changed.", "%(n)d records changed.", result.changed)
+                     % {"n": result.changed}
+                     + (" " + _("%(n)d already were so.") % {"n": result.unchanged} if result.unchanged else ""))
+    return redirect(back)
 
 
 urlpatterns = [
     path("contacts/", contacts, name="contacts"),
     path("companies/", companies, name="companies"),
+    path("<str:entity>/bulk/", bulk_action, name="bulk"),
 ]

@@ -1,0 +1,198 @@
+"""The filters of the client lists, shared by the API, the web lists, saved views, bulk actions and exports.
+
+Each takes a queryset already restricted to what the user may see and a mapping of query-string values
+(a QueryDict or a plain dict of strings); a value that cannot be read raises ValidationFailed naming the
+parameter, so the API answers 422 and the page shows the message beside the filter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from krug.core import custom_fields
+from krug.core.errors import ValidationFailed
+from krug.quality import normalize
+
+
+def _many(params: Mapping[str, Any], name: str) -> list[str]:
+    if hasattr(params, "getlist"):
+        values = params.getlist(name)
+    else:
+        value = params.get(name)
+        values = value if isinstance(value, list | tuple) else [value]
+    return [str(v).strip() for v in values if v not in (None, "") and str(v).strip()]
+
+
+def _one(params: Mapping[str, Any], name: str) -> str:
+    values = _many(params, name)
+    return values[-1] if values else ""
+
+
+def _number(params: Mapping[str, Any], name: str) -> int | None:
+    value = _one(params, name)
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationFailed.single(name, _("must be a whole number"))
+    return int(value)
+
+
+def _date(params: Mapping[str, Any], name: str) -> dt.date | None:
+    value = _one(params, name)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed.single(name, _("must be a date like 2026-01-31")) from exc
+
+
+def _boolean(params: Mapping[str, Any], name: str) -> bool | None:
+    value = _one(params, name).lower()
+    if not value:
+        return None
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValidationFailed.single(name, _("must be true or false"))
+
+
+def common(qs: QuerySet, params: Mapping[str, Any], *, owner_field: str = "owner") -> QuerySet:
+    """owner (a user id, or 'none' for the common pool), team, updated_since, created_from/created_to."""
+    owner = _one(params, "owner")
+    if owner == "none":
+        qs = qs.filter(**{f"{owner_field}__isnull": True})
+    elif owner:
+        qs = qs.filter(**{owner_field: _number(params, "owner")})
+    team = _number(params, "team")
+    if team is not None:
+        qs = qs.filter(**{f"{owner_field}__team": team})
+    created_from, created_to = _date(params, "created_from"), _date(params, "created_to")
+    if created_from:
+        qs = qs.filter(created_at__date__gte=created_from)
+    if created_to:
+        qs = qs.filter(created_at__date__lte=created_to)
+    since = _one(params, "updated_since")
+    if since:
+        try:
+            moment = dt.datetime.fromisoformat(since)
+        except ValueError as exc:
+            raise ValidationFailed.single("updated_since", _("must be a date and time in ISO 8601")) from exc
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        qs = qs.filter(updated_at__gte=moment)
+    return qs
+
+
+def _text_search(qs: QuerySet, text: str, *, phones: bool) -> QuerySet:
+    query = Q(search_key__contains=normalize.search_key(text))
+    digits = normalize.phone_digits(text)
+    if phones and len(digits) >= 4:
+        from krug.clients.models import ContactPhone
+
+        query |= Q(pk__in=ContactPhone.objects.filter(number__contains=digits).values("contact_id"))
+    return qs.filter(query)
+
+
+def contacts(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) -> QuerySet:
+    """q (name, e-mail or phone digits), tag (repeatable, all must match), city, source, client_type, opt_out,
+    job_title, company, no_contact_days, plus the common filters and cf.<key> custom fields."""
+    from krug.clients.models import Contact
+
+    text = _one(params, "q")
+    if text:
+        qs = _text_search(qs, text, phones=True)
+    for tag in _many(params, "tag"):
+        qs = qs.filter(tags__key=normalize.search_key(tag))
+    city = _one(params, "city")
+    if city:
+        qs = qs.filter(city=normalize.person_name(city))
+    for name in ("source", "job_title"):
+        value = _one(params, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    client_type = _one(params, "client_type")
+    if client_type:
+        if client_type not in Contact.ClientType.values:
+            raise ValidationFailed.single("client_type", _("must be one of %(v)s")
+                                          % {"v": ", ".join(Contact.ClientType.values)})
+        qs = qs.filter(client_type=client_type)
+    opt_out = _boolean(params, "opt_out")
+    if opt_out is not None:
+        qs = qs.filter(opt_out=opt_out)
+    company = _number(params, "company")
+    if company is not None:
+        qs = qs.filter(company=company)
+    days = _number(params, "no_contact_days")
+    if days is not None:
+        since = timezone.now() - dt.timedelta(days=days)
+        qs = qs.filter(Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True))
+    if with_common:
+        qs = common(qs, params)
+    return custom_fields.apply_filters(qs, "contact", params)
+
+
+def companies(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) -> QuerySet:
+    """q (name), inn, city, industry, plus the common filters and cf.<key> custom fields."""
+    text = _one(params, "q")
+    if text:
+        qs = qs.filter(search_key__contains=normalize.search_key(text))
+    inn = _one(params, "inn")
+    if inn:
+        qs = qs.filter(inn=inn)
+    city = _one(params, "city")
+    if city:
+        qs = qs.filter(city=normalize.person_name(city))
+    industry = _one(params, "industry")
+    if industry:
+        qs = qs.filter(industry=industry)
+    if with_common:
+        qs = common(qs, params)
+    return custom_fields.apply_filters(qs, "company", params)
+
+
+def leads(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) -> QuerySet:
+    """status (repeatable; 'open' for new, in progress and qualified), source, utm_source, utm_campaign,
+    pool (only unassigned), q (request, name, company), plus the common filters and cf.<key> custom fields."""
+    from krug.clients.models import Lead
+
+    statuses = set()
+    for value in _many(params, "status"):
+        if value == "open":
+            statuses.update(OPEN_LEADS)
+        elif value in Lead.Status.values:
+            statuses.add(value)
+        else:
+            raise ValidationFailed.single("status", _("must be one of %(v)s")
+                                          % {"v": ", ".join(["open", *Lead.Status.values])})
+    if statuses:
+        qs = qs.filter(status__in=sorted(statuses))
+    source = _one(params, "source")
+    if source:
+        if source not in Lead.Source.values:
+            raise ValidationFailed.single("source", _("must be one of %(v)s") % {"v": ", ".join(Lead.Source.values)})
+        qs = qs.filter(source=source)
+    for name in ("utm_source", "utm_campaign"):
+        value = _one(params, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    pool = _boolean(params, "pool")
+    if pool is not None:
+        qs = qs.filter(owner__isnull=pool)
+    text = _one(params, "q")
+    if text:
+        qs = qs.filter(search_key__contains=normalize.search_key(text))
+    if with_common:
+        qs = common(qs, params)
+    return custom_fields.apply_filters(qs, "lead", params)
+
+
+OPEN_LEADS = ("new", "in_progress", "qualified")
+FOR_ENTITY = {"contacts": contacts, "companies": companies, "leads": leads}

@@ -1,4 +1,4 @@
-from krug.clients.views import cards, leads, lists
+from krug.clients.views import cards, leads, lists, merging
 
 app_name = "clients"
-urlpatterns = lists.urlpatterns + leads.urlpatterns + cards.urlpatterns
+urlpatterns = lists.urlpatterns + leads.urlpatterns + merging.urlpatterns + cards.urlpatterns

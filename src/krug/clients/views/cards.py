@@ -168,9 +168,32 @@ def _card_context(request, obj, *, contact=None, company=None) -> dict:
     else:
         deals, tasks = deals.filter(company=company), tasks.filter(company=company)
     events, cursor = timeline.feed(request.user, contact=contact, company=company, limit=30)
+    can_change = permissions.can(request.user, permissions.CHANGE, obj)
     return {"section": "clients", "obj": obj, "deals": deals[:20], "tasks": tasks[:20], "events": events,
-            "cursor": cursor, "can_change": permissions.can(request.user, permissions.CHANGE, obj),
-            "now": timezone.now()}
+            "cursor": cursor, "can_change": can_change, "now": timezone.now(),
+            "duplicates": _duplicates(request, obj) if can_change else [],
+            "last_merge": _last_merge(request, obj)}
+
+
+def _duplicates(request, obj) -> list:
+    """Open duplicate pairs of this card whose other record the user may also change: (pair, other)."""
+    from krug.clients.views.merging import open_pairs
+
+    kind = obj._meta.model_name
+    pairs = open_pairs(kind, obj)
+    others = type(obj).objects.visible_to(request.user).in_bulk([other for _pair, other in pairs])
+    return [(pair, others[other]) for pair, other in pairs
+            if other in others and permissions.can(request.user, permissions.CHANGE, others[other])]
+
+
+def _last_merge(request, obj):
+    from krug.quality.models import Merge
+
+    pk = request.session.get("last_merge")
+    if not pk:
+        return None
+    return Merge.objects.filter(pk=pk, entity=obj._meta.model_name, survivor_id=obj.pk,
+                                undone_at__isnull=True).first()
 
 
 @login_required

@@ -26,3 +26,28 @@ def test_a_manager_sees_only_his_own_figures(client, org):
     factories.deal(org.colleague, title="Чужая", amount=777777)
     client.force_login(org.manager)
     assert "777" not in client.get("/dashboard/").content.decode()
+
+
+def test_the_data_health_page_shows_each_user_his_scope_with_links_down_to_the_contacts(client, org):
+    from krug.quality import health
+
+    factories.contact(org.manager, surname="Полнов", first_name="Пётр", phones=["+79165550142"], emails=["p@polnov.ru"])
+    factories.contact(org.manager, surname="Пустов", first_name="Павел")
+    factories.contact(org.colleague, surname="Коллегов", first_name="Карл")
+    factories.contact(org.outsider, surname="Казанцев", first_name="Кирилл", phones=["+79175550143"])
+    client.force_login(org.manager)
+    page = client.get("/dashboard/data-health/").content.decode()
+    assert "50%" in page and "1 / 2" in page  # his two contacts, one clean
+    assert "?cleanup=incomplete" in page and "Коллегов" not in page
+    listed = client.get("/clients/contacts/", {"cleanup": "incomplete"}).content.decode()
+    assert "Пустов" in listed and "Полнов" not in listed
+    bad = client.get("/clients/contacts/", {"cleanup": "nonsense"}).content.decode()
+    assert "cleanup" in bad and "Пустов" not in bad
+    client.force_login(org.head)
+    page = client.get("/dashboard/data-health/").content.decode()
+    assert f"?owner={org.manager.pk}" in page and f"?owner={org.colleague.pk}" in page
+    assert f"?owner={org.outsider.pk}" not in page
+    health.take_snapshot()
+    client.force_login(org.admin)
+    page = client.get("/dashboard/data-health/").content.decode()
+    assert f"?owner={org.outsider.pk}" in page and "4" in page

@@ -103,7 +103,8 @@ def _text_search(qs: QuerySet, text: str, *, phones: bool) -> QuerySet:
 
 def contacts(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) -> QuerySet:
     """q (name, e-mail or phone digits), tag (repeatable, all must match), city, source, client_type, opt_out,
-    job_title, company, no_contact_days, plus the common filters and cf.<key> custom fields."""
+    job_title, company, no_contact_days, cleanup (a cleanup rule that flags the contact), plus the common
+    filters and cf.<key> custom fields."""
     from krug.clients.models import Contact
 
     text = _one(params, "q")
@@ -130,6 +131,13 @@ def contacts(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = Tru
     company = _number(params, "company")
     if company is not None:
         qs = qs.filter(company=company)
+    reason = _one(params, "cleanup")
+    if reason:
+        from krug.quality import cleanup
+
+        if reason not in cleanup.RULE_KEYS:
+            raise ValidationFailed.single("cleanup", _("must be one of %(v)s") % {"v": ", ".join(cleanup.RULE_KEYS)})
+        qs = qs.filter(cleanup.rule_filter(reason))
     days = _number(params, "no_contact_days")
     if days is not None:
         since = timezone.now() - dt.timedelta(days=days)

@@ -199,6 +199,7 @@ class ContactFilters(ListParams):
     client_type: str | None = None
     opt_out: bool | None = None
     no_contact_days: int | None = Field(None, ge=1, description="No touchpoint for at least N days")
+    cleanup: str | None = Field(None, description="Flagged by this cleanup rule (see /quality/cleanup/rules)")
 
 
 class LeadOut(OwnedOut):

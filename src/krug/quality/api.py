@@ -2,14 +2,13 @@
 
 import datetime as dt
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from krug.core.api import ERRORS, Page
 from krug.quality import cleanup, health, merge, services, titles
-from krug.quality.models import DuplicatePair, HealthSnapshot, Merge, QualitySettings, ScanRun, TitleSynonym
+from krug.quality.models import DuplicatePair, Merge, QualitySettings, ScanRun, TitleSynonym
 
 router = Router(tags=["data quality"])
 
@@ -329,59 +328,14 @@ def cleanup_list(request, reason: str, cursor: str | None = None, limit: int = Q
                       for c in rows], "next_cursor": next_cursor}
 
 
-def _scope(user):
-    from krug.accounts.models import User
-    from krug.core.permissions import Role, role_of
-
-    role = role_of(user)
-    if role == Role.ADMIN:
-        return "all", None
-    if role == Role.HEAD:
-        return "team", list(User.objects.filter(Q(team__head=user) | Q(pk=user.pk)).values_list("pk", flat=True))
-    return "own", [user.pk]
-
-
-def _sum(snapshots) -> dict:
-    total = {"total": 0, "clean": 0, "duplicates_open": 0, "completeness": {}, "flagged": {}}
-    for s in snapshots:
-        for name in ("total", "clean", "duplicates_open"):
-            total[name] += getattr(s, name)
-        for part in ("completeness", "flagged"):
-            for key, n in getattr(s, part).items():
-                total[part][key] = total[part].get(key, 0) + n
-    return total
-
-
 @router.get("/quality/health", response={200: HealthOut, **ERRORS}, operation_id="quality_health",
             summary="Data health of the contacts you answer for: today's snapshot, or live with live=true")
 def data_health(request, live: bool = False):
-    from django.utils import timezone
-
-    from krug.clients.models import Contact
-
-    scope, owners = _scope(request.auth)
-    today = timezone.localdate()
-    snapshots = HealthSnapshot.objects.filter(date=today)
-    snapshots = snapshots.filter(owner__isnull=True) if owners is None else snapshots.filter(owner__in=owners)
-    if not live and snapshots.exists():
-        return {"date": today, "scope": scope, **health.share(_sum(snapshots))}
-    contacts = Contact.objects.visible_to(request.auth)
-    if owners is not None:
-        contacts = contacts.filter(owner__in=owners)
-    return {"date": None, "scope": scope, **health.share(health.measure(contacts)[None])}
+    result = health.report(request.auth, live=live)
+    return {"date": result["date"], "scope": result["scope"], **result["total"]}
 
 
 @router.get("/quality/health/history", response={200: list[HealthPointOut], **ERRORS},
             operation_id="quality_health_history", summary="Daily snapshots of the data health you answer for")
 def health_history(request, days: int = Query(90, ge=1, le=730)):
-    from django.utils import timezone
-
-    scope, owners = _scope(request.auth)
-    since = timezone.localdate() - dt.timedelta(days=days)
-    snapshots = HealthSnapshot.objects.filter(date__gte=since)
-    snapshots = snapshots.filter(owner__isnull=True) if owners is None else snapshots.filter(owner__in=owners)
-    by_day: dict[dt.date, list] = {}
-    for s in snapshots.order_by("date"):
-        by_day.setdefault(s.date, []).append(s)
-    return [{"date": day, **{k: v for k, v in _sum(rows).items() if k in ("total", "clean", "duplicates_open")}}
-            for day, rows in by_day.items()]
+    return health.history(request.auth, days)

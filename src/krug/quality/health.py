@@ -83,3 +83,78 @@ def take_snapshot(day: dt.date | None = None) -> int:
                        duplicates_open=f["duplicates_open"], completeness=f["completeness"], flagged=f["flagged"])
         for owner, f in figures.items())
     return len(figures)
+
+
+# ---- what one user sees: the API and the page ask the same questions ------------------------------------
+
+def scope_of(user) -> tuple[str, list[int] | None]:
+    """('all', None) for an admin, ('team', owner ids) for a head, ('own', [his id]) for a manager."""
+    from krug.accounts.models import User
+    from krug.core.permissions import Role, role_of
+
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return "all", None
+    if role == Role.HEAD:
+        return "team", list(User.objects.filter(Q(team__head=user) | Q(pk=user.pk)).values_list("pk", flat=True))
+    return "own", [user.pk]
+
+
+def _summed(rows) -> dict:
+    total: dict = {"total": 0, "clean": 0, "duplicates_open": 0, "completeness": {f: 0 for f in FIELDS},
+                   "flagged": {k: 0 for k in cleanup.RULE_KEYS}}
+    for row in rows:
+        for name in ("total", "clean", "duplicates_open"):
+            total[name] += row[name]
+        for part in ("completeness", "flagged"):
+            for key, n in row[part].items():
+                total[part][key] = total[part].get(key, 0) + n
+    return total
+
+
+def _snapshot_row(s: HealthSnapshot) -> dict:
+    return {"total": s.total, "clean": s.clean, "duplicates_open": s.duplicates_open,
+            "completeness": s.completeness, "flagged": s.flagged}
+
+
+def report(user, *, live: bool = False) -> dict:
+    """The data health `user` answers for: today's snapshot when there is one (else computed live), in
+    total and per manager: {'date', 'scope', 'total': figures with shares, 'per_owner': {owner id: ...}}."""
+    from krug.clients.models import Contact
+
+    scope, owners = scope_of(user)
+    today = timezone.localdate()
+    snapshots = list(HealthSnapshot.objects.filter(date=today)) if not live else []
+    if snapshots:
+        per_owner = {s.owner_id: _snapshot_row(s) for s in snapshots if s.owner_id is not None}
+        whole = next((_snapshot_row(s) for s in snapshots if s.owner_id is None), None)
+        date = today
+    else:
+        contacts = Contact.objects.visible_to(user)
+        if owners is not None:
+            contacts = contacts.filter(owner__in=owners)
+        figures = measure(contacts)
+        whole = figures.pop(None)
+        per_owner, date = figures, None
+    if owners is not None:
+        per_owner = {o: f for o, f in per_owner.items() if o in owners}
+        whole = _summed(per_owner.values())
+    return {"date": date, "scope": scope, "total": share(whole or _summed([])),
+            "per_owner": {o: share(f) for o, f in per_owner.items()}}
+
+
+def history(user, days: int = 90) -> list[dict]:
+    """Daily points (date, total, clean, duplicates_open) of what `user` answers for, oldest first."""
+    _scope, owners = scope_of(user)
+    since = timezone.localdate() - dt.timedelta(days=days)
+    snapshots = HealthSnapshot.objects.filter(date__gte=since)
+    snapshots = snapshots.filter(owner__isnull=True) if owners is None else snapshots.filter(owner__in=owners)
+    by_day: dict[dt.date, list] = {}
+    for s in snapshots.order_by("date"):
+        by_day.setdefault(s.date, []).append(_snapshot_row(s))
+    points = []
+    for day, rows in by_day.items():
+        summed = _summed(rows)
+        points.append({"date": day, "total": summed["total"], "clean": summed["clean"],
+                       "duplicates_open": summed["duplicates_open"]})
+    return points

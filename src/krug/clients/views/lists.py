@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from krug.clients import bulk, filters
 from krug.clients.models import Company, Contact
 from krug.core.errors import DomainError, ValidationFailed
+from krug.quality import cleanup
 from krug.web import ui
 
 CONTACT_ORDERS = {"-id": "-id", "surname": "surname", "-updated_at": "-updated_at"}
@@ -47,7 +48,9 @@ def contacts(request):
     order = CONTACT_ORDERS.get(request.GET.get("order", "-id"), "-id")
     return list_page(request, "contacts", Contact, order, "clients/_contact_rows.html", "clients/contacts.html",
                  related=("company", "owner"), prefetch=("phones", "emails", "tags"),
-                 extra={"client_types": Contact.ClientType.choices})
+                 extra={"client_types": Contact.ClientType.choices,
+                        "cleanup_rule": next((r for r in cleanup.RULES if r.key == request.GET.get("cleanup")),
+                                             None)})
 
 
 @login_required

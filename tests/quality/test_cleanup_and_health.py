@@ -48,7 +48,7 @@ def test_each_cleanup_rule_lists_its_contacts_with_every_reason(api_as, org):
     assert set(item["reasons"]) >= {"fake", "no_company"}
     assert api_as("outsider").get("/quality/cleanup", reason="fake").body["items"] == []
     assert api.get("/quality/cleanup", reason="ugly").status_code == 422
-    assert len(api.get("/quality/cleanup/rules").body) == 7
+    assert len(api.get("/quality/cleanup/rules").body) == 8
 
 
 def test_health_shows_clean_share_and_completeness_for_what_the_user_answers_for(api_as, org):
@@ -72,3 +72,25 @@ def test_the_daily_snapshot_makes_a_trend(api_as, org, capsys):
     assert api_as("admin").get("/quality/health").body["date"] == str(timezone.localdate())
     manager = api_as("manager").get("/quality/health/history").body
     assert [p["total"] for p in manager] == [7]
+
+
+def test_an_invalid_phone_is_rejected_by_default_and_kept_raw_and_flagged_when_the_setting_says_so(api_as, org, client):
+    api = api_as("manager")
+    r = api.post("/contacts", {"surname": "Неверов", "first_name": "Иван", "phones": ["12-34"]})
+    assert r.status_code == 422 and r.body["errors"][0]["field"] == "phones.0"
+    assert api_as("admin").put("/quality/settings", {"match_rules": {}, "invalid_phones": "maybe"}).status_code == 422
+    r = api_as("admin").put("/quality/settings", {"match_rules": {}, "invalid_phones": "keep"})
+    assert r.status_code == 200 and r.body["invalid_phones"] == "keep"
+    r = api.post("/contacts", {"surname": "Неверов", "first_name": "Иван", "phones": ["12-34 (спросить Ивана)",
+                                                                                   "+7 912 345-67-89"]})
+    assert r.status_code == 201
+    assert [(p["raw"], p["number"], p["valid"]) for p in r.body["phones"]] == [
+        ("12-34 (спросить Ивана)", "1234", False), ("+7 912 345-67-89", "+79123456789", True)]
+    flagged = api.get("/quality/cleanup", reason="invalid_phone").body["items"]
+    assert [c["id"] for c in flagged] == [r.body["id"]]
+    # text with no digits at all is still refused: there is nothing to keep
+    bad = api.post("/contacts", {"surname": "Пустой", "phones": ["позвонить позже"]})
+    assert bad.status_code == 422 and bad.body["errors"][0]["field"] == "phones.0"
+    client.force_login(org.manager)
+    card = client.get(f"/clients/contacts/{r.body['id']}/").content.decode()
+    assert "12-34 (спросить Ивана)" in card and "chip-warn" in card

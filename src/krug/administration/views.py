@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from krug.core.errors import DomainError
@@ -266,8 +267,33 @@ def quality(request):
     people = Contact.objects.in_bulk([x for p in pairs for x in (p.a_id, p.b_id)])
     pairs = [(p, people.get(p.a_id), people.get(p.b_id)) for p in pairs if p.a_id in people and p.b_id in people]
     figures = health.share(health.measure(Contact.objects.alive())[None])
+    from krug.quality.models import QualitySettings
+
     return _render(request, "administration/quality.html", {
-        "tab": "quality", "pairs": pairs, "health": figures, "last_scan": ScanRun.objects.order_by("-id").first()})
+        "tab": "quality", "pairs": pairs, "health": figures, "last_scan": ScanRun.objects.order_by("-id").first(),
+        "settings": QualitySettings.current(), "invalid_choices": QualitySettings.InvalidPhones.choices})
+
+
+@admin_only
+@require_POST
+def quality_settings(request):
+    from krug.core.errors import ValidationFailed
+    from krug.quality import services
+    from krug.quality.models import QualitySettings
+
+    current = QualitySettings.current()
+    raw = request.POST.get("auto_merge_above", "").strip().replace(",", ".")
+    try:
+        threshold = float(raw) if raw else None
+        if threshold is not None and not 50 <= threshold <= 100:
+            raise ValueError
+    except ValueError:
+        return _done("quality", ValidationFailed.single("auto_merge_above", _("a number from 50 to 100, or empty")))
+    try:
+        services.save_settings(request.user, current.match_rules, threshold, request.POST.get("invalid_phones"))
+    except DomainError as exc:
+        return _done("quality", exc)
+    return _done("quality")
 
 
 @admin_only
@@ -318,5 +344,6 @@ urlpatterns = [
     path("bin/<str:entity>/<int:pk>/<str:action>/", bin_action, name="bin_action"),
     path("quality/", quality, name="quality"),
     path("quality/scan/", quality_scan, name="quality_scan"),
+    path("quality/settings/", quality_settings, name="quality_settings"),
     path("quality/pairs/<int:pk>/", quality_merge, name="quality_merge"),
 ]

@@ -120,6 +120,7 @@ class ContactPhone(models.Model):
     number = models.CharField(max_length=20, db_index=True, help_text="E.164")
     extension = models.CharField(max_length=10, blank=True)
     raw = models.CharField(max_length=64, blank=True, help_text="as typed")
+    valid = models.BooleanField(default=True, help_text="false: kept as typed, number holds only its digits")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MOBILE)
     position = models.PositiveSmallIntegerField(default=0)
 

@@ -91,10 +91,11 @@ class PhoneIn(Schema):
 
 
 class PhoneOut(Schema):
-    number: str
+    number: str = Field(description="E.164; for a phone kept invalid (see /quality/settings), its digits")
     extension: str
-    raw: str
+    raw: str = Field(description="As typed")
     kind: str
+    valid: bool = Field(description="false: not a valid number, kept as typed and flagged")
 
 
 class EmailIn(Schema):

@@ -162,22 +162,33 @@ def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, d
         except ValueError as exc:
             errors.add(f"{field}.{index}", str(exc))
             continue
-        identity = tuple(str(v).casefold() for k, v in entry.items() if k != "raw")
+        identity = tuple(str(v).casefold() for k, v in entry.items() if k not in ("raw", "valid"))
         if identity not in seen:
             seen.add(identity)
             out.append({**entry, "kind": kind})
     return out
 
 
-def _parse_phone(raw: str) -> dict:
-    number, extension = normalize.phone(raw)
-    return {"number": number, "extension": extension, "raw": normalize.tidy(raw, 64)}
+def _parse_phone(raw: str, *, keep_invalid: bool = False) -> dict:
+    """The stored form of a typed phone. An invalid one is a ValueError, unless the data-quality setting
+    keeps it: then it is stored as typed, flagged `valid=False`, with its digits for search."""
+    try:
+        number, extension = normalize.phone(raw)
+    except ValueError:
+        digits = normalize.phone_digits(raw)[:20]
+        if not keep_invalid or not digits:
+            raise
+        return {"number": digits, "extension": "", "raw": normalize.tidy(raw, 64), "valid": False}
+    return {"number": number, "extension": extension, "raw": normalize.tidy(raw, 64), "valid": True}
 
 
 def _clean_phones(items, errors: FieldErrors) -> list[dict]:
-    """[{'number','extension','raw','kind'}], numbers in E.164 keeping what was typed."""
+    """[{'number','extension','raw','valid','kind'}], numbers in E.164 keeping what was typed."""
+    from krug.quality.models import QualitySettings
+
+    keep = QualitySettings.current().invalid_phones == QualitySettings.InvalidPhones.KEEP if items else False
     return _clean_entries(items, errors, field="phones", key="number", kinds=ContactPhone.Kind,
-                          default_kind="mobile", parse=_parse_phone)
+                          default_kind="mobile", parse=lambda raw: _parse_phone(raw, keep_invalid=keep))
 
 
 def _clean_emails(items, errors: FieldErrors) -> list[dict]:

@@ -190,6 +190,9 @@ class SettingsIO(Schema):
                                           "shared_contact_min_name, patronymic_penalty, max_block, max_namesakes")
     auto_merge_above: float | None = Field(None, ge=50, le=100,
                                            description="Merge pairs scoring at least this automatically; null = off")
+    invalid_phones: str = Field("reject", description="reject: an invalid phone is a field error; keep: it is "
+                                                      "stored as typed, flagged valid=false and listed by the "
+                                                      "cleanup rule invalid_phone")
 
 
 def _require_head(user) -> None:
@@ -264,13 +267,13 @@ def get_settings(request):
 
     current = QualitySettings.current()
     return {"match_rules": MatchRules.from_dict(current.match_rules).as_dict(),
-            "auto_merge_above": current.auto_merge_above}
+            "auto_merge_above": current.auto_merge_above, "invalid_phones": current.invalid_phones}
 
 
 @router.put("/quality/settings", response={200: SettingsIO, **ERRORS}, operation_id="quality_settings_put",
             summary="Tune the match rules and automatic merging (administrators)")
 def put_settings(request, payload: SettingsIO):
-    services.save_settings(request.auth, payload.match_rules, payload.auto_merge_above)
+    services.save_settings(request.auth, payload.match_rules, payload.auto_merge_above, payload.invalid_phones)
     return get_settings(request)
 
 

@@ -38,6 +38,7 @@ RULES = [
     Rule("incomplete", _("no phone and no e-mail"), _("nobody can reach this contact")),
     Rule("no_company", _("no company"), _("a contact that belongs to no company")),
     Rule("bounced", _("bounced e-mail"), _("mail to this contact came back undelivered")),
+    Rule("invalid_phone", _("invalid phone"), _("a phone kept as typed that is not a valid number")),
 ]
 RULE_KEYS = [r.key for r in RULES]
 
@@ -91,6 +92,8 @@ def rule_filter(key: str, now: dt.datetime | None = None):
         return Q(company__isnull=True)
     if key == "bounced":
         return _emails(bounced=True)
+    if key == "invalid_phone":
+        return _phones(Q(valid=False))
     raise KeyError(key)
 
 

@@ -124,7 +124,8 @@ def _contact_candidates(probe: dict, exclude: int | None) -> tuple[set[int], int
     phones = set(probe.get("phones") or [])
     emails = {e.casefold() for e in probe.get("emails") or []}
     if phones:
-        ids |= set(ContactPhone.objects.filter(number__in=phones).values_list("contact_id", flat=True)[:50])
+        ids |= set(ContactPhone.objects.filter(number__in=phones, valid=True)
+                   .values_list("contact_id", flat=True)[:50])
     if emails:
         ids |= set(ContactEmail.objects.filter(email_key__in=emails).values_list("contact_id", flat=True)[:50])
     ids.discard(exclude)
@@ -152,7 +153,7 @@ def check_contact(by, probe: dict, *, exclude: int | None = None) -> list[Candid
                        probe.get("company_name") or "", probe.get("city") or "", tuple(probe.get("phones") or ()),
                        tuple(e.casefold() for e in probe.get("emails") or ()))]
     rows += [ContactRow(c.pk, c.surname, c.first_name, c.patronymic, c.company.name if c.company_id else "", c.city,
-                        tuple(p.number for p in c.phones.all()), tuple(e.email_key for e in c.emails.all()))
+                        tuple(p.number for p in c.phones.all() if p.valid), tuple(e.email_key for e in c.emails.all()))
              for c in contacts.values()]
     common = np.zeros(len(rows), dtype=bool)
     common[0] = namesakes > rules.max_namesakes  # the base's count, not these few rows'

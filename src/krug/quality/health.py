@@ -21,7 +21,7 @@ def _annotated(contacts, now):
 
     pairs = DuplicatePair.objects.filter(entity="contact", status=DuplicatePair.Status.OPEN)
     return contacts.annotate(
-        f_phone=Exists(ContactPhone.objects.filter(contact=OuterRef("pk"))),
+        f_phone=Exists(ContactPhone.objects.filter(contact=OuterRef("pk"), valid=True)),
         f_email=Exists(ContactEmail.objects.filter(contact=OuterRef("pk"))),
         in_pair=Exists(pairs.filter(a_id=OuterRef("pk"))) | Exists(pairs.filter(b_id=OuterRef("pk"))),
         **{f"r_{key}": _as_expression(Q(cleanup.rule_filter(key, now))) for key in cleanup.RULE_KEYS},

@@ -61,6 +61,12 @@ class QualitySettings(models.Model):
     match_rules = models.JSONField(default=dict, blank=True, help_text="quality.scan.MatchRules fields")
     auto_merge_above = models.FloatField(null=True, blank=True,
                                          help_text="merge pairs scoring at least this automatically; empty = off")
+
+    class InvalidPhones(models.TextChoices):
+        REJECT = "reject", _("reject with a field error")
+        KEEP = "keep", _("keep as typed and flag")
+
+    invalid_phones = models.CharField(max_length=8, choices=InvalidPhones.choices, default=InvalidPhones.REJECT)
     updated_at = models.DateTimeField(default=timezone.now)
 
     @classmethod

@@ -60,8 +60,9 @@ def delete_title_synonym(by, synonym: TitleSynonym) -> None:
 
 
 @transaction.atomic
-def save_settings(by, match_rules: dict, auto_merge_above: float | None) -> None:
-    """Save the match rules (each checked against MatchRules) and the automatic-merge certainty."""
+def save_settings(by, match_rules: dict, auto_merge_above: float | None, invalid_phones: str | None = None) -> None:
+    """Save the match rules (each checked against MatchRules), the automatic-merge certainty and what
+    happens to invalid phones (reject or keep and flag)."""
     from krug.quality.models import QualitySettings
     from krug.quality.scan import MatchRules
 
@@ -75,7 +76,11 @@ def save_settings(by, match_rules: dict, auto_merge_above: float | None) -> None
         elif type(value) is not type(defaults[key]) and not (isinstance(defaults[key], float)
                                                              and isinstance(value, int)):
             errors.add(f"match_rules.{key}", _("must be a %(t)s") % {"t": type(defaults[key]).__name__})
+    if invalid_phones is not None and invalid_phones not in QualitySettings.InvalidPhones.values:
+        errors.add("invalid_phones", _("must be one of %(v)s") % {"v": ", ".join(QualitySettings.InvalidPhones.values)})
     errors.raise_if_any()
     current = QualitySettings.current()
     current.match_rules, current.auto_merge_above, current.updated_at = match_rules, auto_merge_above, timezone.now()
+    if invalid_phones is not None:
+        current.invalid_phones = invalid_phones
     current.save()

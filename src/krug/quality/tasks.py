@@ -20,7 +20,8 @@ def contact_rows() -> list[ContactRow]:
     from krug.clients.models import Contact, ContactEmail, ContactPhone
 
     phones: dict[int, list[str]] = defaultdict(list)
-    for contact_id, number in ContactPhone.objects.values_list("contact_id", "number").iterator(chunk_size=20_000):
+    valid = ContactPhone.objects.filter(valid=True)
+    for contact_id, number in valid.values_list("contact_id", "number").iterator(chunk_size=20_000):
         phones[contact_id].append(number)
     emails: dict[int, list[str]] = defaultdict(list)
     for contact_id, key in ContactEmail.objects.values_list("contact_id", "email_key").iterator(chunk_size=20_000):

@@ -78,7 +78,7 @@ def _contact_values(contact: Contact | None, post=None) -> dict:
     if contact is None:
         return {}
     values = {name: getattr(contact, name) for name in CONTACT_FIELDS}
-    values.update(phones="\n".join(p.number + (f" доб. {p.extension}" if p.extension else "")
+    values.update(phones="\n".join((p.number if p.valid else p.raw) + (f" доб. {p.extension}" if p.extension else "")
                                    for p in contact.phones.all()),
                   emails="\n".join(e.email for e in contact.emails.all()),
                   tags=", ".join(t.name for t in contact.tags.all()), company=contact.company_id or "",

@@ -98,9 +98,36 @@ def worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     print(f"Krug worker: queue {args.queue!r}, polling every {args.interval}s. Press Ctrl+C to stop.", flush=True)
+    if not args.no_routine and not args.batch:
+        _start_routine()
     call_command("db_worker", queue_name=args.queue, interval=args.interval, batch=args.batch, reload=False,
                  verbosity=1)
     return 0
+
+
+ROUTINE_EVERY = 300  # seconds between checks of what the data-quality routine has due
+
+
+def _start_routine() -> None:
+    """A daemon thread that queues the daily health snapshot and the nightly duplicate scans when due."""
+    import logging
+    import threading
+
+    from django.db import connection
+
+    from krug.quality import schedule
+
+    def loop() -> None:
+        while True:
+            try:
+                schedule.run_due()
+            except Exception:  # the routine must never take the worker down
+                logging.getLogger("krug.worker").exception("data-quality routine failed")
+            finally:
+                connection.close()
+            time.sleep(ROUTINE_EVERY)
+
+    threading.Thread(target=loop, name="krug-routine", daemon=True).start()
 
 
 # --- demo ------------------------------------------------------------------------------------------------
@@ -203,15 +230,16 @@ def quality_scan(args: argparse.Namespace) -> int:
     from krug.quality import tasks
     from krug.quality.models import ScanRun
 
+    entity = {"contacts": "contact", "companies": "company"}[args.entity]
     if args.background:
-        run = tasks.start_scan(None)
+        run = tasks.start_scan(None, entity=entity)
         print(f"Scan {run.pk} queued; `krug worker` runs it.")
         return 0
-    run = ScanRun.objects.create(entity="contact")
+    run = ScanRun.objects.create(entity=entity)
     started = time.monotonic()
     run = tasks.run_scan(run.pk)
-    print(f"Scanned {run.records} contacts in {time.monotonic() - started:.1f} s: {run.found} probable duplicate "
-          f"pairs{f', {run.merged} merged automatically' if run.merged else ''}.")
+    print(f"Scanned {run.records} {args.entity} in {time.monotonic() - started:.1f} s: {run.found} probable "
+          f"duplicate pairs{f', {run.merged} merged automatically' if run.merged else ''}.")
     return 0
 
 
@@ -260,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queue", default="*", help="queue names, comma separated (default '*': every queue)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between polls of an empty queue")
     p.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+    p.add_argument("--no-routine", action="store_true",
+                   help="do not queue the daily health snapshot and the nightly duplicate scans from this worker")
     p.set_defaults(handler=worker)
 
     p = commands.add_parser("demo", help="load the demo organisation (once) and print its logins")
@@ -284,8 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     quality = commands.add_parser("quality", help="data quality").add_subparsers(
         dest="quality_command", metavar="ACTION", required=True)
-    p = quality.add_parser("scan", help="scan every contact for duplicates (now, or queued with --background)")
+    p = quality.add_parser("scan", help="scan every contact (or company) for duplicates (now, or queued "
+                                       "with --background)")
     p.add_argument("--background", action="store_true", help="queue the scan for `krug worker` instead")
+    p.add_argument("--entity", choices=["contacts", "companies"], default="contacts", help="what to scan")
     p.set_defaults(handler=quality_scan)
     p = quality.add_parser("snapshot", help="store today's data-health figures (daily, for the trend)")
     p.set_defaults(handler=quality_snapshot)

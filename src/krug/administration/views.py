@@ -259,18 +259,21 @@ def bin_action(request, entity, pk, action):
 
 @admin_only
 def quality(request):
-    from krug.clients.models import Contact
+    from krug.clients.models import Company, Contact
     from krug.quality import health
     from krug.quality.models import DuplicatePair, ScanRun
 
-    pairs = list(DuplicatePair.objects.filter(entity="contact", status="open").order_by("-score")[:50])
-    people = Contact.objects.in_bulk([x for p in pairs for x in (p.a_id, p.b_id)])
-    pairs = [(p, people.get(p.a_id), people.get(p.b_id)) for p in pairs if p.a_id in people and p.b_id in people]
+    entity = "company" if request.GET.get("entity") == "company" else "contact"
+    model = Company if entity == "company" else Contact
+    pairs = list(DuplicatePair.objects.filter(entity=entity, status="open").order_by("-score")[:50])
+    found = model.objects.alive().in_bulk([x for p in pairs for x in (p.a_id, p.b_id)])
+    pairs = [(p, found.get(p.a_id), found.get(p.b_id)) for p in pairs if p.a_id in found and p.b_id in found]
     figures = health.share(health.measure(Contact.objects.alive())[None])
     from krug.quality.models import QualitySettings
 
     return _render(request, "administration/quality.html", {
-        "tab": "quality", "pairs": pairs, "health": figures, "last_scan": ScanRun.objects.order_by("-id").first(),
+        "tab": "quality", "pairs": pairs, "health": figures, "entity": entity,
+        "last_scan": ScanRun.objects.filter(entity=entity).order_by("-id").first(),
         "settings": QualitySettings.current(), "invalid_choices": QualitySettings.InvalidPhones.choices})
 
 
@@ -301,29 +304,31 @@ def quality_settings(request):
 def quality_scan(request):
     from krug.quality import tasks
 
+    entity = "company" if request.POST.get("entity") == "company" else "contact"
     with transaction.atomic():
-        tasks.start_scan(request.user)
-    return _done("quality")
+        tasks.start_scan(request.user, entity=entity)
+    return _done("quality", entity=entity)
 
 
 @admin_only
 @require_POST
 def quality_merge(request, pk):
-    from krug.clients.models import Contact
+    from krug.clients.models import Company, Contact
     from krug.quality import merge
     from krug.quality.models import DuplicatePair
 
     pair = DuplicatePair.objects.get(pk=pk)
+    model = Company if pair.entity == "company" else Contact
     try:
         if request.POST.get("dismiss"):
             DuplicatePair.objects.filter(pk=pk).update(status="dismissed", decided_by=request.user)
         else:
             survivor = int(request.POST.get("survivor") or pair.a_id)
             other = pair.b_id if survivor == pair.a_id else pair.a_id
-            merge.merge(request.user, Contact, survivor, [other])
+            merge.merge(request.user, model, survivor, [other])
     except DomainError as exc:
-        return _done("quality", exc)
-    return _done("quality")
+        return _done("quality", exc, entity=pair.entity)
+    return _done("quality", entity=pair.entity)
 
 
 urlpatterns = [

@@ -170,6 +170,7 @@ class ScanOut(Schema):
 
 class ScanIn(Schema):
     rules: dict = Field({}, description="Override the saved match rules for this run (see GET /quality/settings)")
+    entity: str = Field("contact", description="contact or company")
 
 
 class PairOut(Schema):
@@ -195,6 +196,19 @@ class SettingsIO(Schema):
                                                       "cleanup rule invalid_phone")
 
 
+def _contact_model():
+    from krug.clients.models import Contact
+    return Contact
+
+
+def _company_model():
+    from krug.clients.models import Company
+    return Company
+
+
+ENTITY_MODELS = {"contact": _contact_model, "company": _company_model}
+
+
 def _require_head(user) -> None:
     from krug.core.errors import Forbidden
     from krug.core.permissions import Role, role_of
@@ -204,13 +218,16 @@ def _require_head(user) -> None:
 
 
 @router.post("/quality/scans", response={202: ScanOut, **ERRORS}, operation_id="scans_start",
-             summary="Start a full duplicate scan of the contacts in the background (heads and admins)")
+             summary="Start a full duplicate scan of contacts or companies in the background (heads and admins)")
 def start_scan(request, payload: ScanIn):
     from django.db import transaction
 
     from krug.quality import tasks
 
     _require_head(request.auth)
+    if payload.entity not in ENTITY_MODELS:
+        from krug.core.errors import ValidationFailed
+        raise ValidationFailed.single("entity", "must be contact or company")
     if payload.rules:
         from krug.quality.scan import MatchRules
 
@@ -219,7 +236,7 @@ def start_scan(request, payload: ScanIn):
             from krug.core.errors import ValidationFailed
             raise ValidationFailed.single("rules", f"unknown rules: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        run = tasks.start_scan(request.auth, rules=payload.rules)
+        run = tasks.start_scan(request.auth, rules=payload.rules, entity=payload.entity)
     return Status(202, ScanRun.objects.get(pk=run.pk))
 
 
@@ -231,14 +248,16 @@ def get_scan(request, pk: int):
 
 
 @router.get("/quality/duplicates", response={200: list[PairOut], **ERRORS}, operation_id="duplicates_list",
-            summary="Probable duplicate contacts found by scans, best first, both of which you may see")
-def list_duplicates(request, status: str = "open", limit: int = Query(50, ge=1, le=200)):
-    from krug.clients.models import Contact
-
-    visible = Contact.objects.visible_to(request.auth).values("pk")
-    pairs = list(DuplicatePair.objects.filter(entity="contact", status=status, a_id__in=visible, b_id__in=visible)
+            summary="Probable duplicates found by scans, best first, both of which you may see")
+def list_duplicates(request, status: str = "open", entity: str = "contact", limit: int = Query(50, ge=1, le=200)):
+    if entity not in ENTITY_MODELS:
+        from krug.core.errors import ValidationFailed
+        raise ValidationFailed.single("entity", "must be contact or company")
+    model = ENTITY_MODELS[entity]()
+    visible = model.objects.visible_to(request.auth).values("pk")
+    pairs = list(DuplicatePair.objects.filter(entity=entity, status=status, a_id__in=visible, b_id__in=visible)
                  .order_by("-score", "id")[:limit])
-    names = {c.pk: c.full_name for c in Contact.objects.filter(pk__in=[x for p in pairs for x in (p.a_id, p.b_id)])}
+    names = {c.pk: str(c) for c in model.objects.filter(pk__in=[x for p in pairs for x in (p.a_id, p.b_id)])}
     return [{"id": p.id, "entity": p.entity, "a_id": p.a_id, "a_title": names.get(p.a_id, ""), "b_id": p.b_id,
              "b_title": names.get(p.b_id, ""), "score": p.score, "reasons": p.reasons, "status": p.status,
              "found_at": p.found_at} for p in pairs]
@@ -247,13 +266,13 @@ def list_duplicates(request, status: str = "open", limit: int = Query(50, ge=1, 
 @router.post("/quality/duplicates/{int:pk}/dismiss", response={204: None, **ERRORS},
              operation_id="duplicates_dismiss", summary="Mark a pair as two different people; scans keep it so")
 def dismiss_duplicate(request, pk: int):
-    from krug.clients.models import Contact
     from krug.core import permissions
 
     pair = get_object_or_404(DuplicatePair, pk=pk)
-    changeable = Contact.objects.visible_to(request.auth, permissions.CHANGE).filter(pk__in=[pair.a_id, pair.b_id])
+    model = ENTITY_MODELS[pair.entity]()
+    changeable = model.objects.visible_to(request.auth, permissions.CHANGE).filter(pk__in=[pair.a_id, pair.b_id])
     if changeable.count() != 2:
-        get_object_or_404(Contact.objects.visible_to(request.auth), pk=pair.a_id)
+        get_object_or_404(model.objects.visible_to(request.auth), pk=pair.a_id)
         from krug.core.errors import Forbidden
         raise Forbidden("You may not change both contacts of this pair")
     DuplicatePair.objects.filter(pk=pk).update(status=DuplicatePair.Status.DISMISSED, decided_by=request.auth)

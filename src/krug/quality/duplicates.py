@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from rapidfuzz import fuzz
 
 from krug.core.errors import Conflict
 from krug.quality.matching import person_keys, skeleton
@@ -178,18 +177,13 @@ def check_company(by, probe: dict, *, exclude: int | None = None) -> list[Candid
     if not ids:
         return []
     visible = set(Company.objects.visible_to(by).filter(pk__in=ids).values_list("pk", flat=True))
+    from krug.quality.company_scan import compare
+
     core = company_skeleton(probe.get("name"))
-    city = (probe.get("city") or "").casefold()
     found = []
     for company in Company.objects.alive().filter(pk__in=ids).select_related("owner"):
-        reasons, score = [], 0.0
-        if probe.get("inn") and company.inn == probe["inn"]:
-            reasons, score = ["inn"], 100.0
-        similarity = fuzz.ratio(core, company_skeleton(company.name)) if core else 0
-        inn_differs = probe.get("inn") and company.inn and company.inn != probe["inn"]
-        if similarity >= 92 and not inn_differs and (not city or not company.city or company.city.casefold() == city):
-            reasons.append("name")
-            score = max(score, similarity * 0.95)
+        score, reasons = compare(core, probe.get("inn") or "", probe.get("kpp") or "", probe.get("city") or "",
+                                 company_skeleton(company.name), company.inn, company.kpp, company.city)
         if score >= ENTRY_THRESHOLD:
             owner_id, owner = _owner(company)
             found.append(Candidate(company.pk, str(company), owner_id, owner, score, reasons, company.pk in visible))

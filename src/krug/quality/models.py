@@ -67,6 +67,9 @@ class QualitySettings(models.Model):
         KEEP = "keep", _("keep as typed and flag")
 
     invalid_phones = models.CharField(max_length=8, choices=InvalidPhones.choices, default=InvalidPhones.REJECT)
+    nightly_scan_hour = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=3,
+        help_text="local hour at which `krug worker` queues the nightly duplicate scans; empty = never")
     updated_at = models.DateTimeField(default=timezone.now)
 
     @classmethod

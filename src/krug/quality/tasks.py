@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from krug.quality.company_scan import company_rows, find_company_duplicates
 from krug.quality.models import DuplicatePair, QualitySettings, ScanRun
 from krug.quality.scan import ContactRow, MatchRules, find_duplicates
 
@@ -59,9 +60,14 @@ def run_scan(run_id: int) -> ScanRun:
                                              rules=rules.as_dict())
     try:
         _progress(run, "loading")
-        rows = contact_rows()
+        rows = contact_rows() if run.entity == "contact" else company_rows()
         ScanRun.objects.filter(pk=run.pk).update(records=len(rows))
-        pairs = find_duplicates(rows, rules, progress=lambda done, total: _progress(run, "comparing", done, total))
+        step = lambda done, total: _progress(run, "comparing", done, total)  # noqa: E731
+        if run.entity == "contact":
+            pairs = find_duplicates(rows, rules, progress=step)
+        else:
+            pairs = find_company_duplicates(rows, threshold=rules.threshold, max_block=rules.max_block,
+                                            progress=step)
         _progress(run, "saving")
         found = _save_pairs(run, pairs)
         merged = auto_merge(run, settings.auto_merge_above) if settings.auto_merge_above else 0
@@ -84,7 +90,7 @@ def auto_merge(run: ScanRun, threshold: float) -> int:
     """Merge the open pairs scoring at least `threshold`, the older record surviving; each merge is its own
     transaction and undoable like a manual one."""
     from krug.accounts.models import User
-    from krug.clients.models import Contact
+    from krug.clients.models import Company, Contact
     from krug.core.errors import DomainError
     from krug.core.permissions import Role
     from krug.quality import merge
@@ -92,14 +98,15 @@ def auto_merge(run: ScanRun, threshold: float) -> int:
     actor = User.objects.filter(is_active=True, role=Role.ADMIN).order_by("id").first()
     if actor is None:
         return 0
+    model = Contact if run.entity == "contact" else Company
     merged = 0
     for pair in DuplicatePair.objects.filter(entity=run.entity, status=DuplicatePair.Status.OPEN,
                                              score__gte=threshold).order_by("-score"):
-        alive = set(Contact.objects.alive().filter(pk__in=[pair.a_id, pair.b_id]).values_list("pk", flat=True))
+        alive = set(model.objects.alive().filter(pk__in=[pair.a_id, pair.b_id]).values_list("pk", flat=True))
         if len(alive) != 2:
             continue  # one side was merged away by an earlier pair of this run
         try:
-            merge.merge(actor, Contact, pair.a_id, [pair.b_id], automatic=True)
+            merge.merge(actor, model, pair.a_id, [pair.b_id], automatic=True)
         except DomainError as exc:
             log.warning("automatic merge of %s and %s skipped: %s", pair.a_id, pair.b_id, exc)
             continue
@@ -113,8 +120,8 @@ def scan_task(run_id: int) -> int:
     return run_scan(run_id).found
 
 
-def start_scan(by, *, rules: dict | None = None) -> ScanRun:
-    """Queue a full scan (run by `krug worker`); the run row shows its progress."""
-    run = ScanRun.objects.create(entity="contact", by=by if getattr(by, "pk", None) else None, rules=rules or {})
+def start_scan(by, *, rules: dict | None = None, entity: str = "contact") -> ScanRun:
+    """Queue a full scan of contacts or companies (run by `krug worker`); the run row shows its progress."""
+    run = ScanRun.objects.create(entity=entity, by=by if getattr(by, "pk", None) else None, rules=rules or {})
     transaction.on_commit(lambda: scan_task.enqueue(run.pk))
     return run

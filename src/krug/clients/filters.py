@@ -64,6 +64,20 @@ def _boolean(params: Mapping[str, Any], name: str) -> bool | None:
     raise ValidationFailed.single(name, _("must be true or false"))
 
 
+def _equal(qs: QuerySet, params: Mapping[str, Any], *names: str) -> QuerySet:
+    """Exact filters: each parameter given filters its field of the same name."""
+    for name in names:
+        value = _one(params, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    return qs
+
+
+def _city(qs: QuerySet, params: Mapping[str, Any]) -> QuerySet:
+    city = _one(params, "city")
+    return qs.filter(city=normalize.person_name(city)) if city else qs
+
+
 def common(qs: QuerySet, params: Mapping[str, Any], *, owner_field: str = "owner") -> QuerySet:
     """owner (a user id, or 'none' for the common pool), team, updated_since, created_from/created_to."""
     owner = _one(params, "owner")
@@ -112,13 +126,7 @@ def contacts(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = Tru
         qs = _text_search(qs, text, phones=True)
     for tag in _many(params, "tag"):
         qs = qs.filter(tags__key=normalize.search_key(tag))
-    city = _one(params, "city")
-    if city:
-        qs = qs.filter(city=normalize.person_name(city))
-    for name in ("source", "job_title"):
-        value = _one(params, name)
-        if value:
-            qs = qs.filter(**{name: value})
+    qs = _equal(_city(qs, params), params, "source", "job_title")
     client_type = _one(params, "client_type")
     if client_type:
         if client_type not in Contact.ClientType.values:
@@ -152,15 +160,7 @@ def companies(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = Tr
     text = _one(params, "q")
     if text:
         qs = qs.filter(search_key__contains=normalize.search_key(text))
-    inn = _one(params, "inn")
-    if inn:
-        qs = qs.filter(inn=inn)
-    city = _one(params, "city")
-    if city:
-        qs = qs.filter(city=normalize.person_name(city))
-    industry = _one(params, "industry")
-    if industry:
-        qs = qs.filter(industry=industry)
+    qs = _equal(_city(qs, params), params, "inn", "industry")
     if with_common:
         qs = common(qs, params)
     return custom_fields.apply_filters(qs, "company", params)
@@ -187,10 +187,7 @@ def leads(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) 
         if source not in Lead.Source.values:
             raise ValidationFailed.single("source", _("must be one of %(v)s") % {"v": ", ".join(Lead.Source.values)})
         qs = qs.filter(source=source)
-    for name in ("utm_source", "utm_campaign"):
-        value = _one(params, name)
-        if value:
-            qs = qs.filter(**{name: value})
+    qs = _equal(qs, params, "utm_source", "utm_campaign")
     pool = _boolean(params, "pool")
     if pool is not None:
         qs = qs.filter(owner__isnull=pool)

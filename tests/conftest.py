@@ -65,6 +65,17 @@ class Org:
                        for name in ("admin", "head", "manager", "colleague", "outsider", "other_head")}
 
 
+@pytest.fixture(autouse=True)
+def english_unless_asked(settings):
+    """Tests read messages in English: requests without Accept-Language and service calls outside a request
+    use English here (Krug's own default is Russian; the tests that check Russian ask for it)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def org(db):
     return Org()

@@ -61,3 +61,15 @@ def test_the_keyboard_reaches_the_search_and_the_navigation_with_a_visible_focus
     card = page.locator(".deal-card").first
     page.wait_for_function("s => document.querySelector(`.cards[data-stage='${s}'] .deal-card`)", arg=target)
     assert card.is_visible()
+
+
+def test_every_section_of_the_navigation_is_visible_on_a_laptop_screen(page_as):
+    page = page_as("admin", width=1280, height=800)
+    links = page.locator("nav.mainnav a")
+    assert links.count() == 6
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box and box["x"] + box["width"] <= 1280 and links.nth(i).is_visible(), links.nth(i).inner_text()
+    nav_right = page.locator("nav.mainnav").bounding_box()
+    search_left = page.locator("#global-search").bounding_box()
+    assert nav_right["x"] + nav_right["width"] <= search_left["x"]  # nothing hides under the search box

@@ -49,3 +49,19 @@ def test_company_timeline_shows_its_people_touchpoints(api_as):
     feed = api.get(f"/companies/{company['id']}/timeline").body["items"]
     assert {item["kind"] for item in feed} == {"created"}
     assert len(feed) == 2
+
+
+def test_api_errors_speak_the_callers_language_and_russian_by_default(client, org, settings):
+    import json
+
+    from krug.accounts import services
+
+    token = services.issue_token(org.manager)
+    body = json.dumps({"name": "Ромашка", "inn": "7707083890"})
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    ru = client.post("/api/v1/companies", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ru",
+                     **headers).json()
+    assert ru["errors"][0]["field"] == "inn" and "неверный ИНН" in ru["errors"][0]["message"]
+    settings.LANGUAGE_CODE = "ru"  # Krug's default, for a client that names no language
+    plain = client.post("/api/v1/companies", body, content_type="application/json", **headers).json()
+    assert "неверный ИНН" in plain["errors"][0]["message"]

@@ -93,3 +93,18 @@ def test_a_lead_is_taken_from_the_pool_and_converted_into_a_client(client, org):
     r = client.post(f"/clients/leads/{lead.pk}/convert/", {"create_deal": "1"})
     lead.refresh_from_db()
     assert lead.status == Lead.Status.CONVERTED and r["Location"] == f"/clients/contacts/{lead.contact_id}/"
+
+
+def test_list_columns_sort_both_ways_by_their_header_and_keep_the_filters(client, org):
+    for surname in ("Борисов", "Абрамов", "Воронин"):
+        factories.contact(org.manager, surname=surname, city="Тула")
+    client.force_login(org.manager)
+    page = client.get("/clients/contacts/", {"city": "Тула"}).content.decode()
+    assert "order=surname" in page and "city=%D0%A2%D1%83%D0%BB%D0%B0" in page
+    page = client.get("/clients/contacts/", {"city": "Тула", "order": "surname"}).content.decode()
+    assert page.index("Абрамов") < page.index("Борисов") < page.index("Воронин")
+    assert 'aria-sort="ascending"' in page and "order=-surname" in page
+    page = client.get("/clients/contacts/", {"city": "Тула", "order": "-surname"}).content.decode()
+    assert page.index("Воронин") < page.index("Борисов") < page.index("Абрамов")
+    # an order nobody offers falls back to the newest first rather than failing
+    assert client.get("/clients/contacts/", {"order": "password"}).status_code == 200

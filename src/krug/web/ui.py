@@ -84,3 +84,14 @@ def custom_filters(request: HttpRequest, entity: str) -> list[dict]:
                        "value": request.GET.get(name, ""), "gte": request.GET.get(f"{name}.gte", ""),
                        "lte": request.GET.get(f"{name}.lte", "")})
     return fields
+
+
+def sort_headers(request: HttpRequest, current: str, fields: tuple[str, ...]) -> dict[str, dict]:
+    """For each sortable column: the link that sorts by it (ascending first, then descending) and its state
+    ('ascending', 'descending' or '' for aria-sort)."""
+    headers = {}
+    for name in fields:
+        state = "ascending" if current == name else "descending" if current == f"-{name}" else ""
+        target = f"-{name}" if state == "ascending" else name
+        headers[name] = {"url": "?" + querystring(request, order=target, cursor=None), "state": state}
+    return headers

@@ -17,8 +17,9 @@ from krug.core.errors import DomainError, ValidationFailed
 from krug.quality import cleanup
 from krug.web import ui
 
-CONTACT_ORDERS = {"-id": "-id", "surname": "surname", "-updated_at": "-updated_at"}
-COMPANY_ORDERS = {"-id": "-id", "name": "name", "-updated_at": "-updated_at"}
+SORTABLE = {"contacts": ("surname", "city", "updated_at"), "companies": ("name", "inn", "city", "updated_at")}
+CONTACT_ORDERS = {o: o for f in SORTABLE["contacts"] for o in (f, f"-{f}")} | {"-id": "-id"}
+COMPANY_ORDERS = {o: o for f in SORTABLE["companies"] for o in (f, f"-{f}")} | {"-id": "-id"}
 
 
 def list_page(request, entity: str, model, order: str, rows_template: str, page_template: str, *, related=(),
@@ -39,6 +40,7 @@ def list_page(request, entity: str, model, order: str, rows_template: str, page_
                "bulk_actions": bool(owners) or len(bulk.ACTIONS[entity]) > 1,
                "filters": request.GET, "filter_error": filter_error, **ui.saved_views_context(request, entity),
                "custom_filters": ui.custom_filters(request, model._meta.model_name),
+               "sort": ui.sort_headers(request, order, SORTABLE[entity]),
                **(extra or {})}
     return render(request, page_template, context)
 

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 USAGE_ERROR = 2
 
@@ -254,6 +255,84 @@ def quality_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- import ----------------------------------------------------------------------------------------------
+
+
+def _importing_user(name: str | None):
+    from krug.accounts.models import User
+    from krug.core.permissions import Role
+
+    if name:
+        user = User.objects.filter(username=name, is_active=True).first()
+        if user is None:
+            raise UsageError(f"no active user {name!r} (see `krug user add`)")
+        return user
+    user = User.objects.filter(is_active=True, role=Role.ADMIN).order_by("id").first()
+    if user is None:
+        raise UsageError("no administrator to import as: create one with `krug user add NAME --role admin` "
+                         "or name the user with --as")
+    return user
+
+
+def import_file(args: argparse.Namespace) -> int:
+    """Import a CSV/XLSX file through the same normalisation and duplicate logic as the UI and the API."""
+    _setup_django()
+    _migrate()
+    from krug.core.errors import DomainError
+    from krug.transfer import importer, services
+    from krug.transfer.models import ImportJob
+
+    if args.resume:
+        job = ImportJob.objects.filter(pk=args.resume).first()
+        if job is None:
+            raise UsageError(f"no import {args.resume}")
+        if job.status in (ImportJob.Status.QUEUED, ImportJob.Status.UPLOADED):
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    else:
+        if not args.file:
+            raise UsageError("name the file to import, or --resume JOB")
+        path = Path(args.file)
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        user = _importing_user(args.as_user)
+        try:
+            with path.open("rb") as stream:
+                job = services.upload(user, args.entity, path.name, stream)
+            services.configure(user, job, key=args.key if args.key is not None else job.key)
+        except DomainError as exc:
+            for field, messages in (exc.errors or {"": [exc.message]}).items():
+                for message in messages:
+                    print(f"{field + ': ' if field else ''}{message}", file=sys.stderr)
+            return USAGE_ERROR
+        columns = ", ".join(f"{h!r}→{m or '-'}" for h, m in zip(job.header, job.mapping, strict=True))
+        print(f"Import {job.pk}: {job.file_name} as {job.entity}; columns {columns}"
+              f"{f'; upsert by {job.key}' if job.key else ''}", flush=True)
+        if args.background:
+            services.start(user, job)
+            print(f"Queued; `krug worker` runs it. Resume or watch it with `krug import --resume {job.pk}`.")
+            return 0
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    started = time.monotonic()
+
+    def progress(current: ImportJob) -> None:
+        total = current.total_rows or 0
+        print(f"  {current.done_rows:,} / {total:,} rows, {time.monotonic() - started:.0f} s", flush=True)
+
+    job = importer.run(job.pk, progress=progress)
+    print(f"{job.get_status_display().capitalize()} in {time.monotonic() - started:.1f} s: {job.created:,} created, "
+          f"{job.updated:,} updated, {job.merged:,} merged as duplicates, {job.skipped:,} skipped, "
+          f"{job.failed:,} failed.")
+    if job.error:
+        print(job.error, file=sys.stderr)
+    if job.failed:
+        failed = Path(job.path).with_name("failed-rows.csv")
+        with failed.open("w", encoding="utf-8", newline="") as out:
+            for chunk in services.failed_rows_csv(job):
+                out.write(chunk)
+        print(f"The failed rows with their errors: {failed}")
+    return 0 if job.status == ImportJob.Status.DONE else 1
+
+
 # --- manage ----------------------------------------------------------------------------------------------
 
 
@@ -321,6 +400,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=quality_scan)
     p = quality.add_parser("snapshot", help="store today's data-health figures (daily, for the trend)")
     p.set_defaults(handler=quality_snapshot)
+
+    p = commands.add_parser("import", help="import contacts, companies, leads or deals from a CSV or XLSX file")
+    p.add_argument("file", nargs="?", help="the .csv or .xlsx file")
+    p.add_argument("--entity", choices=["contacts", "companies", "leads", "deals"], default="contacts")
+    p.add_argument("--key", help="update the records this field names instead of adding them: external_id, "
+                                 "email, phone (contacts, leads) or inn (companies)")
+    p.add_argument("--as", dest="as_user", help="the user the records are imported as (default: the first admin)")
+    p.add_argument("--background", action="store_true", help="queue it for `krug worker` instead")
+    p.add_argument("--resume", type=int, metavar="JOB", help="finish an import that was interrupted")
+    p.set_defaults(handler=import_file)
 
     commands.add_parser("manage", help="run a Django management command, e.g. krug manage createsuperuser",
                         add_help=False)

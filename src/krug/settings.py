@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "krug.quality",
     "krug.analytics",
     "krug.administration",
+    "krug.transfer",
     "krug.web",
 ]
 

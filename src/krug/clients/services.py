@@ -526,3 +526,37 @@ def convert_lead(by, lead: Lead, data: dict[str, Any]) -> dict[str, Any]:
     return {"lead_id": lead.pk, "contact_id": contact.pk, "company_id": company.pk if company else None,
             "deal_id": deal.pk if deal else None, "contact_created": contact_created,
             "company_created": company_created}
+
+
+# ---- what a write would change (imports skip rows that change nothing) -----------------------------------
+
+def _differs(current, name: str, value) -> bool:
+    if name == "custom":
+        return any(current.custom.get(k) != v for k, v in (value or {}).items())
+    return getattr(current, name) != value
+
+
+def contact_changes(by, contact: Contact, data: dict[str, Any]) -> dict[str, Any]:
+    """The part of `data` that would change `contact` (validated like a real update, so a bad value raises
+    ValidationFailed); {} when the contact already is so. Phones, e-mails and tags compare as sets."""
+    fields, related = _clean_contact(by, data, current=contact)
+    names = {"company": "company_id", "owner": "owner_id"}
+    changed = {names.get(k, k): data[names.get(k, k)] for k, v in fields.items()
+               if names.get(k, k) in data and _differs(contact, k, v)}
+    if "phones" in related and {(p["number"], p["extension"]) for p in related["phones"]} != {
+            (p.number, p.extension) for p in contact.phones.all()}:
+        changed["phones"] = data["phones"]
+    if "emails" in related and {e["email"].casefold() for e in related["emails"]} != {
+            e.email_key for e in contact.emails.all()}:
+        changed["emails"] = data["emails"]
+    if "tags" in related and {normalize.search_key(t) for t in related["tags"]} != {t.key for t in contact.tags.all()}:
+        changed["tags"] = data["tags"]
+    return changed
+
+
+def company_changes(by, company: Company, data: dict[str, Any]) -> dict[str, Any]:
+    """The part of `data` that would change `company`; {} when it already is so."""
+    fields = _clean_company(by, data, current=company)
+    names = {"owner": "owner_id"}
+    return {names.get(k, k): data[names.get(k, k)] for k, v in fields.items()
+            if names.get(k, k) in data and _differs(company, k, v)}

@@ -1,0 +1,313 @@
+"""Running an import: the rows of the file, chunk by chunk, through the same services as every other write.
+
+Exactly once, even when the worker is killed: each chunk is one transaction that writes its rows, reports
+its failed rows and moves the job's checkpoint (`done_rows`); the chunk first locks the job and checks the
+checkpoint is where it started, so a second runner of the same job writes nothing twice. A restarted
+worker resumes at the checkpoint.
+
+What happens to a row:
+- it names a record by the chosen key (external id, e-mail, phone, INN) → that record is **updated**, or
+  **skipped** when it already holds these values (so re-running a file changes nothing);
+- else it is created, unless it matches a record already in the base (or earlier in the file) the way the
+  duplicate check on entry sees it: then it is **merged** into that record (new values and phones/e-mails
+  added, nothing removed);
+- a bad value **fails** the row with every problem named; the other rows go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from krug.core.errors import DomainError, NotFound, ValidationFailed
+from krug.transfer import reading
+from krug.transfer.models import ExternalKey, ImportJob, ImportRowError
+from krug.transfer.rows import Owners, to_data
+
+log = logging.getLogger(__name__)
+CHUNK = 500
+CREATED, UPDATED, MERGED, SKIPPED, FAILED = "created", "updated", "merged", "skipped", "failed"
+
+
+class Superseded(Exception):
+    """Another runner moved the job's checkpoint: this one stops without writing."""
+
+
+@dataclass
+class Context:
+    """What one run remembers across rows: owners by name, companies by INN or name."""
+
+    job: ImportJob
+    owners: Owners = field(default_factory=Owners)
+    companies: dict[str, int] = field(default_factory=dict)
+
+
+# ---- finding what a row names ----------------------------------------------------------------------------
+
+def _by_external_id(entity: str, model, external_id: str):
+    key = ExternalKey.objects.filter(entity=entity, external_id=external_id).first()
+    return model.objects.alive().filter(pk=key.record_id).first() if key else None
+
+
+def _find_contact(by, key: str, data: dict):
+    from krug.clients.models import Contact
+    from krug.quality import normalize
+
+    if key == "external_id" and data.get("external_id"):
+        return _by_external_id("contacts", Contact, data["external_id"])
+    visible = Contact.objects.visible_to(by)
+    if key == "email":
+        for email in data.get("emails", []):
+            found = visible.filter(emails__email_key=email.strip().casefold()).first()
+            if found:
+                return found
+    if key == "phone":
+        for raw in data.get("phones", []):
+            try:
+                number = normalize.phone(raw)[0]
+            except ValueError:
+                continue
+            found = visible.filter(phones__number=number).first()
+            if found:
+                return found
+    return None
+
+
+def _find_company(by, key: str, data: dict):
+    from krug.clients.models import Company
+    from krug.quality import normalize
+
+    if key == "external_id" and data.get("external_id"):
+        return _by_external_id("companies", Company, data["external_id"])
+    if key == "inn" and data.get("inn"):
+        try:
+            inn = normalize.inn(data["inn"])
+        except ValueError:
+            return None
+        return Company.objects.visible_to(by).filter(inn=inn).first()
+    return None
+
+
+def _company_for(ctx: Context, name: str, inn: str) -> int:
+    """The company a contact row names, found by INN or name, created once per file when it is new."""
+    from krug.clients import services
+
+    cache_key = f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
+    if cache_key not in ctx.companies:
+        by = ctx.job.by
+        company = services.find_existing_company(by, inn=inn, name=name)
+        if company is None:
+            if not name:
+                raise ValidationFailed.single("company_inn", _("no company with INN %(inn)s, and no company name "
+                                                               "to create it") % {"inn": inn})
+            try:
+                company = services.create_company(by, {"name": name, "inn": inn, "allow_duplicate": True})
+            except ValidationFailed as exc:
+                raise ValidationFailed("company", errors={
+                    ("company_inn" if k == "inn" else "company"): v for k, v in exc.errors.items()}) from exc
+        ctx.companies[cache_key] = company.pk
+    return ctx.companies[cache_key]
+
+
+# ---- one row ---------------------------------------------------------------------------------------------
+
+def _union(current: list[str], new: list[str]) -> list[str]:
+    return current + [item for item in new if item not in current]
+
+
+def _contact_update(contact, data: dict) -> dict:
+    """Row data as an update that adds phones, e-mails and tags rather than replacing them."""
+    update = dict(data)
+    if "phones" in data:
+        update["phones"] = _union([p.number for p in contact.phones.all()], data["phones"])
+    if "emails" in data:
+        update["emails"] = _union([e.email for e in contact.emails.all()], data["emails"])
+    if "tags" in data:
+        update["tags"] = _union([t.name for t in contact.tags.all()], data["tags"])
+    return update
+
+
+def _duplicate_target(by, model, exc: DomainError):
+    """The record a DuplicateFound points at, when the importing user may change it."""
+    from krug.core import permissions
+
+    for candidate in exc.extra.get("candidates", []):
+        if candidate.get("visible"):
+            found = model.objects.alive().filter(pk=candidate["id"]).first()
+            if found is not None and permissions.can(by, permissions.CHANGE, found):
+                return found
+    raise exc
+
+
+def _import_contact(ctx: Context, data: dict) -> tuple[str, int]:
+    from krug.clients import services
+    from krug.clients.models import Contact
+    from krug.quality.duplicates import DuplicateFound
+
+    by, key = ctx.job.by, ctx.job.key
+    name, inn = data.pop("company", ""), data.pop("company_inn", "")
+    if name or inn:
+        data["company_id"] = _company_for(ctx, name, inn)
+    external_id = data.pop("external_id", "")
+    existing = _find_contact(by, key, {**data, "external_id": external_id}) if key else None
+    outcome = UPDATED
+    if existing is None:
+        try:
+            contact = services.create_contact(by, data)
+            return CREATED, contact.pk
+        except DuplicateFound as exc:
+            existing, outcome = _duplicate_target(by, Contact, exc), MERGED
+    update = _contact_update(existing, data)
+    changes = services.contact_changes(by, existing, update)
+    if not changes:
+        return (MERGED if outcome == MERGED else SKIPPED), existing.pk
+    services.update_contact(by, existing, {**changes, "allow_duplicate": True})
+    return outcome, existing.pk
+
+
+def _import_company(ctx: Context, data: dict) -> tuple[str, int]:
+    from krug.clients import services
+    from krug.clients.models import Company
+    from krug.quality.duplicates import DuplicateFound
+
+    by, key = ctx.job.by, ctx.job.key
+    external_id = data.pop("external_id", "")
+    existing = _find_company(by, key, {**data, "external_id": external_id}) if key else None
+    outcome = UPDATED
+    if existing is None:
+        try:
+            return CREATED, services.create_company(by, data).pk
+        except DuplicateFound as exc:
+            existing, outcome = _duplicate_target(by, Company, exc), MERGED
+    changes = services.company_changes(by, existing, data)
+    if not changes:
+        return (MERGED if outcome == MERGED else SKIPPED), existing.pk
+    services.update_company(by, existing, {**changes, "allow_duplicate": True})
+    return outcome, existing.pk
+
+
+IMPORTERS: dict[str, Callable[[Context, dict], tuple[str, int]]] = {
+    "contacts": _import_contact,
+    "companies": _import_company,
+}
+
+
+def import_row(ctx: Context, row: list[str]) -> tuple[str, list[dict]]:
+    """(outcome, errors) of one row; the row's writes happen in the caller's transaction."""
+    data, errors = to_data(ctx.job.entity, ctx.job.mapping, row, ctx.owners)
+    if errors:
+        return FAILED, [{"field": f, "message": m} for f, ms in errors.errors.items() for m in ms]
+    if not any(v for k, v in data.items() if k != "owner_id"):
+        return SKIPPED, []
+    external_id = data.get("external_id", "")
+    known_companies = dict(ctx.companies)
+    try:
+        with transaction.atomic():  # a savepoint: a failing row leaves nothing behind
+            outcome, record_id = IMPORTERS[ctx.job.entity](ctx, data)
+            if external_id:
+                ExternalKey.objects.update_or_create(entity=ctx.job.entity, external_id=external_id,
+                                                     defaults={"record_id": record_id})
+    except DomainError as exc:
+        ctx.companies = known_companies  # a company this row created is gone with the savepoint
+        found = [{"field": f, "message": m} for f, ms in exc.errors.items() for m in ms]
+        return FAILED, found or [{"field": "", "message": exc.message}]
+    return outcome, []
+
+
+# ---- the job ---------------------------------------------------------------------------------------------
+
+def data_rows(job: ImportJob):
+    """(row number in the file, cells) of every data row, the header (the first non-empty row) skipped."""
+    fmt = reading.TableFormat(**job.format)
+    seen_header = False
+    for number, cells in enumerate(reading.rows(Path(job.path), fmt), start=1):
+        if not seen_header:
+            seen_header = any(cells)
+            continue
+        yield number, cells
+
+
+def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], ctx: Context) -> None:
+    counts = {CREATED: 0, UPDATED: 0, MERGED: 0, SKIPPED: 0, FAILED: 0}
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.done_rows != start or job.status != ImportJob.Status.RUNNING:
+            raise Superseded
+        failures = []
+        for number, cells in chunk:
+            outcome, errors = import_row(ctx, cells)
+            counts[outcome] += 1
+            if outcome == FAILED:
+                failures.append(ImportRowError(job=job, row=number, values=cells, errors=errors))
+        ImportRowError.objects.bulk_create(failures)
+        ImportJob.objects.filter(pk=job_id).update(
+            done_rows=F("done_rows") + len(chunk), created=F("created") + counts[CREATED],
+            updated=F("updated") + counts[UPDATED], merged=F("merged") + counts[MERGED],
+            skipped=F("skipped") + counts[SKIPPED], failed=F("failed") + counts[FAILED],
+            heartbeat_at=timezone.now())
+
+
+def count_rows(job: ImportJob) -> int:
+    return sum(1 for _ in data_rows(job))
+
+
+def run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None,
+        chunk_size: int = CHUNK) -> ImportJob:
+    """Run (or resume) an import to its end; safe to call again after a crash or from a second worker."""
+    job = ImportJob.objects.select_related("by").get(pk=job_id)
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.CANCELLED, ImportJob.Status.FAILED):
+        return job
+    ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.RUNNING, heartbeat_at=timezone.now(),
+                                               started_at=job.started_at or timezone.now())
+    job.refresh_from_db()
+    try:
+        if job.total_rows is None:
+            ImportJob.objects.filter(pk=job_id).update(total_rows=count_rows(job))
+        ctx = Context(job)
+        start = job.done_rows
+        chunk: list[tuple[int, list[str]]] = []
+        for index, row in enumerate(data_rows(job)):
+            if index < start:
+                continue
+            chunk.append(row)
+            if len(chunk) == chunk_size:
+                _commit_chunk(job_id, start, chunk, ctx)
+                start += len(chunk)
+                chunk = []
+                if progress:
+                    progress(ImportJob.objects.get(pk=job_id))
+        if chunk:
+            _commit_chunk(job_id, start, chunk, ctx)
+    except Superseded:
+        log.info("import %s: another runner has it", job_id)
+        return ImportJob.objects.get(pk=job_id)
+    except reading.FileProblem as exc:
+        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, error=exc.message,
+                                                   finished_at=timezone.now())
+        return ImportJob.objects.get(pk=job_id)
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING).update(
+        status=ImportJob.Status.DONE, finished_at=timezone.now())
+    return ImportJob.objects.get(pk=job_id)
+
+
+def get_job(by, job_id: int) -> ImportJob:
+    """A job its owner (or an administrator) may look at; anyone else gets 404."""
+    from krug.core.permissions import Role, role_of
+
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or (job.by_id != by.pk and role_of(by) != Role.ADMIN):
+        raise NotFound(_("no such import"))
+    return job
+
+
+def describe(job: ImportJob) -> dict[str, Any]:
+    return {"created": job.created, "updated": job.updated, "merged": job.merged, "skipped": job.skipped,
+            "failed": job.failed}

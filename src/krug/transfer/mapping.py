@@ -1,0 +1,189 @@
+"""Which column of the file goes into which field: recognised from Russian or English headers (including the
+exports of amoCRM and Bitrix24), editable by the user, checked before anything is written."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from krug.core.errors import FieldErrors
+
+ENTITIES = ("contacts", "companies", "leads", "deals")
+#: a column the user does not want: mapped to this, it is left out
+SKIP = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    label: str
+    headers: tuple[str, ...]  # known headers, compared after `_norm`
+    repeatable: bool = False  # several columns may fill it (phones, e-mails, tags)
+
+
+def _t(name, label, *headers, repeatable=False) -> Target:
+    return Target(name, label, tuple(_norm(h) for h in (name, *headers)), repeatable)
+
+
+def _norm(header: str) -> str:
+    text = (header or "").casefold().replace("ё", "е")
+    text = re.sub(r"[^\w]+", " ", text)
+    return " ".join(text.split())
+
+
+_PERSON = [
+    _t("full_name", _("Full name"), "фио", "ф и о", "имя фамилия", "фамилия имя отчество", "name", "full name",
+       "contact name", "контакт", "контактное лицо", "полное имя", "клиент"),
+    _t("surname", _("Surname"), "фамилия", "last name", "lastname", "family name"),
+    _t("first_name", _("First name"), "имя", "first name", "firstname", "given name"),
+    _t("patronymic", _("Patronymic"), "отчество", "middle name", "second name"),
+    _t("position", _("Position"), "должность", "job title", "title", "position", "позиция"),
+    _t("phone", _("Phone"), "телефон", "тел", "phone", "phone number", "мобильный", "мобильный телефон",
+       "рабочий телефон", "mobile", "work phone", "телефон рабочий", "телефон мобильный", "сотовый",
+       repeatable=True),
+    _t("email", _("E-mail"), "email", "e mail", "почта", "эл почта", "электронная почта", "mail",
+       "рабочий email", "личный email", "email рабочий", repeatable=True),
+    _t("city", _("City"), "город", "city", "town", "населенный пункт"),
+]
+
+TARGETS: dict[str, list[Target]] = {
+    "contacts": [
+        *_PERSON,
+        _t("company", _("Company"), "компания", "организация", "company", "company name", "название компании",
+           "работодатель", "контрагент"),
+        _t("company_inn", _("Company INN"), "инн", "инн компании", "inn", "tax id"),
+        _t("source", _("Source"), "источник", "source", "канал"),
+        _t("client_type", _("Client type"), "тип клиента", "тип", "client type", "type", "категория"),
+        _t("birthday", _("Birthday"), "дата рождения", "день рождения", "birthday", "birth date", "date of birth"),
+        _t("tags", _("Tags"), "теги", "тег", "метки", "tags", "tag", repeatable=True),
+        _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
+        _t("opt_out", _("Opted out of mailings"), "отказ от рассылки", "отписан", "opt out", "unsubscribed"),
+        _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид", "код", "номер"),
+    ],
+    "companies": [
+        _t("name", _("Name"), "название", "наименование", "компания", "организация", "company", "company name",
+           "name", "полное наименование", "краткое наименование"),
+        _t("legal_form", _("Legal form"), "опф", "организационно правовая форма", "legal form", "форма"),
+        _t("inn", _("INN"), "инн", "inn", "tax id"),
+        _t("kpp", _("KPP"), "кпп", "kpp"),
+        _t("ogrn", _("OGRN"), "огрн", "огрнип", "ogrn"),
+        _t("industry", _("Industry"), "отрасль", "сфера деятельности", "industry", "вид деятельности"),
+        _t("region", _("Region"), "регион", "область", "region"),
+        _t("city", _("City"), "город", "city"),
+        _t("website", _("Website"), "сайт", "веб сайт", "website", "web", "url"),
+        _t("phone", _("Phone"), "телефон", "тел", "phone", "рабочий телефон"),
+        _t("email", _("E-mail"), "email", "e mail", "почта", "эл почта", "электронная почта"),
+        _t("founded", _("Founded"), "дата основания", "основана", "founded"),
+        _t("description", _("Description"), "описание", "комментарий", "примечание", "description", "notes"),
+        _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
+        _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид", "код"),
+    ],
+    "leads": [
+        _t("title", _("Request"), "название", "заявка", "запрос", "название лида", "title", "request", "lead"),
+        *_PERSON,
+        _t("company_name", _("Company"), "компания", "организация", "company", "company name"),
+        _t("source", _("Source"), "источник", "source", "канал"),
+        _t("message", _("Message"), "сообщение", "комментарий", "текст", "message", "comment"),
+        _t("utm_source", "utm_source", "utm source"),
+        _t("utm_medium", "utm_medium", "utm medium"),
+        _t("utm_campaign", "utm_campaign", "utm campaign", "кампания"),
+        _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
+        _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид"),
+    ],
+    "deals": [
+        _t("title", _("Title"), "название", "название сделки", "сделка", "title", "deal", "deal name"),
+        _t("amount", _("Amount"), "сумма", "бюджет", "amount", "value", "budget", "стоимость"),
+        _t("currency", _("Currency"), "валюта", "currency"),
+        _t("pipeline", _("Pipeline"), "воронка", "pipeline", "направление"),
+        _t("stage", _("Stage"), "этап", "стадия", "статус", "stage", "status"),
+        _t("expected_close", _("Expected close"), "дата закрытия", "ожидаемая дата закрытия", "expected close",
+           "close date", "предполагаемая дата закрытия"),
+        _t("company", _("Company"), "компания", "организация", "company", "клиент"),
+        _t("company_inn", _("Company INN"), "инн", "инн компании", "inn"),
+        _t("contact_email", _("Contact's e-mail"), "email контакта", "email", "почта", "contact email"),
+        _t("contact_phone", _("Contact's phone"), "телефон контакта", "телефон", "phone", "contact phone"),
+        _t("source", _("Source"), "источник", "source"),
+        _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
+        _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид"),
+    ],
+}
+
+#: what a row needs, at least one of each group
+REQUIRED: dict[str, list[tuple[str, ...]]] = {
+    "contacts": [("full_name", "surname", "first_name")],
+    "companies": [("name",)],
+    "leads": [("title", "full_name", "surname", "first_name", "company_name", "phone", "email")],
+    "deals": [("title",)],
+}
+#: the fields an import may match existing records by ("upsert key")
+KEYS: dict[str, tuple[str, ...]] = {
+    "contacts": ("external_id", "email", "phone"),
+    "companies": ("external_id", "inn"),
+    "leads": ("external_id", "email", "phone"),
+    "deals": ("external_id",),
+}
+
+
+def targets(entity: str, custom: dict | None = None) -> dict[str, Target]:
+    """The fields of `entity` a column can go to, the administrator's custom fields (`cf.<key>`) included."""
+    found = {t.name: t for t in TARGETS[entity]}
+    for key, field in (custom or {}).items():
+        name = f"cf.{key}"
+        found[name] = Target(name, field.label, (_norm(field.label), _norm(key)))
+    return found
+
+
+def guess(entity: str, header: list[str], custom: dict | None = None) -> list[str]:
+    """For each column, the field it most likely fills, or SKIP; a field that is not repeatable is given to
+    its first column only."""
+    known = targets(entity, custom)
+    taken: set[str] = set()
+    mapping = []
+    for column in header:
+        norm = _norm(column)
+        choice = SKIP
+        for target in known.values():
+            if norm in target.headers and (target.repeatable or target.name not in taken):
+                choice = target.name
+                break
+        if choice == SKIP:  # "Телефон (моб.)", "E-mail рабочий": a known header inside a longer one
+            for target in known.values():
+                if target.repeatable and any(h and re.search(rf"\b{re.escape(h)}\b", norm) for h in target.headers):
+                    choice = target.name
+                    break
+        if choice:
+            taken.add(choice)
+        mapping.append(choice)
+    return mapping
+
+
+def check(entity: str, header: list[str], mapping: list[str], key: str, custom: dict | None = None) -> None:
+    """ValidationFailed naming `mapping` or `key` when the mapping cannot work."""
+    errors = FieldErrors()
+    known = targets(entity, custom)
+    if len(mapping) != len(header):
+        errors.add("mapping", str(_("give one field (or an empty string to skip) for each of the %(n)d columns"))
+                   % {"n": len(header)})
+        errors.raise_if_any()
+    used: dict[str, int] = {}
+    for index, name in enumerate(mapping):
+        if name == SKIP:
+            continue
+        if name not in known:
+            errors.add(f"mapping.{index}", str(_("unknown field %(name)s")) % {"name": name})
+        elif name in used and not known[name].repeatable:
+            errors.add(f"mapping.{index}", str(_("%(field)s is already filled from column %(n)d"))
+                       % {"field": known[name].label, "n": used[name] + 1})
+        used.setdefault(name, index)
+    for group in REQUIRED[entity]:
+        if not any(name in used for name in group):
+            labels = ", ".join(str(known[n].label) for n in group)
+            errors.add("mapping", str(_("no column fills a required field: %(fields)s")) % {"fields": labels})
+    if key:
+        if key not in KEYS[entity]:
+            errors.add("key", str(_("must be one of %(v)s")) % {"v": ", ".join(KEYS[entity])})
+        elif key not in used:
+            errors.add("key", str(_("no column is mapped to %(field)s")) % {"field": known[key].label})
+    errors.raise_if_any()

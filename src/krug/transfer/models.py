@@ -1,0 +1,76 @@
+"""Import jobs with their progress and per-row outcome, and the ids records had in the system they came from."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way into the base. `done_rows` is the checkpoint: every row before it is
+    written (or reported failed) in the same transaction that moved the checkpoint, so a killed worker resumes
+    there and writes each good row exactly once."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    entity = models.CharField(max_length=16)
+    file_name = models.CharField(max_length=255)
+    path = models.CharField(max_length=500, help_text="the uploaded file under KRUG_DATA/imports")
+    size = models.BigIntegerField(default=0)
+    format = models.JSONField(default=dict, help_text="kind, encoding, delimiter as detected")
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=list, help_text="for each column the field it fills, '' to skip")
+    key = models.CharField(max_length=32, blank=True, help_text="upsert by this field; empty = always create")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    done_rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0, help_text="rows that matched an existing record as a duplicate")
+    skipped = models.PositiveIntegerField(default=0, help_text="empty rows and rows with nothing to change")
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="the worker's last sign of life")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} → {self.entity}"
+
+
+class ImportRowError(models.Model):
+    """A row that was not imported: its number in the file (the header is row 1), the values and why."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField()
+    values = models.JSONField(default=list)
+    errors = models.JSONField(default=list, help_text="[{field, message}]")
+
+    class Meta:
+        ordering = ["row"]
+        constraints = [models.UniqueConstraint(fields=["job", "row"], name="import_error_row_unique")]
+
+
+class ExternalKey(models.Model):
+    """The id a record had in the system it was imported from, for upserts by that id."""
+
+    entity = models.CharField(max_length=16)
+    external_id = models.CharField(max_length=120)
+    record_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity", "external_id"], name="external_key_unique")]
+        indexes = [models.Index(fields=["entity", "record_id"], name="external_key_record_idx")]

@@ -1,0 +1,160 @@
+"""Import jobs from upload to report: store the file, recognise its columns, preview, queue, report failures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from krug.core import custom_fields
+from krug.core.errors import Conflict, ValidationFailed
+from krug.transfer import importer, mapping, reading
+from krug.transfer.models import ImportJob
+
+STALE_AFTER = 120  # seconds without a heartbeat before a running import is taken over
+
+
+def _folder() -> Path:
+    folder = Path(settings.DATA_DIR) / "imports" / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _custom(entity: str) -> dict:
+    singular = {"contacts": "contact", "companies": "company", "leads": "lead", "deals": "deal"}[entity]
+    return custom_fields.definitions(singular)
+
+
+def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes]) -> ImportJob:
+    """Store an uploaded file and recognise it: format, header and a guessed mapping. Nothing is imported yet.
+    A file that cannot be read as a table is refused here with the reason (field `file`)."""
+    if entity not in importer.IMPORTERS:
+        raise ValidationFailed.single("entity", _("must be one of %(v)s") % {"v": ", ".join(importer.IMPORTERS)})
+    safe = re.sub(r"[^\w.\-]+", "_", Path(file_name or "upload").name)[:120] or "upload"
+    path = _folder() / safe
+    size = 0
+    chunks = iter(lambda: stream.read(1024 * 1024), b"") if hasattr(stream, "read") else stream
+    with path.open("wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > reading.MAX_BYTES:
+                out.close()
+                path.unlink()
+                raise ValidationFailed.single("file", _("The file is larger than %(limit)s MB. Split it into parts "
+                                                        "or upload it as CSV, which is several times smaller than "
+                                                        "XLSX.") % {"limit": reading.MAX_BYTES // (1024 * 1024)})
+            out.write(chunk)
+    try:
+        fmt = reading.detect(path)
+        header, _sample = reading.header_and_sample(path, fmt)
+    except reading.FileProblem as exc:
+        path.unlink(missing_ok=True)
+        raise ValidationFailed.single(exc.field, exc.message) from exc
+    guessed = mapping.guess(entity, header, _custom(entity))
+    key = "external_id" if "external_id" in guessed else ""
+    return ImportJob.objects.create(entity=entity, file_name=file_name or safe, path=str(path), size=size,
+                                    format=fmt.as_dict(), header=header, mapping=guessed, key=key, by=by)
+
+
+def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str | None = None) -> ImportJob:
+    """Change the mapping or the upsert key before the import starts; checked now, not half-way through."""
+    if job.status != ImportJob.Status.UPLOADED:
+        raise Conflict(_("This import has started; its mapping can no longer change"))
+    new_mapping = job.mapping if mapping_ is None else [m or "" for m in mapping_]
+    new_key = job.key if key is None else key
+    mapping.check(job.entity, job.header, new_mapping, new_key, _custom(job.entity))
+    job.mapping, job.key = new_mapping, new_key
+    job.save(update_fields=["mapping", "key"])
+    return job
+
+
+def preview(by, job: ImportJob, limit: int = 10) -> list[dict]:
+    """The first rows as they would be imported, each with its outcome and errors; nothing is kept."""
+    mapping.check(job.entity, job.header, job.mapping, job.key, _custom(job.entity))
+    ctx = importer.Context(job)
+    shown = []
+    with transaction.atomic():
+        for number, cells in importer.data_rows(job):
+            outcome, errors = importer.import_row(ctx, cells)
+            shown.append({"row": number, "values": dict(zip(job.header, cells, strict=False)), "outcome": outcome,
+                          "errors": errors})
+            if len(shown) >= limit:
+                break
+        transaction.set_rollback(True)
+    return shown
+
+
+def start(by, job: ImportJob) -> ImportJob:
+    """Queue the import for `krug worker`; the job shows its progress while it runs."""
+    from krug.transfer.tasks import import_task
+
+    if job.status != ImportJob.Status.UPLOADED:
+        raise Conflict(_("This import has already started"))
+    mapping.check(job.entity, job.header, job.mapping, job.key, _custom(job.entity))
+    job.status = ImportJob.Status.QUEUED
+    job.save(update_fields=["status"])
+    transaction.on_commit(lambda: import_task.enqueue(job.pk))
+    return job
+
+
+def cancel(by, job: ImportJob) -> ImportJob:
+    """Stop an import between chunks: what is written stays (it is whole rows), the rest is not read."""
+    if job.status not in (ImportJob.Status.UPLOADED, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
+        raise Conflict(_("This import has already ended"))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def resume_stale(now=None) -> list[int]:
+    """Queue again the imports whose worker died (no heartbeat for STALE_AFTER seconds); they resume at their
+    checkpoint. Called by the worker's routine."""
+    from datetime import timedelta
+
+    from krug.transfer.tasks import import_task
+
+    now = now or timezone.now()
+    stale = list(ImportJob.objects.filter(status=ImportJob.Status.RUNNING,
+                                          heartbeat_at__lt=now - timedelta(seconds=STALE_AFTER))
+                 .values_list("pk", flat=True))
+    for job_id in stale:
+        ImportJob.objects.filter(pk=job_id).update(heartbeat_at=now)
+        transaction.on_commit(lambda job_id=job_id: import_task.enqueue(job_id))
+    return stale
+
+
+def failed_rows_csv(job: ImportJob) -> Iterator[str]:
+    """The failed rows as CSV (UTF-8 with BOM for Excel): the original columns plus the row number and the
+    errors, so they can be fixed and imported again."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield "\ufeff"
+    writer.writerow([_("Row"), *job.header, _("Errors")])
+    yield flush()
+    for error in job.row_errors.iterator(chunk_size=2000):
+        problems = "; ".join(f"{e['field']}: {e['message']}" if e.get("field") else e["message"]
+                             for e in error.errors)
+        writer.writerow([error.row, *[safe_cell(v) for v in error.values], problems])
+        yield flush()
+
+
+def safe_cell(value) -> str:
+    """A value for a spreadsheet cell that Excel will not run as a formula (=, +, -, @, tab, CR first)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,12 @@
+"""Background jobs of import and export, run by `krug worker`."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task(queue_name="default")
+def import_task(job_id: int) -> str:
+    from krug.transfer import importer
+
+    return importer.run(job_id).status

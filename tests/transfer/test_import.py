@@ -1,0 +1,173 @@
+"""Import: reading any common table file, recognising its columns, and writing each good row exactly once."""
+
+from pathlib import Path
+
+import pytest
+
+from krug.clients.models import Company, Contact
+from krug.transfer import importer, mapping, reading, services
+from krug.transfer.models import ImportJob
+
+HEADER = "ФИО;Телефон;E-mail;Компания;ИНН;Должность;Город;Теги\n"
+ROWS = [
+    "Иванов Иван Иванович;8 (912) 345-67-89;ivan@vektor.ru;ООО «Вектор»;7707083893;генеральный директор;москва;vip",
+    "Петрова Анна Сергеевна;+7 916 555 12 34;anna@vektor.ru;ООО «Вектор»;7707083893;бухгалтер;Москва;",
+    "Сидоров Пётр;9031112233;petr@gamma.ru;Гамма;;менеджер;Казань;vip, опт",
+    "Иванов Иван Иванович;+79123456789;IVAN@vektor.ru;ООО «Вектор»;;;;опт",  # the first row again
+    "Плохой Телефон;12;bad@;;;;;",  # two bad values: fails, names both
+]
+
+
+def _file(tmp_path: Path, text: str, name: str = "base.csv", encoding: str = "utf-8-sig") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _upload(org, path: Path, entity: str = "contacts", key: str | None = None) -> ImportJob:
+    with path.open("rb") as stream:
+        job = services.upload(org.admin, entity, path.name, stream)
+    if key is not None:
+        services.configure(org.admin, job, key=key)
+    return job
+
+
+def _run(job: ImportJob) -> ImportJob:
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    return importer.run(job.pk, chunk_size=2)
+
+
+@pytest.mark.parametrize("encoding,delimiter", [("utf-8-sig", ";"), ("utf-8", ","), ("cp1251", "\t")])
+def test_csv_in_utf8_with_or_without_bom_or_windows_1251_with_any_delimiter_reads_the_same(tmp_path, encoding,
+                                                                                           delimiter):
+    text = f"Фамилия{delimiter}Имя{delimiter}Телефон\nЁлкина{delimiter}Алёна{delimiter}8 912 345-67-89\n"
+    path = _file(tmp_path, text, encoding=encoding)
+    fmt = reading.detect(path)
+    assert (fmt.kind, fmt.delimiter) == ("csv", delimiter)
+    assert list(reading.rows(path, fmt)) == [["Фамилия", "Имя", "Телефон"], ["Ёлкина", "Алёна", "8 912 345-67-89"]]
+
+
+def test_xlsx_reads_through_calamine_and_a_broken_one_is_refused_with_a_reason(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "base.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Название", "ИНН", "Основана"])
+    sheet.write_row(1, 0, ["Вектор", "7707083893", 2001])
+    book.close()
+    fmt = reading.detect(path)
+    assert fmt.kind == "xlsx"
+    assert list(reading.rows(path, fmt)) == [["Название", "ИНН", "Основана"], ["Вектор", "7707083893", "2001"]]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(reading.FileProblem, match="cannot be read"):
+        reading.detect(broken)
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    with pytest.raises(reading.FileProblem):
+        reading.detect(binary)
+    with pytest.raises(reading.FileProblem, match="empty"):
+        reading.detect(_file(tmp_path, "", "empty.csv", "utf-8"))
+
+
+def test_columns_are_recognised_from_russian_and_english_headers():
+    assert mapping.guess("contacts", ["ФИО", "Моб. телефон", "Телефон рабочий", "Эл. почта", "Компания", "ИНН",
+                                      "Ответственный", "Непонятно что"]) == [
+        "full_name", "phone", "phone", "email", "company", "company_inn", "owner", ""]
+    assert mapping.guess("companies", ["Company name", "INN", "KPP", "Website", "Manager"]) == [
+        "name", "inn", "kpp", "website", "owner"]
+
+
+def test_a_mapping_that_cannot_work_is_refused_naming_the_problem(org, tmp_path):
+    job = _upload(org, _file(tmp_path, "Город;Телефон\nМосква;89123456789\n"))
+    with pytest.raises(Exception) as info:
+        services.configure(org.admin, job, mapping_=["city", "phone"])
+    assert info.value.errors["mapping"][0].startswith("no column fills a required field")
+    with pytest.raises(Exception) as info:
+        services.configure(org.admin, job, mapping_=["surname", "city"], key="email")
+    assert "key" in info.value.errors
+
+
+def test_an_import_links_contacts_to_one_company_merges_repeats_and_reports_bad_rows(org, tmp_path):
+    job = _run(_upload(org, _file(tmp_path, HEADER + "\n".join(ROWS) + "\n")))
+    assert job.status == "done" and job.total_rows == 5
+    assert (job.created, job.merged, job.failed) == (3, 1, 1)
+    assert Company.objects.filter(inn="7707083893").count() == 1  # not one company per row
+    assert Company.objects.count() == 2
+    ivanov = Contact.objects.get(surname="Иванов")
+    assert (ivanov.first_name, ivanov.patronymic, ivanov.city, ivanov.job_title) == (
+        "Иван", "Иванович", "Москва", "Генеральный директор")
+    assert sorted(t.name for t in ivanov.tags.all()) == ["vip", "опт"]  # the repeat added its tag
+    assert [p.number for p in ivanov.phones.all()] == ["+79123456789"]
+    error = job.row_errors.get()
+    assert error.row == 6 and {e["field"] for e in error.errors} == {"phones.0", "emails.0"}
+    csv_text = "".join(services.failed_rows_csv(job))
+    assert "Плохой Телефон" in csv_text and "phones.0" in csv_text and csv_text.startswith("\ufeff")
+
+
+def test_running_the_same_file_again_with_a_key_changes_nothing(org, tmp_path):
+    path = _file(tmp_path, HEADER + "\n".join(ROWS[:3]) + "\n")
+    first = _run(_upload(org, path, key=""))
+    assert first.created == 3
+    before = {c.pk: (c.version, c.updated_at) for c in Contact.objects.all()}
+    again = _run(_upload(org, path, key="email"))
+    assert (again.created, again.updated, again.merged, again.skipped, again.failed) == (0, 0, 0, 3, 0)
+    assert {c.pk: (c.version, c.updated_at) for c in Contact.objects.all()} == before
+    changed = _file(tmp_path, HEADER + ROWS[0].replace("москва", "Тула") + "\n", "changed.csv")
+    third = _run(_upload(org, changed, key="email"))
+    assert third.updated == 1 and Contact.objects.get(surname="Иванов").city == "Тула"
+
+
+def test_a_worker_killed_mid_chunk_resumes_and_writes_each_good_row_exactly_once(org, tmp_path, monkeypatch):
+    lines = [f"Человеков{n};+7 912 000-{n // 100:02d}-{n % 100:02d};person{n}@example.ru;;;;;" for n in range(11)]
+    lines[7] = "Плохой;1;;;;;;"
+    job = _upload(org, _file(tmp_path, HEADER + "\n".join(lines) + "\n"))
+    real = importer.import_row
+    calls = {"n": 0}
+
+    def dies_on_the_ninth_row(ctx, row):
+        calls["n"] += 1
+        if calls["n"] == 9:
+            raise KeyboardInterrupt  # SIGKILL cannot be caught; what matters is that the chunk's transaction dies
+        return real(ctx, row)
+
+    monkeypatch.setattr(importer, "import_row", dies_on_the_ninth_row)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    with pytest.raises(KeyboardInterrupt):
+        importer.run(job.pk, chunk_size=4)
+    job.refresh_from_db()
+    assert job.done_rows == 8 and job.status == "running"  # two whole chunks, the third rolled back
+    assert Contact.objects.count() == 7
+    monkeypatch.setattr(importer, "import_row", real)
+    job = importer.run(job.pk, chunk_size=4)
+    assert (job.status, job.done_rows, job.created, job.failed) == ("done", 11, 10, 1)
+    assert Contact.objects.count() == 10
+    assert sorted(Contact.objects.values_list("surname", flat=True)) == sorted(
+        f"Человеков{n}" for n in range(11) if n != 7)
+
+
+def test_a_second_runner_of_the_same_job_writes_nothing(org, tmp_path):
+    job = _upload(org, _file(tmp_path, HEADER + "\n".join(ROWS[:3]) + "\n"))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, done_rows=2)
+    ctx = importer.Context(ImportJob.objects.get(pk=job.pk))
+    with pytest.raises(importer.Superseded):
+        importer._commit_chunk(job.pk, 0, [(2, ROWS[0].split(";"))], ctx)
+    assert not Contact.objects.exists()
+
+
+def test_formula_injection_is_escaped_in_the_failed_rows_file(org, tmp_path):
+    job = _run(_upload(org, _file(tmp_path, HEADER + '=HYPERLINK("http://evil");12;;;;;;\n')))
+    text = "".join(services.failed_rows_csv(job))
+    assert "'=HYPERLINK" in text
+
+
+def test_krug_import_runs_a_file_and_prints_the_report(org, tmp_path, capsys):
+    from krug import cli
+
+    path = _file(tmp_path, HEADER + "\n".join(ROWS) + "\n")
+    assert cli.main(["import", str(path), "--entity", "contacts"]) == 0
+    out = capsys.readouterr().out
+    assert "3 created" in out and "1 merged as duplicates" in out and "1 failed" in out
+    assert "failed-rows.csv" in out
+    assert cli.main(["import", str(tmp_path / "nope.csv")]) == 2

@@ -85,6 +85,7 @@ def _mount() -> None:
     from krug.core.custom_fields_api import router as custom_fields_router
     from krug.quality.api import router as quality_router
     from krug.sales.api import routers as sales_routers
+    from krug.transfer.api import router as transfer_router
 
     api.add_router("/companies", companies)
     api.add_router("/contacts", contacts)
@@ -97,6 +98,7 @@ def _mount() -> None:
     api.add_router("/", accounts_router)
     api.add_router("/", custom_fields_router)
     api.add_router("/", quality_router)
+    api.add_router("/", transfer_router)
     api.add_router("/", generic_router)
 
 

@@ -110,18 +110,22 @@ ROUTINE_EVERY = 300  # seconds between checks of what the data-quality routine h
 
 
 def _start_routine() -> None:
-    """A daemon thread that queues the daily health snapshot and the nightly duplicate scans when due."""
+    """A daemon thread that queues the daily health snapshot and the nightly duplicate scans when due, and
+    takes over imports whose worker died."""
     import logging
     import threading
 
-    from django.db import connection
+    from django.db import connection, transaction
 
     from krug.quality import schedule
+    from krug.transfer import services as transfer
 
     def loop() -> None:
         while True:
             try:
                 schedule.run_due()
+                with transaction.atomic():
+                    transfer.resume_stale()  # imports whose worker was killed go on from their checkpoint
             except Exception:  # the routine must never take the worker down
                 logging.getLogger("krug.worker").exception("data-quality routine failed")
             finally:

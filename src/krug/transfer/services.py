@@ -29,7 +29,7 @@ def _folder() -> Path:
     return folder
 
 
-def _custom(entity: str) -> dict:
+def custom_fields_of(entity: str) -> dict:
     singular = {"contacts": "contact", "companies": "company", "leads": "lead", "deals": "deal"}[entity]
     return custom_fields.definitions(singular)
 
@@ -59,7 +59,7 @@ def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes])
     except reading.FileProblem as exc:
         path.unlink(missing_ok=True)
         raise ValidationFailed.single(exc.field, exc.message) from exc
-    guessed = mapping.guess(entity, header, _custom(entity))
+    guessed = mapping.guess(entity, header, custom_fields_of(entity))
     key = "external_id" if "external_id" in guessed else ""
     return ImportJob.objects.create(entity=entity, file_name=file_name or safe, path=str(path), size=size,
                                     format=fmt.as_dict(), header=header, mapping=guessed, key=key, by=by)
@@ -71,7 +71,7 @@ def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str
         raise Conflict(_("This import has started; its mapping can no longer change"))
     new_mapping = job.mapping if mapping_ is None else [m or "" for m in mapping_]
     new_key = job.key if key is None else key
-    mapping.check(job.entity, job.header, new_mapping, new_key, _custom(job.entity))
+    mapping.check(job.entity, job.header, new_mapping, new_key, custom_fields_of(job.entity))
     job.mapping, job.key = new_mapping, new_key
     job.save(update_fields=["mapping", "key"])
     return job
@@ -79,7 +79,7 @@ def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str
 
 def preview(by, job: ImportJob, limit: int = 10) -> list[dict]:
     """The first rows as they would be imported, each with its outcome and errors; nothing is kept."""
-    mapping.check(job.entity, job.header, job.mapping, job.key, _custom(job.entity))
+    mapping.check(job.entity, job.header, job.mapping, job.key, custom_fields_of(job.entity))
     ctx = importer.Context(job)
     shown = []
     with transaction.atomic():
@@ -99,7 +99,7 @@ def start(by, job: ImportJob) -> ImportJob:
 
     if job.status != ImportJob.Status.UPLOADED:
         raise Conflict(_("This import has already started"))
-    mapping.check(job.entity, job.header, job.mapping, job.key, _custom(job.entity))
+    mapping.check(job.entity, job.header, job.mapping, job.key, custom_fields_of(job.entity))
     job.status = ImportJob.Status.QUEUED
     job.save(update_fields=["status"])
     transaction.on_commit(lambda: import_task.enqueue(job.pk))

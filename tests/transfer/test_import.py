@@ -171,3 +171,30 @@ def test_krug_import_runs_a_file_and_prints_the_report(org, tmp_path, capsys):
     assert "3 created" in out and "1 merged as duplicates" in out and "1 failed" in out
     assert "failed-rows.csv" in out
     assert cli.main(["import", str(tmp_path / "nope.csv")]) == 2
+
+
+def test_leads_and_deals_import_with_their_links_and_upsert_by_external_id(org, tmp_path):
+    from krug.clients.models import Lead
+    from krug.sales.models import Deal
+    from tests import factories
+
+    leads = _run(_upload(org, _file(tmp_path, "Заявка;Имя;Телефон;Источник;utm_campaign\n"
+                                              "Нужна поставка;Олег;8 912 345-67-89;Сайт;весна\n"
+                                              ";Анна;+7 916 111 22 33;выставка;\n", "leads.csv"), "leads"))
+    assert (leads.created, leads.failed) == (2, 0)
+    assert sorted(Lead.objects.values_list("source", flat=True)) == ["exhibition", "site"]
+    assert Lead.objects.get(first_name="Анна").title == "Request from Анна"
+    contact = factories.contact(org.admin, surname="Орлов", emails=["oleg@orlov.ru"])
+    text = ("ID;Название;Сумма;Этап;Компания;ИНН;Email контакта;Ответственный\n"
+            "D-1;Поставка станков;1 250 000,50 ₽;negotiation;Вектор;7707083893;oleg@orlov.ru;manager\n"
+            "D-2;Аренда;300000;Нет такого этапа;;;;\n"
+            "D-3;Сервис;abc;;;;nobody@nowhere.ru;\n")
+    deals = _run(_upload(org, _file(tmp_path, text, "deals.csv"), "deals"))
+    assert (deals.created, deals.failed) == (1, 2)
+    deal = Deal.objects.get()
+    assert (str(deal.amount), deal.stage.name, deal.company.inn, deal.contact_id, deal.owner) == (
+        "1250000.50", "Negotiation", "7707083893", contact.pk, org.manager)
+    problems = {e.row: {x["field"] for x in e.errors} for e in deals.row_errors.all()}
+    assert problems == {3: {"stage"}, 4: {"amount"}}
+    again = _run(_upload(org, _file(tmp_path, text, "deals2.csv"), "deals", key="external_id"))
+    assert (again.created, again.skipped, again.failed) == (0, 1, 2) and Deal.objects.count() == 1

@@ -194,9 +194,136 @@ def _import_company(ctx: Context, data: dict) -> tuple[str, int]:
     return outcome, existing.pk
 
 
+LEAD_SOURCES = {"сайт": "site", "website": "site", "site": "site", "форма": "form", "веб форма": "form",
+                "web form": "form", "form": "form", "звонок": "call", "телефон": "call", "call": "call",
+                "phone": "call", "email": "email", "e-mail": "email", "почта": "email", "мессенджер": "messenger",
+                "telegram": "messenger", "whatsapp": "messenger", "messenger": "messenger",
+                "соцсети": "social", "социальные сети": "social", "social": "social", "рекомендация": "referral",
+                "referral": "referral", "выставка": "exhibition", "exhibition": "exhibition", "другое": "other",
+                "other": "other"}
+
+
+def _lead_source(data: dict) -> None:
+    if data.get("source"):
+        data["source"] = LEAD_SOURCES.get(data["source"].strip().casefold(), data["source"])
+    else:
+        data["source"] = "import"
+
+
+def _find_lead(by, key: str, data: dict):
+    from krug.clients.models import Lead
+    from krug.quality import normalize
+
+    if key == "external_id" and data.get("external_id"):
+        return _by_external_id("leads", Lead, data["external_id"])
+    visible = Lead.objects.visible_to(by)
+    if key == "email" and data.get("email"):
+        return visible.filter(email__iexact=data["email"].strip()).first()
+    if key == "phone" and data.get("phone"):
+        try:
+            return visible.filter(phone=normalize.phone(data["phone"])[0]).first()
+        except ValueError:
+            return None
+    return None
+
+
+def _import_lead(ctx: Context, data: dict) -> tuple[str, int]:
+    from krug.clients import services
+
+    by, key = ctx.job.by, ctx.job.key
+    external_id = data.pop("external_id", "")
+    _lead_source(data)
+    if not data.get("title"):
+        who = " ".join(filter(None, [data.get("surname"), data.get("first_name")])) or data.get("company_name", "")
+        data["title"] = _("Request from %(who)s") % {"who": who} if who else _("Request")
+    existing = _find_lead(by, key, {**data, "external_id": external_id}) if key else None
+    if existing is None:
+        return CREATED, services.create_lead(by, data).pk
+    changes = {k: v for k, v in data.items() if k != "source" and not _same(existing, k, v)}
+    if not changes:
+        return SKIPPED, existing.pk
+    services.update_lead(by, existing, changes)
+    return UPDATED, existing.pk
+
+
+def _same(record, name: str, value) -> bool:
+    """Whether the record already holds the value a row gives (numbers compared as numbers)."""
+    from decimal import Decimal, InvalidOperation
+
+    current = getattr(record, name, None)
+    if isinstance(current, Decimal):
+        try:
+            return current == Decimal(str(value))
+        except InvalidOperation:
+            return False
+    return current == value or str(current) == str(value)
+
+
+def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
+    from krug.clients.models import Contact
+    from krug.quality import normalize
+    from krug.sales import services
+    from krug.sales.models import Deal, Pipeline, Stage
+
+    by, key = ctx.job.by, ctx.job.key
+    external_id = data.pop("external_id", "")
+    problems: dict[str, list[str]] = {}
+    pipeline_name, stage_name = data.pop("pipeline", ""), data.pop("stage", "")
+    pipeline = Pipeline.objects.alive().filter(name__iexact=pipeline_name).first() if pipeline_name else None
+    if pipeline_name and pipeline is None:
+        problems["pipeline"] = [_("no pipeline named %(name)s") % {"name": pipeline_name}]
+    if stage_name:
+        services.default_pipeline(by)  # made on first use: its stages must exist to be found by name
+        stages = Stage.objects.alive().filter(name__iexact=stage_name.strip(), pipeline__deleted_at__isnull=True)
+        stage = stages.filter(pipeline=pipeline).first() if pipeline else (
+            stages.filter(pipeline__is_default=True).first() or stages.first())
+        if stage is None:
+            problems["stage"] = [_("no stage named %(name)s") % {"name": stage_name}]
+        else:
+            data["stage_id"] = stage.pk
+    elif pipeline is not None:
+        data["pipeline_id"] = pipeline.pk
+    name, inn = data.pop("company", ""), data.pop("company_inn", "")
+    email, phone = data.pop("contact_email", ""), data.pop("contact_phone", "")
+    if email or phone:
+        visible = Contact.objects.visible_to(by)
+        contact = visible.filter(emails__email_key=email.casefold()).first() if email else None
+        if contact is None and phone:
+            try:
+                contact = visible.filter(phones__number=normalize.phone(phone)[0]).first()
+            except ValueError:
+                contact = None
+        if contact is None:
+            field = "contact_email" if email else "contact_phone"
+            problems[field] = [_("no contact with %(value)s in the base; import the contacts first")
+                               % {"value": email or phone}]
+        else:
+            data["contact_id"] = contact.pk
+    if problems:
+        raise ValidationFailed(next(iter(problems.values()))[0], errors=problems)
+    if name or inn:
+        data["company_id"] = _company_for(ctx, name, inn)
+    existing = _by_external_id("deals", Deal, external_id) if key == "external_id" and external_id else None
+    if existing is None:
+        return CREATED, services.create_deal(by, data).pk
+    stage_id = data.pop("stage_id", None)
+    data.pop("pipeline_id", None)
+    changes = {k: v for k, v in data.items() if not _same(existing, k, v)}
+    outcome = SKIPPED
+    if changes:
+        services.update_deal(by, existing, changes)
+        outcome = UPDATED
+    if stage_id and stage_id != existing.stage_id:
+        services.move_deal(by, existing, stage_id)
+        outcome = UPDATED
+    return outcome, existing.pk
+
+
 IMPORTERS: dict[str, Callable[[Context, dict], tuple[str, int]]] = {
     "contacts": _import_contact,
     "companies": _import_company,
+    "leads": _import_lead,
+    "deals": _import_deal,
 }
 
 

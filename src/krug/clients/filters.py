@@ -20,7 +20,7 @@ from krug.core.errors import ValidationFailed
 from krug.quality import normalize
 
 
-def _many(params: Mapping[str, Any], name: str) -> list[str]:
+def many(params: Mapping[str, Any], name: str) -> list[str]:
     if hasattr(params, "getlist"):
         values = params.getlist(name)
     else:
@@ -29,13 +29,13 @@ def _many(params: Mapping[str, Any], name: str) -> list[str]:
     return [str(v).strip() for v in values if v not in (None, "") and str(v).strip()]
 
 
-def _one(params: Mapping[str, Any], name: str) -> str:
-    values = _many(params, name)
+def one(params: Mapping[str, Any], name: str) -> str:
+    values = many(params, name)
     return values[-1] if values else ""
 
 
-def _number(params: Mapping[str, Any], name: str) -> int | None:
-    value = _one(params, name)
+def number(params: Mapping[str, Any], name: str) -> int | None:
+    value = one(params, name)
     if not value:
         return None
     if not value.isdigit():
@@ -43,8 +43,8 @@ def _number(params: Mapping[str, Any], name: str) -> int | None:
     return int(value)
 
 
-def _date(params: Mapping[str, Any], name: str) -> dt.date | None:
-    value = _one(params, name)
+def date_param(params: Mapping[str, Any], name: str) -> dt.date | None:
+    value = one(params, name)
     if not value:
         return None
     try:
@@ -53,8 +53,8 @@ def _date(params: Mapping[str, Any], name: str) -> dt.date | None:
         raise ValidationFailed.single(name, _("must be a date like 2026-01-31")) from exc
 
 
-def _boolean(params: Mapping[str, Any], name: str) -> bool | None:
-    value = _one(params, name).lower()
+def boolean(params: Mapping[str, Any], name: str) -> bool | None:
+    value = one(params, name).lower()
     if not value:
         return None
     if value in ("1", "true", "yes", "on"):
@@ -67,33 +67,33 @@ def _boolean(params: Mapping[str, Any], name: str) -> bool | None:
 def _equal(qs: QuerySet, params: Mapping[str, Any], *names: str) -> QuerySet:
     """Exact filters: each parameter given filters its field of the same name."""
     for name in names:
-        value = _one(params, name)
+        value = one(params, name)
         if value:
             qs = qs.filter(**{name: value})
     return qs
 
 
 def _city(qs: QuerySet, params: Mapping[str, Any]) -> QuerySet:
-    city = _one(params, "city")
+    city = one(params, "city")
     return qs.filter(city=normalize.person_name(city)) if city else qs
 
 
 def common(qs: QuerySet, params: Mapping[str, Any], *, owner_field: str = "owner") -> QuerySet:
     """owner (a user id, or 'none' for the common pool), team, updated_since, created_from/created_to."""
-    owner = _one(params, "owner")
+    owner = one(params, "owner")
     if owner == "none":
         qs = qs.filter(**{f"{owner_field}__isnull": True})
     elif owner:
-        qs = qs.filter(**{owner_field: _number(params, "owner")})
-    team = _number(params, "team")
+        qs = qs.filter(**{owner_field: number(params, "owner")})
+    team = number(params, "team")
     if team is not None:
         qs = qs.filter(**{f"{owner_field}__team": team})
-    created_from, created_to = _date(params, "created_from"), _date(params, "created_to")
+    created_from, created_to = date_param(params, "created_from"), date_param(params, "created_to")
     if created_from:
         qs = qs.filter(created_at__date__gte=created_from)
     if created_to:
         qs = qs.filter(created_at__date__lte=created_to)
-    since = _one(params, "updated_since")
+    since = one(params, "updated_since")
     if since:
         try:
             moment = dt.datetime.fromisoformat(since)
@@ -121,32 +121,32 @@ def contacts(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = Tru
     filters and cf.<key> custom fields."""
     from krug.clients.models import Contact
 
-    text = _one(params, "q")
+    text = one(params, "q")
     if text:
         qs = _text_search(qs, text, phones=True)
-    for tag in _many(params, "tag"):
+    for tag in many(params, "tag"):
         qs = qs.filter(tags__key=normalize.search_key(tag))
     qs = _equal(_city(qs, params), params, "source", "job_title")
-    client_type = _one(params, "client_type")
+    client_type = one(params, "client_type")
     if client_type:
         if client_type not in Contact.ClientType.values:
             raise ValidationFailed.single("client_type", _("must be one of %(v)s")
                                           % {"v": ", ".join(Contact.ClientType.values)})
         qs = qs.filter(client_type=client_type)
-    opt_out = _boolean(params, "opt_out")
+    opt_out = boolean(params, "opt_out")
     if opt_out is not None:
         qs = qs.filter(opt_out=opt_out)
-    company = _number(params, "company")
+    company = number(params, "company")
     if company is not None:
         qs = qs.filter(company=company)
-    reason = _one(params, "cleanup")
+    reason = one(params, "cleanup")
     if reason:
         from krug.quality import cleanup
 
         if reason not in cleanup.RULE_KEYS:
             raise ValidationFailed.single("cleanup", _("must be one of %(v)s") % {"v": ", ".join(cleanup.RULE_KEYS)})
         qs = qs.filter(cleanup.rule_filter(reason))
-    days = _number(params, "no_contact_days")
+    days = number(params, "no_contact_days")
     if days is not None:
         since = timezone.now() - dt.timedelta(days=days)
         qs = qs.filter(Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True))
@@ -157,7 +157,7 @@ def contacts(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = Tru
 
 def companies(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) -> QuerySet:
     """q (name), inn, city, industry, plus the common filters and cf.<key> custom fields."""
-    text = _one(params, "q")
+    text = one(params, "q")
     if text:
         qs = qs.filter(search_key__contains=normalize.search_key(text))
     qs = _equal(_city(qs, params), params, "inn", "industry")
@@ -172,7 +172,7 @@ def leads(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) 
     from krug.clients.models import Lead
 
     statuses = set()
-    for value in _many(params, "status"):
+    for value in many(params, "status"):
         if value == "open":
             statuses.update(OPEN_LEADS)
         elif value in Lead.Status.values:
@@ -182,16 +182,16 @@ def leads(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) 
                                           % {"v": ", ".join(["open", *Lead.Status.values])})
     if statuses:
         qs = qs.filter(status__in=sorted(statuses))
-    source = _one(params, "source")
+    source = one(params, "source")
     if source:
         if source not in Lead.Source.values:
             raise ValidationFailed.single("source", _("must be one of %(v)s") % {"v": ", ".join(Lead.Source.values)})
         qs = qs.filter(source=source)
     qs = _equal(qs, params, "utm_source", "utm_campaign")
-    pool = _boolean(params, "pool")
+    pool = boolean(params, "pool")
     if pool is not None:
         qs = qs.filter(owner__isnull=pool)
-    text = _one(params, "q")
+    text = one(params, "q")
     if text:
         qs = qs.filter(search_key__contains=normalize.search_key(text))
     if with_common:

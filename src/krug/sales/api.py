@@ -6,9 +6,8 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q, Sum
 from ninja import Query, Router
 
-from krug.core import custom_fields, permissions, records
+from krug.core import permissions, records
 from krug.core.api import ERRORS, Resource, add_crud_routes, filter_present
-from krug.quality import normalize
 from krug.sales import schemas, services
 from krug.sales.models import Deal, Pipeline, Product, Stage
 
@@ -92,19 +91,9 @@ add_crud_routes(products, Resource(
 # ---- deals ------------------------------------------------------------------------------------------------
 
 def _filter_deals(qs, params, request):
-    if params.q:
-        qs = qs.filter(search_key__contains=normalize.search_key(params.q))
-    qs = filter_present(qs, pipeline=params.pipeline, contact=params.contact, company=params.company,
-                        stage__in=params.stage, amount__gte=params.amount_min, amount__lte=params.amount_max,
-                        expected_close__gte=params.expected_close_from,
-                        expected_close__lte=params.expected_close_to, closed_at__date__gte=params.closed_from,
-                        closed_at__date__lte=params.closed_to)
-    if params.status:
-        if params.status not in Stage.Kind.values:
-            from krug.core.errors import ValidationFailed
-            raise ValidationFailed.single("status", "must be one of " + ", ".join(Stage.Kind.values))
-        qs = qs.filter(stage__kind=params.status)
-    return custom_fields.apply_filters(qs, "deal", request.GET)
+    from krug.sales import filters
+
+    return filters.deals(qs, request.GET, with_common=False)
 
 
 def _deal_rows(qs):

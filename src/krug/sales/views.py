@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from krug.core import permissions, records
 from krug.core.errors import DomainError, NotFound
-from krug.sales import services
+from krug.sales import filters, services
 from krug.sales.models import Deal, Pipeline, Product, Stage
 from krug.web import ui
 
@@ -98,22 +98,15 @@ def move(request, pk):
 def deal_list(request):
     qs = _visible_deals(request).select_related("stage", "contact", "company", "owner")
     get = request.GET
-    simple = {"pipeline": get.get("pipeline"), "stage": get.get("stage"), "stage__kind": get.get("status"),
-              "amount__gte": get.get("amount_min"), "amount__lte": get.get("amount_max"),
-              "expected_close__gte": get.get("expected_close_from"),
-              "expected_close__lte": get.get("expected_close_to"), "closed_at__date__gte": get.get("closed_from"),
-              "closed_at__date__lte": get.get("closed_to"), "contact": get.get("contact"),
-              "company": get.get("company")}
+    filter_error = ""
     try:
-        qs = qs.filter(**{k: v for k, v in simple.items() if v})
-        if get.get("q"):
-            from krug.quality import normalize
-            qs = qs.filter(search_key__contains=normalize.search_key(get["q"]))
-        order = get.get("order") if get.get("order") in ("-id", "-amount", "amount", "expected_close") else "-id"
-        rows, cursor = ui.keyset(request, qs, order)
-    except (ValueError, DomainError):
-        rows, cursor = [], None
+        qs = filters.deals(qs, get)
+    except DomainError as exc:
+        filter_error, qs = exc.message, qs.none()
+    order = get.get("order") if get.get("order") in ("-id", "-amount", "amount", "expected_close") else "-id"
+    rows, cursor = ui.keyset(request, qs, order)
     context = {"section": "deals", "rows": rows, "more": ui.querystring(request, cursor=cursor) if cursor else "",
+               "filter_error": filter_error,
                "filters": get, "pipelines": Pipeline.objects.alive(), "owners": ui.assignable_users(request.user),
                "stages": Stage.objects.alive().select_related("pipeline").order_by("pipeline", "position")}
     return render(request, "sales/list.html", context)

@@ -74,3 +74,35 @@ class ExternalKey(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entity", "external_id"], name="external_key_unique")]
         indexes = [models.Index(fields=["entity", "record_id"], name="external_key_record_idx")]
+
+
+class ExportJob(models.Model):
+    """One export of a filtered list: the record of who took which personal data out, and when, and the
+    file (XLSX is written in the background; CSV streams straight from the database)."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    entity = models.CharField(max_length=16)
+    format = models.CharField(max_length=4, choices=Format.choices)
+    query = models.CharField(max_length=2000, blank=True, help_text="the list's filters as a query string")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    path = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.entity}.{self.format} ({self.query or 'all'})"

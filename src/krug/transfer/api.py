@@ -120,3 +120,69 @@ def failed_rows(request, pk: int):
     response = StreamingHttpResponse(services.failed_rows_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-failed-rows.csv"'
     return response
+
+
+# ---- export ----------------------------------------------------------------------------------------------
+
+class ExportIn(Schema):
+    entity: str = Field("contacts", description="contacts, companies, leads or deals")
+    format: str = Field("csv", description="csv (streamed at once) or xlsx (written in the background)")
+    query: str = Field("", description="the list's filters as a query string, the same as the list endpoint's")
+
+
+class ExportOut(Schema):
+    id: int
+    entity: str
+    format: str
+    query: str
+    status: str
+    rows: int
+    download_url: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_download_url(obj) -> str:
+        return f"/api/v1/exports/{obj.pk}/download"
+
+
+@router.post("/exports", response={201: ExportOut, **ERRORS}, operation_id="exports_create",
+             summary="Export a filtered list; recorded in the export log and the audit trail")
+def create_export(request, payload: ExportIn):
+    from krug.transfer import export
+
+    return Status(201, export.create(request.auth, payload.entity, payload.format, payload.query))
+
+
+@router.get("/exports", response={200: list[ExportOut], **ERRORS}, operation_id="exports_list",
+            summary="Exports: your own, or everyone's for an administrator (who took which data, when)")
+def list_exports(request, limit: int = 50):
+    from krug.core.permissions import Role, role_of
+    from krug.transfer.models import ExportJob
+
+    jobs = ExportJob.objects.all() if role_of(request.auth) == Role.ADMIN else ExportJob.objects.filter(
+        by=request.auth)
+    return list(jobs[: max(1, min(limit, 200))])
+
+
+@router.get("/exports/{int:pk}", response={200: ExportOut, **ERRORS}, operation_id="exports_get")
+def get_export(request, pk: int):
+    from krug.transfer import export
+
+    return export.get_job(request.auth, pk)
+
+
+@router.get("/exports/{int:pk}/download", operation_id="exports_download",
+            summary="The file: CSV streams as it is read; XLSX once the worker has written it (409 before)")
+def download(request, pk: int):
+    from django.http import FileResponse
+
+    from krug.transfer import export
+
+    job = export.get_job(request.auth, pk)
+    if job.format == "csv":
+        response = StreamingHttpResponse(export.stream_csv(job), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{job.entity}-{job.pk}.csv"'
+        return response
+    return FileResponse(export.file_of(job).open("rb"), as_attachment=True,
+                        filename=f"{job.entity}-{job.pk}.xlsx")

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("krug.activities.urls")),
     path("dashboard/", include("krug.analytics.urls")),
     path("settings/", include("krug.administration.urls")),
+    path("transfer/", include("krug.transfer.urls")),
     path("", include("krug.web.urls")),
 ]

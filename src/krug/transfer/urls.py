@@ -1,0 +1,4 @@
+from krug.transfer import views
+
+app_name = "transfer"
+urlpatterns = views.urlpatterns

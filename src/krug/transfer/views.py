@@ -1,0 +1,159 @@
+"""Import and export in the browser: upload → check the columns → preview → run with a live progress bar →
+report with the failed rows to download; exports of the list on screen. The work is the services'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from krug.core.errors import DomainError
+from krug.transfer import export, importer, mapping, services
+from krug.transfer.models import ExportJob, ImportJob
+from krug.web import ui
+
+ENTITY_LABELS = {"contacts": gettext_lazy("Contacts"), "companies": gettext_lazy("Companies"),
+                 "leads": gettext_lazy("Leads"), "deals": gettext_lazy("Deals")}
+
+
+def _job(request, pk) -> ImportJob:
+    try:
+        return importer.get_job(request.user, pk)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def index(request):
+    imports = ImportJob.objects.filter(by=request.user)[:20]
+    exports = ExportJob.objects.filter(by=request.user)[:20]
+    return render(request, "transfer/index.html", {
+        "section": "clients", "imports": imports, "exports": exports, "entities": list(importer.IMPORTERS),
+        "entity": request.GET.get("entity", "contacts"), "errors": {}})
+
+
+@login_required
+@require_POST
+def upload(request):
+    entity = request.POST.get("entity", "contacts")
+    file = request.FILES.get("file")
+    errors = {}
+    if file is None:
+        errors = {"file": [_("Choose a CSV or Excel file.")]}
+    else:
+        try:
+            job = services.upload(request.user, entity, file.name, file.chunks())
+            return redirect("transfer:import", job.pk)
+        except DomainError as exc:
+            errors = ui.field_errors(exc)
+    return render(request, "transfer/index.html", {
+        "section": "clients", "imports": ImportJob.objects.filter(by=request.user)[:20],
+        "exports": ExportJob.objects.filter(by=request.user)[:20], "entities": list(importer.IMPORTERS),
+        "entity": entity, "errors": errors}, status=422)
+
+
+def _mapping_context(job: ImportJob, errors=None) -> dict:
+    from krug.transfer import reading
+
+    targets = mapping.targets(job.entity, services.custom_fields_of(job.entity))
+    try:
+        _header, sample = reading.header_and_sample(Path(job.path),
+                                                    reading.TableFormat(**job.format), limit=3)
+    except reading.FileProblem:
+        sample = []
+    columns = [{"index": i, "header": h, "chosen": job.mapping[i] if i < len(job.mapping) else "",
+                "examples": [row[i] for row in sample if i < len(row) and row[i]][:3]}
+               for i, h in enumerate(job.header)]
+    return {"section": "clients", "job": job, "columns": columns, "targets": list(targets.values()),
+            "keys": [(k, targets[k].label) for k in mapping.KEYS[job.entity]], "errors": errors or {},
+            "entity_label": ENTITY_LABELS.get(job.entity, job.entity)}
+
+
+@login_required
+def import_job(request, pk):
+    job = _job(request, pk)
+    if job.status == ImportJob.Status.UPLOADED:
+        return render(request, "transfer/mapping.html", _mapping_context(job))
+    return render(request, "transfer/progress.html", {"section": "clients", "job": job,
+                                                      "entity_label": ENTITY_LABELS.get(job.entity, job.entity)})
+
+
+@login_required
+def import_status(request, pk):
+    """The progress block, polled by the progress page every second while the import runs."""
+    return render(request, "transfer/_progress.html", {"job": _job(request, pk)})
+
+
+@login_required
+@require_POST
+def import_configure(request, pk):
+    job = _job(request, pk)
+    chosen = [request.POST.get(f"col{i}", "") for i in range(len(job.header))]
+    try:
+        services.configure(request.user, job, mapping_=chosen, key=request.POST.get("key", ""))
+        if request.POST.get("go") == "start":
+            services.start(request.user, job)
+            return redirect("transfer:import", job.pk)
+    except DomainError as exc:
+        job.mapping, job.key = chosen, request.POST.get("key", "")
+        context = _mapping_context(job, ui.field_errors(exc))
+        if request.headers.get("HX-Request"):
+            return render(request, "transfer/_preview.html", {**context, "rows": None}, status=422)
+        return render(request, "transfer/mapping.html", context, status=422)
+    if request.headers.get("HX-Request"):
+        return render(request, "transfer/_preview.html", {"job": job, "rows": services.preview(request.user, job)})
+    return redirect("transfer:import", job.pk)
+
+
+@login_required
+@require_POST
+def import_cancel(request, pk):
+    try:
+        services.cancel(request.user, _job(request, pk))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("transfer:import", pk)
+
+
+@login_required
+def failed_rows(request, pk):
+    job = _job(request, pk)
+    response = StreamingHttpResponse(services.failed_rows_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-failed-rows.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def export_list(request):
+    """The list's export button: CSV downloads at once, XLSX is prepared in the background."""
+    entity, fmt = request.POST.get("entity", ""), request.POST.get("format", "csv")
+    back = ui.safe_next(request, reverse("transfer:index"))
+    try:
+        job = export.create(request.user, entity, fmt, request.POST.get("query", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if job.format == ExportJob.Format.CSV:
+        return redirect(f"/api/v1/exports/{job.pk}/download")
+    messages.success(request, _("The Excel file is being prepared; it will appear below in a moment."))
+    return redirect("transfer:index")
+
+
+urlpatterns = [
+    path("", index, name="index"),
+    path("import/", upload, name="upload"),
+    path("import/<int:pk>/", import_job, name="import"),
+    path("import/<int:pk>/status/", import_status, name="import_status"),
+    path("import/<int:pk>/mapping/", import_configure, name="import_configure"),
+    path("import/<int:pk>/cancel/", import_cancel, name="import_cancel"),
+    path("import/<int:pk>/failed-rows.csv", failed_rows, name="failed_rows"),
+    path("export/", export_list, name="export"),
+]

@@ -1,7 +1,8 @@
 """The benchmark suite: `python -m bench <scenario> [options]`; each scenario prints a table.
 
 Scenarios: quality (duplicate scan: time, memory, precision/recall/F1 against planted truth); entry (the
-duplicate check on entry: latency against a loaded base, on DATABASE_URL or a temporary SQLite).
+duplicate check on entry: latency against a loaded base, on DATABASE_URL or a temporary SQLite); transfer
+(import of a generated CSV against a bare COPY, and export, with peak memory).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ def main() -> None:
     entry = sub.add_parser("entry", help="duplicate check on entry against a loaded base (uses DATABASE_URL)")
     entry.add_argument("--size", type=int, default=100_000)
     entry.add_argument("--seed", type=int, default=2026)
+    transfer = sub.add_parser("transfer", help="import of a generated CSV (and bare COPY on PostgreSQL), export")
+    transfer.add_argument("--size", type=int, default=10_000)
+    transfer.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     if args.scenario == "quality":
         from bench import quality as scenario
@@ -35,6 +39,10 @@ def main() -> None:
         from bench import entry as scenario
 
         print(scenario.table(scenario.measure(args.size, args.seed)))
+    elif args.scenario == "transfer":
+        from bench import transfer as scenario
+
+        print(scenario.table(scenario.run(args.size, args.seed)))
 
 
 if __name__ == "__main__":

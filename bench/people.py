@@ -194,7 +194,7 @@ def generate(n: int, seed: int = 2026, duplicate_share: float = 0.1) -> list[Per
     companies = []
     for i in range(company_count):
         name = f"{rng.choice(COMPANY_WORDS)}{rng.choice(COMPANY_WORDS).lower()} {i}"
-        domain = anyascii(name).lower().replace(" ", "") + ".ru"
+        domain = anyascii(name).lower().replace(" ", "").replace("'", "") + ".ru"
         companies.append((name, rng.choice(CITIES), domain))
     base_count = int(n / (1 + duplicate_share))
     people = [_base_person(i, rng, companies) for i in range(base_count)]

@@ -1,0 +1,129 @@
+"""Benchmark of import and export: `python -m bench transfer --size 100000` (on DATABASE_URL, or a temporary
+SQLite database when it is not set).
+
+1. Writes a seeded CSV of generated contacts (Russian and English names, phones in any format, companies,
+   about 10 % planted duplicates), as a customer's Excel export would look.
+2. On PostgreSQL, times a bare `COPY` of the same file into a plain text table: the physical limit.
+3. Times `krug import FILE --entity contacts` in its own process (normalisation, duplicate checks, company
+   linking, audit and timeline), with the process's peak memory.
+4. Times the CSV export of everything just imported, streamed, with its peak memory.
+Prints a table with the rows/s and the ratio to COPY.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.people import generate
+
+HEADER = ["Фамилия", "Имя", "Отчество", "Телефон", "Email", "Компания", "Город"]
+
+
+def write_csv(path: Path, size: int, seed: int) -> int:
+    people = generate(size, seed)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        for p in people:
+            writer.writerow([p.surname, p.first_name, p.patronymic, ", ".join(p.phones), ", ".join(p.emails),
+                             p.company, p.city])
+    return len(people)
+
+
+def bare_copy(path: Path, database_url: str) -> float:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy")
+        conn.execute("CREATE UNLOGGED TABLE bench_copy (" + ", ".join(f"c{i} text" for i in range(len(HEADER))) + ")")
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, DELIMITER ';', "
+                                            "HEADER true)") as copy, path.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                copy.write(chunk)
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_copy")
+    return elapsed
+
+
+PEAK_WRAPPER = """
+import resource, sys
+from krug import cli
+code = cli.main(sys.argv[1:])
+print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.exit(code)
+"""
+
+EXPORT_SCRIPT = """
+import os, resource, sys, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krug.settings")
+django.setup()
+from krug.accounts.models import User
+from krug.transfer import export
+admin = User.objects.get(username="bench-admin")
+job = export.create(admin, "contacts", "csv", "")
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    for chunk in export.stream_csv(job):
+        out.write(chunk)
+job.refresh_from_db()
+print("ROWS", job.rows)
+print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _child(script: str, args: list[str], env: dict) -> tuple[float, float, str]:
+    """(seconds, peak MB, output) of a Python snippet run in its own process (peak = that process's own)."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    peak = next((int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("PEAK_KB")), 0)
+    return elapsed, peak / 1024, done.stdout
+
+
+def run(size: int, seed: int) -> list[dict]:
+    folder = Path(tempfile.mkdtemp(prefix="krug-bench-transfer-"))
+    env = dict(os.environ)
+    env.setdefault("KRUG_DATA", str(folder / "data"))
+    database_url = env.get("DATABASE_URL", "")
+    source = folder / "contacts.csv"
+    rows = write_csv(source, size, seed)
+    results = [{"scenario": "file", "rows": rows, "seconds": 0.0, "peak_mb": 0.0,
+                "note": f"{source.stat().st_size / 1e6:.0f} MB CSV"}]
+    copy_seconds = None
+    if database_url.startswith("postgres"):
+        copy_seconds = bare_copy(source, database_url)
+        results.append({"scenario": "bare COPY (PostgreSQL)", "rows": rows, "seconds": copy_seconds,
+                        "peak_mb": 0.0, "note": "physical limit"})
+    _child(PEAK_WRAPPER, ["user", "add", "bench-admin", "--role", "admin", "--password", "bench-password-2026"], env)
+    seconds, peak, out = _child(PEAK_WRAPPER, ["import", str(source), "--entity", "contacts", "--as", "bench-admin"],
+                                env)
+    summary = next((line for line in out.splitlines() if " in " in line and "created" in line), out[-300:])
+    results.append({"scenario": "krug import", "rows": rows, "seconds": seconds, "peak_mb": peak,
+                    "note": summary.split(": ", 1)[-1]})
+    seconds, peak, out = _child(EXPORT_SCRIPT, [str(folder / "export.csv")], env)
+    exported = next((int(line.split()[1]) for line in out.splitlines() if line.startswith("ROWS")), 0)
+    results.append({"scenario": "export CSV", "rows": exported, "seconds": seconds, "peak_mb": peak,
+                    "note": "streamed"})
+    for row in results:
+        row["rows_per_s"] = row["rows"] / row["seconds"] if row["seconds"] else 0
+        row["vs_copy"] = row["seconds"] / copy_seconds if copy_seconds and row["seconds"] else None
+    return results
+
+
+def table(results: list[dict]) -> str:
+    lines = ["scenario | rows | seconds | rows/s | × COPY | peak MB | note", "--- | --- | --- | --- | --- | --- | ---"]
+    for r in results:
+        ratio = f"{r['vs_copy']:.1f}" if r["vs_copy"] else ""
+        peak = f"{r['peak_mb']:.0f}" if r["peak_mb"] else ""
+        seconds = f"{r['seconds']:.1f}" if r["seconds"] else ""
+        speed = f"{r['rows_per_s']:,.0f}" if r["rows_per_s"] else ""
+        lines.append(f"{r['scenario']} | {r['rows']:,} | {seconds} | {speed} | {ratio} | {peak} | {r['note']}")
+    return "\n".join(lines)

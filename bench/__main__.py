@@ -2,7 +2,8 @@
 
 Scenarios: quality (duplicate scan: time, memory, precision/recall/F1 against planted truth); entry (the
 duplicate check on entry: latency against a loaded base, on DATABASE_URL or a temporary SQLite); transfer
-(import of a generated CSV against a bare COPY, and export, with peak memory).
+(import of a generated CSV against a bare COPY, and export, with peak memory); api (list page, board column,
+search and card latency against raw SQL with a loaded base).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ def main() -> None:
     transfer = sub.add_parser("transfer", help="import of a generated CSV (and bare COPY on PostgreSQL), export")
     transfer.add_argument("--size", type=int, default=10_000)
     transfer.add_argument("--seed", type=int, default=2026)
+    latency = sub.add_parser("api", help="API latency against raw SQL with a loaded base (uses DATABASE_URL)")
+    latency.add_argument("--size", type=int, default=100_000)
+    latency.add_argument("--seed", type=int, default=2026)
+    latency.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     if args.scenario == "quality":
         from bench import quality as scenario
@@ -39,6 +44,16 @@ def main() -> None:
         from bench import entry as scenario
 
         print(scenario.table(scenario.measure(args.size, args.seed)))
+    elif args.scenario == "api":
+        import os
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krug.settings")
+        django.setup()
+        from bench import api as scenario
+
+        print(scenario.table(scenario.measure(args.size, args.seed, args.repeat)))
     elif args.scenario == "transfer":
         from bench import transfer as scenario
 

@@ -65,4 +65,4 @@ def test_an_xlsx_export_is_written_in_the_background_and_downloaded_when_ready(c
 def test_export_reads_in_chunks_in_id_order(org, monkeypatch):
     monkeypatch.setattr(export, "CHUNK", 2)
     made = [factories.company(org.manager, name=f"Компания {n}", allow_duplicate=True).pk for n in range(5)]
-    assert [c.pk for c in export.records(org.manager, "companies", {})] == sorted(made)
+    assert [c["id"] for c in export.records(org.manager, "companies", {})] == sorted(made)

@@ -91,7 +91,9 @@ def shot():
 
 
 ALLOWED_LATIN = {"API", "REST", "CRM", "RUB", "USD", "EUR", "INN", "KPP", "OGRN", "UTM", "Krug", "EN", "RU",
-                 "Telegram", "WhatsApp", "Zoom", "VIP", "SKU", "CSV", "XLSX"}
+                 "Telegram", "WhatsApp", "Zoom", "VIP", "SKU", "CSV", "XLSX",
+                 # file formats and the command that runs background work, named as they are
+                 "Excel", "UTF", "Windows", "csv", "xlsx", "krug", "worker"}
 
 
 def visible_latin_words(page) -> list[str]:

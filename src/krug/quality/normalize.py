@@ -10,6 +10,7 @@ import re
 import phonenumbers
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as stdnum_inn
@@ -64,6 +65,46 @@ def phone_digits(text: str) -> str:
     return digits
 
 
+#: email-validator explains in English: the reasons a person meets, in words that get translated
+_EMAIL_REASONS = (
+    ("There must be something after the @-sign", gettext_lazy("nothing after the @")),
+    ("There must be something before the @-sign", gettext_lazy("nothing before the @")),
+    ("An email address must have an @-sign", gettext_lazy("no @ sign")),
+    ("The part after the @-sign is not valid. It should have a period",
+     gettext_lazy("the domain needs a dot, e.g. mail.ru")),
+    ("The part after the @-sign contains invalid characters", gettext_lazy("characters not allowed after the @")),
+    ("The email address contains invalid characters before the @-sign",
+     gettext_lazy("characters not allowed before the @")),
+    ("An email address cannot have two periods in a row", gettext_lazy("two dots in a row")),
+    ("An email address cannot start with a period", gettext_lazy("starts with a dot")),
+    ("An email address cannot have a period immediately before the @-sign", gettext_lazy("a dot right before the @")),
+    ("An email address cannot have a hyphen immediately after the @-sign", gettext_lazy("a hyphen right after the @")),
+    ("The email address is too long", gettext_lazy("too long")),
+)
+
+
+def _email_reason(message: str) -> str:
+    for start, reason in _EMAIL_REASONS:
+        if message.startswith(start):
+            return str(reason)
+    return str(gettext_lazy("not an e-mail address"))
+
+
+def _number_reason(exc: StdnumError) -> str:
+    """python-stdnum's reason, translated."""
+    from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
+    if isinstance(exc, InvalidChecksum):
+        return str(gettext_lazy("the check digit does not match"))
+    if isinstance(exc, InvalidLength):
+        return str(gettext_lazy("wrong number of digits"))
+    if isinstance(exc, InvalidFormat):
+        return str(gettext_lazy("only digits are allowed"))
+    if isinstance(exc, InvalidComponent):
+        return str(gettext_lazy("a part of the number is not valid"))
+    return str(gettext_lazy("not a valid number"))
+
+
 def email(raw: str) -> str:
     """Trimmed, syntax-checked e-mail with the domain lower-cased (IDN domains kept in Unicode)."""
     text = tidy(raw, 254)
@@ -72,7 +113,8 @@ def email(raw: str) -> str:
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValueError(_("%(raw)s is not a valid e-mail address: %(why)s") % {"raw": text, "why": exc}) from exc
+        raise ValueError(_("%(raw)s is not a valid e-mail address: %(why)s")
+                         % {"raw": text, "why": _email_reason(str(exc))}) from exc
     return result.normalized
 
 
@@ -81,7 +123,7 @@ def inn(raw: str) -> str:
     try:
         return stdnum_inn.validate(text)
     except StdnumError as exc:
-        raise ValueError(_("%(raw)s is not a valid INN (%(why)s)") % {"raw": raw, "why": exc.message}) from exc
+        raise ValueError(_("%(raw)s is not a valid INN (%(why)s)") % {"raw": raw, "why": _number_reason(exc)}) from exc
 
 
 def ogrn(raw: str) -> str:
@@ -89,7 +131,7 @@ def ogrn(raw: str) -> str:
     try:
         return stdnum_ogrn.validate(text)
     except StdnumError as exc:
-        raise ValueError(_("%(raw)s is not a valid OGRN (%(why)s)") % {"raw": raw, "why": exc.message}) from exc
+        raise ValueError(_("%(raw)s is not a valid OGRN (%(why)s)") % {"raw": raw, "why": _number_reason(exc)}) from exc
 
 
 def kpp(raw: str) -> str:

@@ -187,3 +187,25 @@ def check(entity: str, header: list[str], mapping: list[str], key: str, custom: 
         elif key not in used:
             errors.add("key", str(_("no column is mapped to %(field)s")) % {"field": known[key].label})
     errors.raise_if_any()
+
+
+_LIST_FIELDS = {"phones": "phone", "emails": "email", "company_id": "company", "owner_id": "owner"}
+
+
+def field_label(entity: str, name: str) -> str:
+    """The label of an error's field for people: `phones.0` → Телефон, `cf.budget` → the custom field's label."""
+    base = name.split(".")[0] if not name.startswith("cf.") else ".".join(name.split(".")[:2])
+    base = _LIST_FIELDS.get(base, base)
+    if base == "custom" and name.count(".") >= 1:
+        base = "cf." + name.split(".")[1]
+    known = {t.name: t for t in TARGETS.get(entity, [])}
+    if base in known:
+        return str(known[base].label)
+    if base.startswith("cf."):
+        from krug.core import custom_fields
+
+        singular = {"contacts": "contact", "companies": "company", "leads": "lead", "deals": "deal"}[entity]
+        field = custom_fields.definitions(singular).get(base[3:])
+        if field is not None:
+            return field.label
+    return name

@@ -85,6 +85,8 @@ def preview(by, job: ImportJob, limit: int = 10) -> list[dict]:
     with transaction.atomic():
         for number, cells in importer.data_rows(job):
             outcome, errors = importer.import_row(ctx, cells)
+            errors = [{**e, "label": mapping.field_label(job.entity, e["field"]) if e.get("field") else ""}
+                      for e in errors]
             shown.append({"row": number, "values": dict(zip(job.header, cells, strict=False)), "outcome": outcome,
                           "errors": errors})
             if len(shown) >= limit:
@@ -148,8 +150,8 @@ def failed_rows_csv(job: ImportJob) -> Iterator[str]:
     writer.writerow([_("Row"), *job.header, _("Errors")])
     yield flush()
     for error in job.row_errors.iterator(chunk_size=2000):
-        problems = "; ".join(f"{e['field']}: {e['message']}" if e.get("field") else e["message"]
-                             for e in error.errors)
+        problems = "; ".join(f"{mapping.field_label(job.entity, e['field'])}: {e['message']}" if e.get("field")
+                             else e["message"] for e in error.errors)
         writer.writerow([error.row, *[safe_cell(v) for v in error.values], problems])
         yield flush()
 

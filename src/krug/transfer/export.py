@@ -8,8 +8,6 @@ Cells that a spreadsheet would run as a formula (= + - @ first) are escaped.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from krug.core import audit
-from krug.core.errors import Conflict, NotFound, ValidationFailed
+from krug.core.errors import Conflict, ValidationFailed
 from krug.core.models import AuditEntry
 from krug.transfer.models import ExportJob
-from krug.transfer.services import safe_cell
+from krug.transfer.services import csv_text, own_job, safe_cell
 
 CHUNK = 2000
 ENTITIES = ("contacts", "companies", "leads", "deals")
@@ -201,34 +199,21 @@ def create(by, entity: str, fmt: str, query: str) -> ExportJob:
 
 
 def get_job(by, job_id: int) -> ExportJob:
-    from krug.core.permissions import Role, role_of
-
-    job = ExportJob.objects.filter(pk=job_id).first()
-    if job is None or (job.by_id != by.pk and role_of(by) != Role.ADMIN):
-        raise NotFound(_("no such export"))
-    return job
+    return own_job(ExportJob, by, job_id, _("no such export"))
 
 
 def stream_csv(job: ExportJob) -> Iterator[str]:
     """The CSV of a job, read from the database as it is sent (UTF-8 with BOM and `;`, as Excel expects)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield "\ufeff"
     columns = COLUMNS[job.entity]()
-    writer.writerow([str(label) for label, _getter in columns])
     count = 0
-    for count, row in enumerate(records(job.by, job.entity, QueryDict(job.query)), start=1):
-        writer.writerow(_cells(columns, row))
-        if count % 500 == 0:
-            yield flush()
-    yield flush()
+
+    def rows():
+        nonlocal count
+        yield [str(label) for label, _getter in columns]
+        for count, row in enumerate(records(job.by, job.entity, QueryDict(job.query)), start=1):  # noqa: B007
+            yield _cells(columns, row)
+
+    yield from csv_text(rows())
     ExportJob.objects.filter(pk=job.pk).update(rows=count, status=ExportJob.Status.DONE, finished_at=timezone.now())
 
 

@@ -20,14 +20,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from krug.core.errors import DomainError, NotFound, ValidationFailed
+from krug.core.errors import DomainError, ValidationFailed
 from krug.transfer import reading
 from krug.transfer.models import ExternalKey, ImportJob, ImportRowError
 from krug.transfer.rows import Owners, to_data
@@ -426,15 +425,6 @@ def run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None,
 
 
 def get_job(by, job_id: int) -> ImportJob:
-    """A job its owner (or an administrator) may look at; anyone else gets 404."""
-    from krug.core.permissions import Role, role_of
+    from krug.transfer.services import own_job
 
-    job = ImportJob.objects.filter(pk=job_id).first()
-    if job is None or (job.by_id != by.pk and role_of(by) != Role.ADMIN):
-        raise NotFound(_("no such import"))
-    return job
-
-
-def describe(job: ImportJob) -> dict[str, Any]:
-    return {"created": job.created, "updated": job.updated, "merged": job.merged, "skipped": job.skipped,
-            "failed": job.failed}
+    return own_job(ImportJob, by, job_id, _("no such import"))

@@ -134,26 +134,42 @@ def resume_stale(now=None) -> list[int]:
     return stale
 
 
-def failed_rows_csv(job: ImportJob) -> Iterator[str]:
-    """The failed rows as CSV (UTF-8 with BOM for Excel): the original columns plus the row number and the
-    errors, so they can be fixed and imported again."""
+def csv_text(rows: Iterable[list], *, every: int = 500) -> Iterator[str]:
+    """CSV for Excel (UTF-8 with BOM, `;`) produced as the rows come, `every` rows a piece."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
     yield "\ufeff"
-    writer.writerow([_("Row"), *job.header, _("Errors")])
-    yield flush()
-    for error in job.row_errors.iterator(chunk_size=2000):
-        problems = "; ".join(f"{mapping.field_label(job.entity, e['field'])}: {e['message']}" if e.get("field")
-                             else e["message"] for e in error.errors)
-        writer.writerow([error.row, *[safe_cell(v) for v in error.values], problems])
-        yield flush()
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % every == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def failed_rows_csv(job: ImportJob) -> Iterator[str]:
+    """The failed rows as CSV: the original columns plus the row number and the errors, so they can be fixed
+    and imported again."""
+    def rows():
+        yield [_("Row"), *job.header, _("Errors")]
+        for error in job.row_errors.iterator(chunk_size=2000):
+            problems = "; ".join(f"{mapping.field_label(job.entity, e['field'])}: {e['message']}" if e.get("field")
+                                 else e["message"] for e in error.errors)
+            yield [error.row, *[safe_cell(v) for v in error.values], problems]
+
+    return csv_text(rows())
+
+
+def own_job(model, by, job_id: int, missing: str):
+    """An import or export its owner (or an administrator) may look at; anyone else gets 404."""
+    from krug.core.errors import NotFound
+    from krug.core.permissions import Role, role_of
+
+    job = model.objects.filter(pk=job_id).first()
+    if job is None or (job.by_id != by.pk and role_of(by) != Role.ADMIN):
+        raise NotFound(missing)
+    return job
 
 
 def safe_cell(value) -> str:

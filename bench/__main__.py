@@ -28,6 +28,9 @@ def main() -> None:
     latency.add_argument("--size", type=int, default=100_000)
     latency.add_argument("--seed", type=int, default=2026)
     latency.add_argument("--repeat", type=int, default=200)
+    exporting = sub.add_parser("export", help="CSV and XLSX export of a base loaded straight into the tables")
+    exporting.add_argument("--size", type=int, default=100_000)
+    exporting.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     if args.scenario == "quality":
         from bench import quality as scenario
@@ -58,6 +61,10 @@ def main() -> None:
         from bench import transfer as scenario
 
         print(scenario.table(scenario.run(args.size, args.seed)))
+    elif args.scenario == "export":
+        from bench import transfer as scenario
+
+        print(scenario.table(scenario.run_export(args.size, args.seed)))
 
 
 if __name__ == "__main__":

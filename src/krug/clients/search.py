@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from krug.clients.models import Company, Contact, Lead
+from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Lead
 from krug.quality import normalize
 
 
@@ -21,12 +21,12 @@ def search(user, query: str, limit: int = 20) -> list[dict]:
     hits: list[dict] = []
 
     contact_q = Q(search_key__contains=key)
-    if is_phoneish:
-        contact_q |= Q(phones__number__contains=digits)
+    if is_phoneish:  # subqueries, not joins: no DISTINCT, and each side uses its own (trigram) index
+        contact_q |= Q(pk__in=ContactPhone.objects.filter(number__contains=digits).values("contact_id"))
     if "@" in text:
-        contact_q |= Q(emails__email_key=text.casefold())
+        contact_q |= Q(pk__in=ContactEmail.objects.filter(email_key=text.casefold()).values("contact_id"))
     contacts = (Contact.objects.visible_to(user).filter(contact_q).select_related("company")
-                .prefetch_related("phones", "emails").distinct().order_by("-id")[:limit])
+                .prefetch_related("phones", "emails").order_by("-id")[:limit])
     for c in contacts:
         phones = [p.number for p in c.phones.all()]
         emails = [e.email for e in c.emails.all()]

@@ -50,3 +50,14 @@ def test_renaming_a_company_finds_its_people_and_deals_under_the_new_name(api_as
     assert api.patch(f"/companies/{company.pk}", {"name": "Новое имя"}).status_code == 200
     assert [c["id"] for c in api.get("/contacts", q="новое имя").body["items"]] == [contact.pk]
     assert [d["id"] for d in api.get("/deals", q="новое имя").body["items"]] == [deal.pk]
+
+
+def test_substring_search_has_trigram_indexes_on_postgresql(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # SQLite keeps plain indexes: the embedded edition's bases are small
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", ["%_trgm"])
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"contact_search_trgm", "contactphone_number_trgm", "company_search_trgm", "deal_search_trgm"} <= names

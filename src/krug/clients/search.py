@@ -5,8 +5,6 @@ Every branch starts from `visible_to(user)`, so search never shows what the user
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Lead
 from krug.quality import normalize
 
@@ -20,12 +18,25 @@ def search(user, query: str, limit: int = 20) -> list[dict]:
     is_phoneish = len(digits) >= 4 and len(digits) >= len(text.replace(" ", "")) * 0.6
     hits: list[dict] = []
 
-    contact_q = Q(search_key__contains=key)
-    if is_phoneish:  # subqueries, not joins: no DISTINCT, and each side uses its own (trigram) index
-        contact_q |= Q(pk__in=ContactPhone.objects.filter(number__contains=digits).values("contact_id"))
+    has_letters = any(ch.isalpha() for ch in text)
+    by_text = has_letters or not is_phoneish  # digits alone are looked up in phones, not in names
+
+    def newest(qs) -> set[int]:
+        return set(qs.order_by("-id").values_list("id", flat=True)[:limit])
+
+    # each way of matching is its own indexed query (trigram on PostgreSQL); an OR of them in one query
+    # makes the planner walk the whole table backwards by id looking for the few rows that match
+    visible = Contact.objects.visible_to(user)
+    ids: set[int] = set()
+    if by_text:
+        ids |= newest(visible.filter(search_key__contains=key))
+    if is_phoneish:
+        ids |= newest(visible.filter(pk__in=ContactPhone.objects.filter(number__contains=digits)
+                                     .values("contact_id")))
     if "@" in text:
-        contact_q |= Q(pk__in=ContactEmail.objects.filter(email_key=text.casefold()).values("contact_id"))
-    contacts = (Contact.objects.visible_to(user).filter(contact_q).select_related("company")
+        ids |= newest(visible.filter(pk__in=ContactEmail.objects.filter(email_key=text.casefold())
+                                     .values("contact_id")))
+    contacts = (Contact.objects.filter(pk__in=ids).select_related("company")
                 .prefetch_related("phones", "emails").order_by("-id")[:limit])
     for c in contacts:
         phones = [p.number for p in c.phones.all()]
@@ -37,21 +48,26 @@ def search(user, query: str, limit: int = 20) -> list[dict]:
                                                         phones[0] if phones else "") if x),
                      "matched": matched})
 
-    company_q = Q(search_key__contains=key)
+    companies = Company.objects.visible_to(user)
+    company_ids: set[int] = set()
+    if by_text:
+        company_ids |= newest(companies.filter(search_key__contains=key))
     if digits and len(digits) in (10, 12) and digits == text:
-        company_q |= Q(inn=digits)
+        company_ids |= newest(companies.filter(inn=digits))
     if is_phoneish:
-        company_q |= Q(phone__contains=digits)
-    for co in Company.objects.visible_to(user).filter(company_q).order_by("-id")[:limit]:
+        company_ids |= newest(companies.filter(phone__contains=digits))
+    for co in Company.objects.filter(pk__in=company_ids).order_by("-id")[:limit]:
         hits.append({"entity": "companies", "id": co.pk, "title": str(co),
                      "subtitle": " · ".join(x for x in (f"ИНН {co.inn}" if co.inn else "", co.city) if x),
                      "matched": co.inn if digits and digits == co.inn else str(co)})
 
-    lead_q = Q(search_key__contains=key)
+    leads = Lead.objects.visible_to(user).exclude(status=Lead.Status.CONVERTED)
+    lead_ids: set[int] = set()
+    if by_text:
+        lead_ids |= newest(leads.filter(search_key__contains=key))
     if is_phoneish:
-        lead_q |= Q(phone__contains=digits)
-    leads = Lead.objects.visible_to(user).filter(lead_q).exclude(status=Lead.Status.CONVERTED)
-    for lead in leads.order_by("-id")[:limit]:
+        lead_ids |= newest(leads.filter(phone__contains=digits))
+    for lead in Lead.objects.filter(pk__in=lead_ids).order_by("-id")[:limit]:
         hits.append({"entity": "leads", "id": lead.pk, "title": lead.title,
                      "subtitle": " · ".join(x for x in (lead.get_source_display(), lead.phone, lead.email) if x),
                      "matched": lead.phone if is_phoneish and digits in lead.phone else lead.title})

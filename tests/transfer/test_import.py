@@ -198,3 +198,13 @@ def test_leads_and_deals_import_with_their_links_and_upsert_by_external_id(org, 
     assert problems == {3: {"stage"}, 4: {"amount"}}
     again = _run(_upload(org, _file(tmp_path, text, "deals2.csv"), "deals", key="external_id"))
     assert (again.created, again.skipped, again.failed) == (0, 1, 2) and Deal.objects.count() == 1
+
+
+def test_a_file_over_the_size_limit_is_refused_and_not_kept(org, tmp_path, monkeypatch, settings):
+    settings.DATA_DIR = tmp_path / "data"
+    monkeypatch.setattr(reading, "MAX_BYTES", 1000)  # stands for the 1 GB limit: a 2 GB file is refused the same way
+    path = _file(tmp_path, HEADER + "\n".join(ROWS * 20) + "\n")
+    with pytest.raises(Exception) as info, path.open("rb") as stream:
+        services.upload(org.admin, "contacts", path.name, stream)
+    assert info.value.errors["file"][0].startswith("The file is larger than")
+    assert not any((tmp_path / "data").rglob("*.csv")) and not ImportJob.objects.exists()

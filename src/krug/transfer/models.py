@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ImportJob(models.Model):
@@ -14,12 +15,12 @@ class ImportJob(models.Model):
     there and writes each good row exactly once."""
 
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", _("uploaded")
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-        CANCELLED = "cancelled", _("cancelled")
+        UPLOADED = "uploaded", pgettext_lazy("job", "uploaded")
+        QUEUED = "queued", pgettext_lazy("job", "queued")
+        RUNNING = "running", pgettext_lazy("job", "running")
+        DONE = "done", pgettext_lazy("job", "done")
+        FAILED = "failed", pgettext_lazy("job", "failed")
+        CANCELLED = "cancelled", pgettext_lazy("job", "cancelled")
 
     entity = models.CharField(max_length=16)
     file_name = models.CharField(max_length=255)
@@ -85,10 +86,10 @@ class ExportJob(models.Model):
         XLSX = "xlsx", "XLSX"
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
+        QUEUED = "queued", pgettext_lazy("job", "queued")
+        RUNNING = "running", pgettext_lazy("job", "running")
+        DONE = "done", pgettext_lazy("job", "done")
+        FAILED = "failed", pgettext_lazy("job", "failed")
 
     entity = models.CharField(max_length=16)
     format = models.CharField(max_length=4, choices=Format.choices)

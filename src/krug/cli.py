@@ -323,7 +323,7 @@ def import_file(args: argparse.Namespace) -> int:
         print(f"  {current.done_rows:,} / {total:,} rows, {time.monotonic() - started:.0f} s", flush=True)
 
     job = importer.run(job.pk, progress=progress)
-    print(f"{job.get_status_display().capitalize()} in {time.monotonic() - started:.1f} s: {job.created:,} created, "
+    print(f"{job.status.capitalize()} in {time.monotonic() - started:.1f} s: {job.created:,} created, "
           f"{job.updated:,} updated, {job.merged:,} merged as duplicates, {job.skipped:,} skipped, "
           f"{job.failed:,} failed.")
     if job.error:

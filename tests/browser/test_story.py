@@ -87,6 +87,14 @@ def test_a_managers_day_from_new_client_to_done_task_and_the_heads_dashboard(pag
     assert _db(lambda: contact.emails.get().email) == "O.Smirnova@veter.ru"
     contact_url = page.url
 
+    # The list shows her; ticking her row brings up the bulk actions.
+    page.goto(page.base + "/clients/contacts/")
+    page.locator(f'input[name=ids][value="{contact.pk}"]').check()
+    expect(page.locator("[data-bulk]")).to_be_visible()
+    expect(page.locator("[data-bulk-count]")).to_have_text("1")
+    _no_english(page, "the contact list")
+    shot(page, "contacts-list")
+
     # Found again by typing part of the phone, in another format, into the global search.
     page.goto(page.base + "/")
     page.fill("#global-search", "555-12")

@@ -32,9 +32,13 @@ def _upload(org, path: Path, entity: str = "contacts", key: str | None = None) -
     return job
 
 
-def _run(job: ImportJob) -> ImportJob:
+def _run(job: ImportJob, bulk: bool = True) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    return importer.run(job.pk, chunk_size=2)
+    return importer.run(job.pk, chunk_size=2, bulk=bulk)
+
+
+#: contacts go through the set-based path; the per-row path is the reference it must agree with
+PATHS = pytest.mark.parametrize("bulk", [True, False], ids=["set-based", "per-row"])
 
 
 @pytest.mark.parametrize("encoding,delimiter", [("utf-8-sig", ";"), ("utf-8", ","), ("cp1251", "\t")])
@@ -89,8 +93,9 @@ def test_a_mapping_that_cannot_work_is_refused_naming_the_problem(org, tmp_path)
     assert "key" in info.value.errors
 
 
-def test_an_import_links_contacts_to_one_company_merges_repeats_and_reports_bad_rows(org, tmp_path):
-    job = _run(_upload(org, _file(tmp_path, HEADER + "\n".join(ROWS) + "\n")))
+@PATHS
+def test_an_import_links_contacts_to_one_company_merges_repeats_and_reports_bad_rows(org, tmp_path, bulk):
+    job = _run(_upload(org, _file(tmp_path, HEADER + "\n".join(ROWS) + "\n")), bulk)
     assert job.status == "done" and job.total_rows == 5
     assert (job.created, job.merged, job.failed) == (3, 1, 1)
     assert Company.objects.filter(inn="7707083893").count() == 1  # not one company per row
@@ -106,41 +111,47 @@ def test_an_import_links_contacts_to_one_company_merges_repeats_and_reports_bad_
     assert "Плохой Телефон" in csv_text and "Phone: 12" in csv_text and csv_text.startswith("\ufeff")
 
 
-def test_running_the_same_file_again_with_a_key_changes_nothing(org, tmp_path):
+@PATHS
+def test_running_the_same_file_again_with_a_key_changes_nothing(org, tmp_path, bulk):
     path = _file(tmp_path, HEADER + "\n".join(ROWS[:3]) + "\n")
-    first = _run(_upload(org, path, key=""))
+    first = _run(_upload(org, path, key=""), bulk)
     assert first.created == 3
     before = {c.pk: (c.version, c.updated_at) for c in Contact.objects.all()}
-    again = _run(_upload(org, path, key="email"))
+    again = _run(_upload(org, path, key="email"), bulk)
     assert (again.created, again.updated, again.merged, again.skipped, again.failed) == (0, 0, 0, 3, 0)
     assert {c.pk: (c.version, c.updated_at) for c in Contact.objects.all()} == before
     changed = _file(tmp_path, HEADER + ROWS[0].replace("москва", "Тула") + "\n", "changed.csv")
-    third = _run(_upload(org, changed, key="email"))
+    third = _run(_upload(org, changed, key="email"), bulk)
     assert third.updated == 1 and Contact.objects.get(surname="Иванов").city == "Тула"
 
 
-def test_a_worker_killed_mid_chunk_resumes_and_writes_each_good_row_exactly_once(org, tmp_path, monkeypatch):
+@PATHS
+def test_a_worker_killed_mid_chunk_resumes_and_writes_each_good_row_exactly_once(org, tmp_path, monkeypatch, bulk):
+    from krug.transfer import bulk_contacts
+
     lines = [f"Человеков{n};+7 912 000-{n // 100:02d}-{n % 100:02d};person{n}@example.ru;;;;;" for n in range(11)]
     lines[7] = "Плохой;1;;;;;;"
     job = _upload(org, _file(tmp_path, HEADER + "\n".join(lines) + "\n"))
-    real = importer.import_row
+    # per row: die on the ninth row; set-based: die in the third chunk after its contacts are inserted
+    module, name, fatal = (bulk_contacts, "_write_history", 3) if bulk else (importer, "import_row", 9)
+    real = getattr(module, name)
     calls = {"n": 0}
 
-    def dies_on_the_ninth_row(ctx, row):
+    def dies(*args):
         calls["n"] += 1
-        if calls["n"] == 9:
+        if calls["n"] == fatal:
             raise KeyboardInterrupt  # SIGKILL cannot be caught; what matters is that the chunk's transaction dies
-        return real(ctx, row)
+        return real(*args)
 
-    monkeypatch.setattr(importer, "import_row", dies_on_the_ninth_row)
+    monkeypatch.setattr(module, name, dies)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     with pytest.raises(KeyboardInterrupt):
-        importer.run(job.pk, chunk_size=4)
+        importer.run(job.pk, chunk_size=4, bulk=bulk)
     job.refresh_from_db()
     assert job.done_rows == 8 and job.status == "running"  # two whole chunks, the third rolled back
     assert Contact.objects.count() == 7
-    monkeypatch.setattr(importer, "import_row", real)
-    job = importer.run(job.pk, chunk_size=4)
+    monkeypatch.setattr(module, name, real)
+    job = importer.run(job.pk, chunk_size=4, bulk=bulk)
     assert (job.status, job.done_rows, job.created, job.failed) == ("done", 11, 10, 1)
     assert Contact.objects.count() == 10
     assert sorted(Contact.objects.values_list("surname", flat=True)) == sorted(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from krug.clients import timeline
 from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Lead, Tag, TimelineEvent
-from krug.core import audit, custom_fields, records
+from krug.core import audit, custom_fields, memo, records
 from krug.core.errors import FieldErrors
 from krug.core.models import AuditEntry
 from krug.quality import duplicates, normalize, titles
@@ -62,7 +62,8 @@ def resolve_owner(by, data: dict, errors: FieldErrors, *, default_self: bool, ou
     owner_id = data["owner_id"]
     owner = None
     if owner_id is not None:
-        owner = User.objects.filter(pk=owner_id, is_active=True).select_related("team").first()
+        owner = memo.remembered(("active_user", owner_id), lambda: User.objects.filter(
+            pk=owner_id, is_active=True).select_related("team").first())
         if owner is None:
             errors.add("owner_id", _("no such active user"))
             return
@@ -210,7 +211,8 @@ def _clean_tags(items, errors: FieldErrors) -> list[str]:
 def _visible_company(by, company_id, errors: FieldErrors, field: str = "company_id") -> Company | None:
     if company_id is None:
         return None
-    company = Company.objects.visible_to(by).filter(pk=company_id).first()
+    company = memo.remembered(("visible_company", by.pk, company_id),
+                              lambda: Company.objects.visible_to(by).filter(pk=company_id).first())
     if company is None:
         errors.add(field, _("no such company"))
     return company

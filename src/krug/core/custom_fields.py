@@ -19,7 +19,10 @@ RANGE_SUFFIXES = {"gte", "lte", "gt", "lt"}
 
 
 def definitions(entity: str) -> dict[str, CustomField]:
-    return {f.key: f for f in CustomField.objects.filter(entity=entity)}
+    from krug.core import memo
+
+    return memo.remembered(("custom_fields", entity),
+                           lambda: {f.key: f for f in CustomField.objects.filter(entity=entity)})
 
 
 def _coerce(field: CustomField, value: Any) -> Any:

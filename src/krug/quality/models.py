@@ -74,7 +74,9 @@ class QualitySettings(models.Model):
 
     @classmethod
     def current(cls) -> QualitySettings:
-        return cls.objects.order_by("id").first() or cls.objects.create()
+        from krug.core import memo
+
+        return memo.remembered("quality_settings", lambda: cls.objects.order_by("id").first() or cls.objects.create())
 
 
 class ScanRun(models.Model):

@@ -1,0 +1,108 @@
+"""Writing many rows at once: COPY on PostgreSQL, one prepared INSERT for all rows on SQLite.
+
+For set-based paths (imports) that have already validated and normalised every value the way the services
+do: these functions write, they do not check. Ids can be taken up front so that related rows (phones, audit
+entries, timeline events) can point at records in the same statement batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def take_ids(model, count: int) -> list[int]:
+    """`count` fresh primary keys for `model`, reserved so nobody else gets them. Call inside the transaction
+    that inserts them (on SQLite the transaction's write lock is what keeps them ours)."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{model._meta.db_table}', 'id')) "
+                           "FROM generate_series(1, %s)", [count])
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {_table(model)}")
+        start = cursor.fetchone()[0] + 1
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [model._meta.db_table])
+        row = cursor.fetchone()
+        if row and row[0] >= start:
+            start = row[0] + 1
+        return list(range(start, start + count))
+
+
+_MISSING = object()
+
+
+def _default(field: models.Field) -> Any:
+    if field.has_default():
+        return field.get_default()
+    if field.null:
+        return None
+    if isinstance(field, (models.CharField, models.TextField)):
+        return ""
+    return _MISSING
+
+
+def insert(model, rows: Iterable[dict[str, Any]], *, with_ids: bool = False) -> int:
+    """Insert `rows` (dicts by attname: `contact_id`, not `contact`); absent fields get their defaults.
+    `with_ids`: the rows carry their `id` (taken with `take_ids`)."""
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    defaults = {f.attname: _default(f) for f in fields}
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    count = 0
+
+    def values(row: dict) -> list:
+        out = []
+        for f in fields:
+            value = row.get(f.attname, defaults[f.attname])
+            if value is _MISSING:
+                raise ValueError(f"{model.__name__}.{f.name} needs a value")
+            out.append(value)
+        return out
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+            with cursor.cursor.copy(f"COPY {_table(model)} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    out = values(row)
+                    for i in json_at:
+                        out[i] = Jsonb(out[i])
+                    copy.write_row(out)
+                    count += 1
+            return count
+        sql = f"INSERT INTO {_table(model)} ({quoted}) VALUES ({', '.join('%s' for _ in fields)})"
+        batch = []
+        for row in rows:
+            batch.append([f.get_db_prep_save(v, connection) for f, v in zip(fields, values(row), strict=True)])
+            count += 1
+            if len(batch) == 2000:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+    return count
+
+
+def update(model, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, bump: str | None = None) -> None:
+    """Set `columns` (attnames) of many records: each row is the new values in that order, then the id.
+    `bump` names a counter column to increase by one (the version)."""
+    fields = [model._meta.get_field(name) for name in columns]
+    sets = [f"{connection.ops.quote_name(f.column)} = %s" for f in fields]
+    if bump:
+        column = connection.ops.quote_name(bump)
+        sets.append(f"{column} = {column} + 1")
+    sql = f"UPDATE {_table(model)} SET {', '.join(sets)} WHERE id = %s"
+    prepared = [[*(f.get_db_prep_save(v, connection) for f, v in zip(fields, row[:-1], strict=True)), row[-1]]
+                for row in rows]
+    if prepared:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, prepared)

@@ -1,0 +1,692 @@
+"""The set-based path for contacts: a chunk of rows is read, cleaned and checked for duplicates together,
+then written with a handful of statements (COPY on PostgreSQL) instead of some thirty queries per row.
+
+It gives the same results as the per-row path (`importer.import_row`), which stays as the reference the
+tests compare it with:
+- every value goes through the services' own cleaning (`clients.services._clean_contact`), so the same
+  normalisation and the same errors;
+- duplicates are found by the scan's matcher (`quality.scan.find_duplicates`) over the chunk's rows and the
+  base's candidates (same phone, same e-mail, a shared name key), fetched with one query per kind of key;
+  a row that is someone already in the base, or someone an earlier row of the file already is, is merged
+  into that record (new values and phones/e-mails/tags added, nothing removed);
+- a row naming a record by the chosen key updates it, or is skipped when the record already holds its values;
+- companies are found by INN or name with one query per chunk, and the new ones created once, together.
+
+What is written for each record is what the services write: the row, its phones, e-mails and tags, its
+match keys and search key, an audit entry and a timeline event.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from krug.clients import services as clients
+from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Tag, TimelineEvent
+from krug.core import audit, bulk, memo, permissions
+from krug.core.errors import DomainError, ValidationFailed
+from krug.core.models import AuditEntry
+from krug.quality import duplicates, normalize
+from krug.quality.matching import person_keys
+from krug.quality.models import MatchKey, QualitySettings
+from krug.quality.scan import ContactRow, MatchRules, find_duplicates
+from krug.transfer.models import ExternalKey
+from krug.transfer.rows import to_data
+
+CREATED, UPDATED, MERGED, SKIPPED, FAILED = "created", "updated", "merged", "skipped", "failed"
+SCALARS = ("surname", "first_name", "patronymic", "position", "job_title", "company_id", "birthday", "city",
+           "source", "client_type", "opt_out", "consent_at", "custom", "owner_id")
+_IN_BATCH = 1000  # values per IN (...) list
+
+
+@dataclass(eq=False)
+class NewCompany:
+    """A company the chunk creates once all its rows are decided (so a company nobody keeps is not made)."""
+
+    name: str
+    inn: str
+    fields: dict
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Card:
+    """A contact as the chunk leaves it: one from the base (`before` holds it as it was) or a new one."""
+
+    id: int | None
+    fields: dict[str, Any]
+    phones: list[dict]
+    emails: list[dict]
+    tags: list[str]
+    before: dict | None = None
+    changed: set[str] = field(default_factory=set)
+    external_ids: list[str] = field(default_factory=list)
+
+    @property
+    def new(self) -> bool:
+        return self.before is None
+
+
+@dataclass(eq=False)
+class Row:
+    number: int
+    cells: list[str]
+    data: dict = field(default_factory=dict)
+    company: tuple[str, str] | None = None
+    external_id: str = ""
+    outcome: str = ""
+    errors: list[dict] = field(default_factory=list)
+    fields: dict = field(default_factory=dict)
+    related: dict = field(default_factory=dict)
+    key_target: int | None = None
+    partners: list[tuple[float, list[str], Any]] = field(default_factory=list)
+
+    def fail(self, exc: DomainError) -> None:
+        self.outcome = FAILED
+        found = [{"field": f, "message": m} for f, ms in exc.errors.items() for m in ms]
+        self.errors = found or [{"field": "", "message": exc.message}]
+
+
+def _batches(values: list) -> list[list]:
+    return [values[i:i + _IN_BATCH] for i in range(0, len(values), _IN_BATCH)]
+
+
+# ---- companies ------------------------------------------------------------------------------------------
+
+def _company_key(name: str, inn: str) -> str:
+    return f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
+
+
+def _resolve_companies(ctx, rows: list[Row]) -> None:
+    """Find the companies the rows name (INN first, then the exact name), or plan their creation."""
+    wanted = {}
+    for row in rows:
+        if row.company and _company_key(*row.company) not in ctx.companies:
+            wanted[_company_key(*row.company)] = row.company
+    if not wanted:
+        return
+    visible = Company.objects.visible_to(ctx.job.by)
+    by_inn: dict[str, int] = {}
+    inns = sorted({normalize.phone_digits(inn) for _name, inn in wanted.values() if inn} - {""})
+    for batch in _batches(inns):
+        for pk, inn in visible.filter(inn__in=batch).order_by("pk").values_list("pk", "inn"):
+            by_inn.setdefault(inn, pk)
+    by_name: dict[str, int] = {}
+    names = {normalize.search_key(name) for name, inn in wanted.values() if name}
+    skeleton_keys = sorted({f"n:{duplicates.company_skeleton(name)}"[:120] for name, _inn in wanted.values() if name})
+    candidate_ids: set[int] = set()
+    for batch in _batches(skeleton_keys):
+        candidate_ids |= set(MatchKey.objects.filter(entity=duplicates.COMPANY, key__in=batch)
+                             .values_list("record_id", flat=True))
+    for batch in _batches(sorted(candidate_ids)):
+        for pk, name in visible.filter(pk__in=batch).order_by("pk").values_list("pk", "name"):
+            key = normalize.search_key(name)
+            if key in names:
+                by_name.setdefault(key, pk)
+    for cache_key, (name, inn) in wanted.items():
+        found = by_inn.get(normalize.phone_digits(inn)) if inn else None
+        if found is None and name:
+            found = by_name.get(normalize.search_key(name))
+        if found is not None:
+            ctx.companies[cache_key] = found
+            continue
+        if not name:
+            ctx.companies[cache_key] = ValidationFailed.single(
+                "company_inn", _("no company with INN %(inn)s, and no company name to create it") % {"inn": inn})
+            continue
+        try:
+            fields = clients._clean_company(ctx.job.by, {"name": name, "inn": inn}, current=None)
+        except ValidationFailed as exc:
+            ctx.companies[cache_key] = ValidationFailed("company", errors={
+                ("company_inn" if k == "inn" else "company"): v for k, v in exc.errors.items()})
+            continue
+        ctx.companies[cache_key] = NewCompany(fields["name"], fields.get("inn", ""), fields)
+
+
+def _company_names(ctx, ids: set[int]) -> None:
+    missing = sorted(i for i in ids if i not in ctx.company_names)
+    for batch in _batches(missing):
+        ctx.company_names.update(Company.objects.filter(pk__in=batch).values_list("pk", "name"))
+
+
+def _company_name(ctx, ref) -> str:
+    if ref is None:
+        return ""
+    return ref.name if isinstance(ref, NewCompany) else ctx.company_names.get(ref, "")
+
+
+def _create_companies(ctx, companies: list[NewCompany]) -> None:
+    if not companies:
+        return
+    by = ctx.job.by
+    ids = bulk.take_ids(Company, len(companies))
+    now = timezone.now()
+    rows, keys, entries, events = [], [], [], []
+    company_type = ContentType.objects.get_for_model(Company)
+    for pk, company in zip(ids, companies, strict=True):
+        company.id = pk
+        fields = {k: v for k, v in company.fields.items() if k != "owner"}
+        owner = company.fields.get("owner")
+        row = {**fields, "id": pk, "owner_id": getattr(owner, "pk", None), "created_by_id": by.pk,
+               "updated_by_id": by.pk, "created_at": now, "updated_at": now,
+               "search_key": normalize.search_key(fields["name"], fields.get("inn"), fields.get("city"))}
+        rows.append(row)
+        keys += [{"entity": duplicates.COMPANY, "record_id": pk, "key": key[:120]}
+                 for key in duplicates.company_keys(company.name, company.inn)]
+        changes = {name: [None, audit.plain(row.get(f"{name}_id" if name == "owner" else name))]
+                   for name in Company.audited_fields}
+        entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by,
+                              {k: v for k, v in changes.items() if v[1] not in (None, "", [], {})}, now))
+        events.append(_event(TimelineEvent.Kind.CREATED, company_type, pk, by, None, pk,
+                             _("Company created: %(name)s") % {"name": company.name}, {}, now))
+        ctx.company_names[pk] = company.name
+    bulk.insert(Company, rows, with_ids=True)
+    bulk.insert(MatchKey, keys)
+    _write_history(entries, events)
+    for cache_key, ref in list(ctx.companies.items()):
+        if isinstance(ref, NewCompany) and ref.id is not None:
+            ctx.companies[cache_key] = ref.id
+
+
+def _audit(content_type, pk, title, action, by, changes, now) -> dict:
+    return {"content_type_id": content_type.pk, "object_id": pk, "object_repr": str(title)[:300], "action": action,
+            "user_id": by.pk, "changes": audit.plain(changes), "at": now}
+
+
+def _event(kind, content_type, pk, by, contact_id, company_id, summary, data, now) -> dict:
+    return {"kind": kind, "source_type_id": content_type.pk, "source_id": pk, "contact_id": contact_id,
+            "company_id": company_id, "actor_id": by.pk, "summary": summary[:500], "data": audit.plain(data),
+            "at": now, "hidden": False, "deal_id": None}
+
+
+def _write_history(entries: list[dict], events: list[dict]) -> None:
+    if entries:
+        bulk.insert(AuditEntry, entries)
+    if events:
+        bulk.insert(TimelineEvent, events)
+
+
+# ---- reading the rows ------------------------------------------------------------------------------------
+
+def _prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
+    rows = []
+    for number, cells in chunk:
+        row = Row(number, cells)
+        rows.append(row)
+        data, errors = to_data(ctx.job.entity, ctx.job.mapping, cells, ctx.owners)
+        if errors:
+            row.outcome = FAILED
+            row.errors = [{"field": f, "message": m} for f, ms in errors.errors.items() for m in ms]
+            continue
+        if not any(v for k, v in data.items() if k != "owner_id"):
+            row.outcome = SKIPPED
+            continue
+        name, inn = data.pop("company", ""), data.pop("company_inn", "")
+        if name or inn:
+            row.company = (name, inn)
+        row.external_id = data.pop("external_id", "")
+        row.data = data
+    return rows
+
+
+def _find_by_key(ctx, rows: list[Row]) -> None:
+    """The base record each row names by the job's key (external id, e-mail or phone), if any."""
+    key = ctx.job.key
+    live = [r for r in rows if not r.outcome]
+    if not key or not live:
+        return
+    visible = Contact.objects.visible_to(ctx.job.by)
+    found: dict[str, int] = {}
+    if key == "external_id":
+        wanted = sorted({r.external_id for r in live if r.external_id})
+        pairs = []
+        for batch in _batches(wanted):
+            pairs += ExternalKey.objects.filter(entity="contacts", external_id__in=batch).values_list(
+                "external_id", "record_id")
+        alive = set()
+        for batch in _batches(sorted({pk for _e, pk in pairs})):
+            alive |= set(Contact.objects.alive().filter(pk__in=batch).values_list("pk", flat=True))
+        found = {e: pk for e, pk in pairs if pk in alive}
+        for row in live:
+            row.key_target = found.get(row.external_id)
+        return
+    values: dict[int, list[str]] = {}
+    for index, row in enumerate(live):
+        if key == "email":
+            values[index] = [e.strip().casefold() for e in row.data.get("emails", [])]
+        elif key == "phone":
+            numbers = []
+            for raw in row.data.get("phones", []):
+                try:
+                    numbers.append(normalize.phone(raw)[0])
+                except ValueError:
+                    continue
+            values[index] = numbers
+    wanted = sorted({v for vs in values.values() for v in vs})
+    for batch in _batches(wanted):
+        if key == "email":
+            pairs = visible.filter(emails__email_key__in=batch).values_list("emails__email_key", "pk")
+        else:
+            pairs = visible.filter(phones__number__in=batch).values_list("phones__number", "pk")
+        for value, pk in pairs.order_by("pk"):
+            found.setdefault(value, pk)
+    for index, vs in values.items():
+        live[index].key_target = next((found[v] for v in vs if v in found), None)
+
+
+def _clean(ctx, rows: list[Row]) -> None:
+    """Each new row cleaned as a create would clean it: the values the duplicate check compares."""
+    for row in rows:
+        if row.outcome or row.key_target is not None:
+            continue
+        ref = ctx.companies.get(_company_key(*row.company)) if row.company else None
+        if isinstance(ref, DomainError):
+            row.fail(ref)
+            continue
+        try:
+            row.fields, row.related = clients._clean_contact(ctx.job.by, row.data, current=None)
+        except ValidationFailed as exc:
+            row.fail(exc)
+
+
+# ---- duplicates ------------------------------------------------------------------------------------------
+
+def _probe(ctx, row: Row, index: int) -> ContactRow:
+    ref = ctx.companies.get(_company_key(*row.company)) if row.company else None
+    f = row.fields
+    return ContactRow(-(index + 1), f.get("surname") or "", f.get("first_name") or "", f.get("patronymic") or "",
+                      _company_name(ctx, ref), f.get("city") or "",
+                      tuple(p["number"] for p in row.related.get("phones", [])),
+                      tuple(e["email"].casefold() for e in row.related.get("emails", [])))
+
+
+def _match(ctx, rows: list[Row]) -> set[int]:
+    """Fill each new row's `partners`: base contacts and earlier rows it probably is, best first. Returns the
+    ids of the base contacts involved."""
+    new = [(i, r) for i, r in enumerate(rows) if not r.outcome and r.key_target is None]
+    if not new:
+        return set()
+    probes = {i: _probe(ctx, r, i) for i, r in new}
+    keys_of = {i: duplicates.contact_keys(p.surname, p.first_name, p.company, p.city) for i, p in probes.items()}
+    members: dict[str, list[int]] = defaultdict(list)
+    for batch in _batches(sorted({k for ks in keys_of.values() for k in ks})):
+        for key, record in MatchKey.objects.filter(entity=duplicates.CONTACT, key__in=batch).values_list(
+                "key", "record_id"):
+            members[key].append(record)
+    ids = {pk for key, pks in members.items() if "@c" in key or len(pks) <= duplicates.CITY_BLOCK_LIMIT for pk in pks}
+    phones = sorted({n for p in probes.values() for n in p.phones})
+    emails = sorted({e for p in probes.values() for e in p.emails})
+    for batch in _batches(phones):
+        ids |= set(ContactPhone.objects.filter(number__in=batch, valid=True).values_list("contact_id", flat=True))
+    for batch in _batches(emails):
+        ids |= set(ContactEmail.objects.filter(email_key__in=batch).values_list("contact_id", flat=True))
+    base = _base_rows(ids)
+    rules = MatchRules.from_dict(QualitySettings.current().match_rules)
+    # a name this common in the city says little: counted in the base and in the rows before, as the
+    # per-row check would count it
+    seen: dict[str, int] = defaultdict(int)
+    common = []
+    for probe in probes.values():
+        exact = _exact_key(probe)
+        count = len(members.get(exact, ())) + seen[exact] + 1 if exact else 1
+        if exact:
+            seen[exact] += 1
+        common.append(count > rules.max_namesakes)
+    import numpy as np
+
+    all_rows = list(probes.values()) + base
+    flags = np.zeros(len(all_rows), dtype=bool)
+    flags[:len(common)] = common
+    involved = set()
+    for pair in find_duplicates(all_rows, rules, common=flags):
+        indexes = sorted(-x - 1 for x in (pair.a, pair.b) if x < 0)
+        if len(indexes) == 2:  # two rows: the later one is the earlier one
+            rows[indexes[1]].partners.append((pair.score, pair.reasons, ("row", indexes[0])))
+        elif len(indexes) == 1:  # a row and a base contact
+            contact = max(pair.a, pair.b)
+            rows[indexes[0]].partners.append((pair.score, pair.reasons, contact))
+            involved.add(contact)
+    for row in rows:
+        row.partners.sort(key=lambda p: -p[0])
+    return involved
+
+
+def _exact_key(probe: ContactRow) -> str | None:
+    if not probe.city:
+        return None
+    names = person_keys(probe.surname, probe.first_name)
+    exact = next((k for k in names if k.startswith("n:")), None)
+    return f"{exact}@t{probe.city.casefold()}"[:120] if exact else None
+
+
+def _base_rows(ids: set[int]) -> list[ContactRow]:
+    if not ids:
+        return []
+    people, phones, emails = {}, defaultdict(list), defaultdict(list)
+    for batch in _batches(sorted(ids)):
+        for row in Contact.objects.alive().filter(pk__in=batch).values_list(
+                "pk", "surname", "first_name", "patronymic", "company__name", "city"):
+            people[row[0]] = row
+        for pk, number in ContactPhone.objects.filter(contact_id__in=batch, valid=True).values_list(
+                "contact_id", "number"):
+            phones[pk].append(number)
+        for pk, key in ContactEmail.objects.filter(contact_id__in=batch).values_list("contact_id", "email_key"):
+            emails[pk].append(key)
+    return [ContactRow(pk, s or "", f or "", p or "", c or "", t or "", tuple(phones[pk]), tuple(emails[pk]))
+            for pk, s, f, p, c, t in people.values()]
+
+
+# ---- the records in play ---------------------------------------------------------------------------------
+
+def _load_cards(ids: set[int]) -> dict[int, Card]:
+    cards: dict[int, Card] = {}
+    for batch in _batches(sorted(ids)):
+        for values in Contact.objects.alive().filter(pk__in=batch).values("pk", "version", *SCALARS):
+            pk = values.pop("pk")
+            cards[pk] = Card(pk, values, [], [], [])
+        for values in ContactPhone.objects.filter(contact_id__in=batch).values(
+                "contact_id", "number", "extension", "raw", "valid", "kind"):
+            card = cards.get(values.pop("contact_id"))
+            if card:
+                card.phones.append(values)
+        for values in ContactEmail.objects.filter(contact_id__in=batch).values("contact_id", "email", "kind"):
+            card = cards.get(values.pop("contact_id"))
+            if card:
+                card.emails.append(values)
+        for pk, name in Contact.tags.through.objects.filter(contact_id__in=batch).values_list(
+                "contact_id", "tag__name"):
+            if pk in cards:
+                cards[pk].tags.append(name)
+    for card in cards.values():
+        card.tags.sort()
+        card.before = {"fields": dict(card.fields), "phones": [p["number"] for p in card.phones],
+                       "emails": [e["email"] for e in card.emails], "tags": list(card.tags)}
+    return cards
+
+
+def _apply(ctx, card: Card, row: Row, company_ref) -> bool:
+    """Add a row's values to a record the way an update does (lists grow, nothing is removed); whether
+    anything changed. A bad value raises ValidationFailed and changes nothing."""
+    current = SimpleNamespace(surname=card.fields.get("surname") or "", first_name=card.fields.get("first_name") or "",
+                              patronymic=card.fields.get("patronymic") or "", custom=card.fields.get("custom") or {})
+    fields, related = clients._clean_contact(ctx.job.by, row.data, current=current)
+    changed = False
+    values = {("owner_id" if k == "owner" else k): (getattr(v, "pk", None) if k == "owner" else v)
+              for k, v in fields.items()}
+    if row.company:
+        values["company_id"] = company_ref
+    for name, value in values.items():
+        if name == "custom":
+            value = {**(card.fields.get("custom") or {}), **value}
+        if card.fields.get(name) != value:
+            card.fields[name] = value
+            card.changed.add(name)
+            changed = True
+    numbers = {(p["number"], p["extension"]) for p in card.phones}
+    for phone in related.get("phones", []):
+        if (phone["number"], phone["extension"]) not in numbers:
+            card.phones.append(phone)
+            numbers.add((phone["number"], phone["extension"]))
+            card.changed.add("phones")
+            changed = True
+    addresses = {e["email"].casefold() for e in card.emails}
+    for email in related.get("emails", []):
+        if email["email"].casefold() not in addresses:
+            card.emails.append(email)
+            addresses.add(email["email"].casefold())
+            card.changed.add("emails")
+            changed = True
+    tag_keys = {normalize.search_key(t) for t in card.tags}
+    for tag in related.get("tags", []):
+        if normalize.search_key(tag) not in tag_keys:
+            card.tags.append(tag)
+            tag_keys.add(normalize.search_key(tag))
+            card.changed.add("tags")
+            changed = True
+    return changed
+
+
+def _new_card(row: Row, company_ref) -> Card:
+    fields = {("owner_id" if k == "owner" else k): (getattr(v, "pk", None) if k == "owner" else v)
+              for k, v in row.fields.items()}
+    fields["company_id"] = company_ref
+    return Card(None, fields, list(row.related.get("phones", [])), list(row.related.get("emails", [])),
+                list(row.related.get("tags", [])))
+
+
+def _key_values(key: str, card: Card) -> list[str]:
+    if key == "email":
+        return [e["email"].casefold() for e in card.emails]
+    if key == "phone":
+        return [p["number"] for p in card.phones]
+    if key == "external_id":
+        return list(card.external_ids)
+    return []
+
+
+def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) -> list[Card]:
+    """Walk the rows in file order: each creates a record, updates or merges into one, or fails."""
+    key = ctx.job.key
+    made: list[Card] = []
+    by_row: dict[int, Card] = {}
+    by_key: dict[str, Card] = {}
+    for index, row in enumerate(rows):
+        if row.outcome:
+            continue
+        ref = ctx.companies.get(_company_key(*row.company)) if row.company else None
+        if isinstance(ref, DomainError):
+            row.fail(ref)
+            continue
+        target, outcome = None, UPDATED
+        if row.key_target is not None:
+            target = cards.get(row.key_target)
+        elif key:
+            if key == "external_id":
+                wanted = [row.external_id] if row.external_id else []
+            elif key == "email":
+                wanted = [e["email"].casefold() for e in row.related.get("emails", [])]
+            else:
+                wanted = [p["number"] for p in row.related.get("phones", []) if p.get("valid", True)]
+            target = next((by_key[v] for v in wanted if v in by_key), None)
+        if target is None and row.partners:
+            outcome = MERGED
+            for _score, _reasons, partner in row.partners:
+                if isinstance(partner, tuple):
+                    target = by_row.get(partner[1])
+                elif partner in changeable:
+                    target = cards.get(partner)
+                if target is not None:
+                    break
+            if target is None:
+                row.fail(_refusal(row))
+                continue
+        try:
+            if target is None:
+                card = _new_card(row, ref)
+                made.append(card)
+                row.outcome = CREATED
+            else:
+                card = target
+                changed = _apply(ctx, card, row, ref)
+                row.outcome = outcome if changed or outcome == MERGED else SKIPPED
+        except ValidationFailed as exc:
+            row.fail(exc)
+            continue
+        by_row[index] = card
+        if row.external_id and row.external_id not in card.external_ids:
+            card.external_ids.append(row.external_id)
+        for value in _key_values(key, card) if key else ():
+            by_key.setdefault(value, card)
+    return made
+
+
+def _refusal(row: Row) -> DomainError:
+    score, reasons, _partner = row.partners[0]
+    try:
+        duplicates.refuse_if_duplicates([duplicates.Candidate(0, "", None, "", score, reasons, False)], _("contact"))
+    except DomainError as exc:
+        return exc
+    raise AssertionError("refuse_if_duplicates always raises for a candidate")
+
+
+# ---- writing ---------------------------------------------------------------------------------------------
+
+def _tag_ids(names: set[str]) -> dict[str, int]:
+    """Tag id by key, creating the tags that do not exist yet."""
+    keys = {normalize.search_key(n): n for n in names}
+    found = dict(Tag.objects.filter(key__in=list(keys)).values_list("key", "pk")) if keys else {}
+    missing = [{"name": name, "key": key} for key, name in keys.items() if key not in found]
+    if missing:
+        Tag.objects.bulk_create([Tag(**m) for m in missing], ignore_conflicts=True)
+        found = dict(Tag.objects.filter(key__in=list(keys)).values_list("key", "pk"))
+    return found
+
+
+def _search_key(ctx, card: Card) -> str:
+    f = card.fields
+    return normalize.search_key(f.get("surname"), f.get("first_name"), f.get("patronymic"),
+                                *[e["email"] for e in card.emails], _company_name(ctx, f.get("company_id")))
+
+
+def _title(card: Card) -> str:
+    return " ".join(p for p in (card.fields.get(n) for n in clients.CONTACT_NAMES) if p) or f"#{card.id}"
+
+
+def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
+    by, now = ctx.job.by, timezone.now()
+    companies = []
+    for card in made + changed:
+        ref = card.fields.get("company_id")
+        if isinstance(ref, NewCompany) and ref.id is None and ref not in companies:
+            companies.append(ref)
+    _create_companies(ctx, companies)
+    for card in made + changed:
+        ref = card.fields.get("company_id")
+        if isinstance(ref, NewCompany):
+            card.fields["company_id"] = ref.id
+    _company_names(ctx, {c.fields["company_id"] for c in made + changed if c.fields.get("company_id")})
+    contact_type = ContentType.objects.get_for_model(Contact)
+    tag_ids = _tag_ids({t for c in made + changed for t in c.tags})
+    phones, emails, tags, keys, entries, events = [], [], [], [], [], []
+    for card, pk in zip(made, bulk.take_ids(Contact, len(made)), strict=True):
+        card.id = pk
+    rows_out = []
+    for card in made:
+        rows_out.append({**card.fields, "id": card.id, "version": 1, "created_by_id": by.pk, "updated_by_id": by.pk,
+                         "created_at": now, "updated_at": now, "search_key": _search_key(ctx, card)})
+        phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones)]
+        emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails)]
+        tags += [{"contact_id": card.id, "tag_id": tag_ids[normalize.search_key(t)]} for t in card.tags]
+        keys += _match_keys(ctx, card)
+        changes = {}
+        for name in Contact.audited_fields:
+            value = card.fields.get(f"{name}_id" if name in ("company", "owner") else name)
+            if value not in (None, "", [], {}):
+                changes[name] = [None, audit.plain(value)]
+        for name, items in (("phones", [p["number"] for p in card.phones]),
+                            ("emails", [e["email"] for e in card.emails]), ("tags", sorted(card.tags))):
+            if items:
+                changes[name] = [[], items]
+        entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.CREATE, by, changes, now))
+        events.append(_event(TimelineEvent.Kind.CREATED, contact_type, card.id, by, card.id,
+                             card.fields.get("company_id"), _("Contact created: %(name)s") % {"name": _title(card)},
+                             {}, now))
+    if rows_out:
+        bulk.insert(Contact, rows_out, with_ids=True)
+    rekeyed = []
+    grouped: dict[tuple[str, ...], list[list]] = defaultdict(list)
+    for card in changed:
+        columns = tuple(sorted(n for n in card.changed if n in SCALARS))
+        grouped[columns].append([*(card.fields[n] for n in columns), _search_key(ctx, card), now, by.pk, card.id])
+        old = card.before
+        diff = {n: [audit.plain(old["fields"].get(n)), audit.plain(card.fields.get(n))] for n in columns}
+        if "phones" in card.changed:
+            phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones) if i >= len(old["phones"])]
+            diff["phones"] = [old["phones"], [p["number"] for p in card.phones]]
+        if "emails" in card.changed:
+            emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails) if i >= len(old["emails"])]
+            diff["emails"] = [old["emails"], [e["email"] for e in card.emails]]
+        if "tags" in card.changed:
+            tags += [{"contact_id": card.id, "tag_id": tag_ids[normalize.search_key(t)]}
+                     for t in card.tags if t not in old["tags"]]
+            diff["tags"] = [old["tags"], sorted(card.tags)]
+        if {"surname", "first_name", "company_id", "city"} & card.changed:
+            rekeyed.append(card.id)
+            keys += _match_keys(ctx, card)
+        names = {"company_id": "company", "owner_id": "owner"}
+        diff = {names.get(k, k): v for k, v in diff.items()}
+        entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by, diff, now))
+        summary = _("Changed: %(fields)s") % {"fields": ", ".join(sorted(diff))}
+        events.append(_event(TimelineEvent.Kind.CHANGED, contact_type, card.id, by, card.id,
+                             card.fields.get("company_id"), summary, diff, now))
+    for columns, values in grouped.items():
+        bulk.update(Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
+    for batch in _batches(rekeyed):
+        MatchKey.objects.filter(entity=duplicates.CONTACT, record_id__in=batch).delete()
+    bulk.insert(ContactPhone, phones)
+    bulk.insert(ContactEmail, emails)
+    if tags:
+        bulk.insert(Contact.tags.through, tags)
+    bulk.insert(MatchKey, keys)
+    _write_history(entries, events)
+    _external_keys([c for c in made + changed if c.external_ids])
+
+
+def _external_keys(cards: list[Card]) -> None:
+    pairs = {e: c.id for c in cards for e in c.external_ids}
+    if not pairs:
+        return
+    for batch in _batches(sorted(pairs)):
+        ExternalKey.objects.filter(entity="contacts", external_id__in=batch).delete()
+    bulk.insert(ExternalKey, [{"entity": "contacts", "external_id": e, "record_id": pk} for e, pk in pairs.items()])
+
+
+def _phone_row(contact_id: int, position: int, phone: dict) -> dict:
+    return {"contact_id": contact_id, "position": position, "number": phone["number"],
+            "extension": phone.get("extension", ""), "raw": phone.get("raw", ""), "valid": phone.get("valid", True),
+            "kind": phone.get("kind", ContactPhone.Kind.MOBILE)}
+
+
+def _email_row(contact_id: int, position: int, email: dict) -> dict:
+    return {"contact_id": contact_id, "position": position, "email": email["email"],
+            "email_key": email["email"].casefold(), "kind": email.get("kind", ContactEmail.Kind.WORK)}
+
+
+def _match_keys(ctx, card: Card) -> list[dict]:
+    f = card.fields
+    keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"), _company_name(ctx, f.get("company_id")),
+                                   f.get("city"))
+    return [{"entity": duplicates.CONTACT, "record_id": card.id, "key": k} for k in keys]
+
+
+# ---- one chunk -------------------------------------------------------------------------------------------
+
+def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
+    """Decide and write a chunk of contact rows; the caller's transaction holds it all."""
+    with memo.scope():
+        rows = _prepare(ctx, chunk)
+        _find_by_key(ctx, rows)
+        _resolve_companies(ctx, rows)
+        _company_names(ctx, {ref for ref in ctx.companies.values() if isinstance(ref, int)})
+        _clean(ctx, rows)
+        involved = _match(ctx, rows)
+        in_play = involved | {r.key_target for r in rows if r.key_target is not None}
+        cards = _load_cards(in_play)
+        changeable = set()
+        for batch in _batches(sorted(involved)):
+            changeable |= set(Contact.objects.filter(pk__in=batch).visible_to(ctx.job.by, permissions.CHANGE)
+                              .values_list("pk", flat=True))
+        made = _decide(ctx, rows, cards, changeable)
+        changed = [c for c in cards.values() if c.changed]
+        _write(ctx, made, changed, rows)
+        for card in cards.values():
+            if card.external_ids and not card.changed:
+                _external_keys([card])
+    return rows
+

@@ -1,0 +1,84 @@
+"""The set-based contact import agrees with the per-row path (the services, one row at a time), which is
+the reference: same records, same phones, e-mails and companies, same outcomes, on a generated file with
+planted duplicates spread over many chunks, into an empty base and into one that already holds people."""
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from krug.clients.models import Company, Contact
+from krug.core.models import AuditEntry
+from krug.quality.models import MatchKey
+from krug.transfer import importer, services
+from krug.transfer.models import ImportJob
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.people import generate  # noqa: E402
+from bench.transfer import HEADER  # noqa: E402
+
+
+def _csv(tmp_path: Path, people, name: str) -> Path:
+    import csv
+
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        for p in people:
+            writer.writerow([p.surname, p.first_name, p.patronymic, ", ".join(p.phones), ", ".join(p.emails),
+                             p.company, p.city])
+    return path
+
+
+def _import(org, path: Path, bulk: bool, chunk: int) -> ImportJob:
+    with path.open("rb") as stream:
+        job = services.upload(org.admin, "contacts", path.name, stream)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    return importer.run(job.pk, chunk_size=chunk, bulk=bulk)
+
+
+def _state() -> tuple:
+    people = Counter()
+    for c in Contact.objects.select_related("company").prefetch_related("phones", "emails"):
+        people[(c.surname, c.first_name, c.patronymic, c.city, c.company.name if c.company_id else "",
+                frozenset(p.number for p in c.phones.all()), frozenset(e.email_key for e in c.emails.all()),
+                c.search_key)] += 1
+    keys = Counter((k.entity, k.key) for k in MatchKey.objects.all())
+    return people, sorted(Company.objects.values_list("name", "search_key")), keys
+
+
+def _outcome(job: ImportJob) -> tuple:
+    return job.created, job.updated, job.merged, job.skipped, job.failed
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["empty base", "base with people"])
+def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, existing):
+    people = generate(240, seed=7)
+    first, second = _csv(tmp_path, people[:80], "first.csv"), _csv(tmp_path, people, "all.csv")
+    results = {}
+    for bulk in (False, True):
+        Contact.objects.all().delete()
+        Company.objects.all().delete()
+        MatchKey.objects.all().delete()
+        jobs = [_import(org, first, bulk, 25)] if existing else []
+        jobs.append(_import(org, second, bulk, 25))
+        results[bulk] = ([_outcome(j) for j in jobs], _state())
+    per_row, set_based = results[False], results[True]
+    assert set_based[0] == per_row[0]
+    assert set_based[1][0] == per_row[1][0]  # the contacts, with their phones, e-mails and companies
+    assert set_based[1][1:] == per_row[1][1:]  # the companies and the match keys
+    created, _updated, merged, _skipped, failed = set_based[0][-1]
+    assert merged > 0 and created > 0 and failed == 0
+
+
+def test_each_new_record_gets_its_history(org, tmp_path):
+    job = _import(org, _csv(tmp_path, generate(30, seed=3), "few.csv"), True, 10)
+    contacts = Contact.objects.count()
+    assert job.created == contacts
+    assert AuditEntry.objects.filter(action="create", content_type__model="contact").count() == contacts
+    from krug.clients.models import TimelineEvent
+
+    assert TimelineEvent.objects.filter(kind="created", contact__isnull=False, source_id__in=Contact.objects.values(
+        "pk")).count() == contacts

@@ -3,6 +3,7 @@ validate and normalise, check permission, write, audit, put the touchpoint on th
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -147,6 +148,11 @@ def update_company(by, company: Company, data: dict[str, Any], version: int | No
 
 # ---- contacts -------------------------------------------------------------------------------------------
 
+@cache
+def _choices(choices) -> frozenset[str]:
+    return frozenset(choices.values)
+
+
 def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, default_kind: str,
                    parse) -> list[dict]:
     """Phones or e-mails from strings or {key, kind} dicts: each parsed by `parse` (raw -> dict of stored
@@ -155,7 +161,7 @@ def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, d
     for index, item in enumerate(items or []):
         raw = item if isinstance(item, str) else (item.get(key) or "")
         kind = default_kind if isinstance(item, str) else (item.get("kind") or default_kind)
-        if kind not in kinds.values:
+        if kind not in _choices(kinds):
             errors.add(f"{field}.{index}.kind", _("must be one of %(v)s") % {"v": ", ".join(kinds.values)})
             continue
         try:
@@ -228,7 +234,7 @@ def _clean_contact(by, data: dict, *, current: Contact | None) -> tuple[dict, di
     if "position" in out:
         out["job_title"] = titles.standard_title(out["position"])
     if "client_type" in data:
-        if data["client_type"] not in Contact.ClientType.values:
+        if data["client_type"] not in _choices(Contact.ClientType):
             errors.add("client_type", _("must be one of %(v)s") % {"v": ", ".join(Contact.ClientType.values)})
         out["client_type"] = data["client_type"]
     for name in ("birthday", "consent_at"):

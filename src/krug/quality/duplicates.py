@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
@@ -52,6 +53,7 @@ class Candidate:
                 "score": round(self.score, 1), "reasons": self.reasons, "visible": self.visible}
 
 
+@lru_cache(maxsize=200_000)
 def company_skeleton(name: str | None) -> str:
     """A company name without its legal form, quotes and spelling differences: `ООО «Вектор»` = `Vektor LLC`."""
     text = _LEGAL_FORMS.sub(" ", _QUOTES.sub(" ", (name or "").casefold()))

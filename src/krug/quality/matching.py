@@ -10,6 +10,7 @@ swapped; only records sharing a key are scored, which keeps a check at a million
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from anyascii import anyascii
 from rapidfuzz import fuzz
@@ -34,6 +35,7 @@ _FOLDS = [
 ]
 
 
+@lru_cache(maxsize=300_000)  # names repeat: a base of a million people has far fewer distinct ones
 def skeleton(text: str | None) -> str:
     """The comparable form of a name: Latin letters with transliteration variants folded together."""
     folded = anyascii(text or "").casefold()

@@ -25,7 +25,8 @@ def tidy(text: str | None, max_length: int | None = None) -> str:
     """Trim and collapse white space; control characters out."""
     if text is None:
         return ""
-    cleaned = "".join(ch for ch in str(text) if ch.isprintable() or ch == " ")
+    text = str(text)
+    cleaned = text if text.isprintable() else "".join(ch for ch in text if ch.isprintable() or ch == " ")
     cleaned = _SPACES.sub(" ", cleaned).strip()
     return cleaned[:max_length] if max_length else cleaned
 
@@ -43,11 +44,38 @@ def person_name(text: str | None) -> str:
     return cleaned
 
 
+#: a Russian mobile written the common ways: +7 / 8 / 7 / nothing, then ten digits with spaces, dashes, brackets
+_RU_PHONE_SHAPE = re.compile(r"^\+?[\d\s()-]{10,24}$")
+_RU_MOBILE = re.compile(f"(?:{phonenumbers.PhoneMetadata.metadata_for_region('RU').mobile.national_number_pattern})")
+
+
+def _russian_mobile(text: str) -> str | None:
+    """The E.164 form of a plainly written Russian mobile number, or None to let phonenumbers decide. Exactly
+    what phonenumbers gives for the numbers it accepts (a property test holds it to that), some ten times
+    faster: an import of a million contacts parses more than a million phones."""
+    if not _RU_PHONE_SHAPE.match(text):
+        return None
+    digits = _NON_DIGITS.sub("", text)
+    if text.startswith("+"):
+        national = digits[1:] if len(digits) == 11 and digits[0] == "7" else None
+    elif len(digits) == 11 and digits[0] in "78":
+        national = digits[1:]
+    else:
+        national = digits if len(digits) == 10 else None
+    if national is None or national[0] != "9" or not _RU_MOBILE.fullmatch(national):
+        return None
+    return "+7" + national
+
+
 def phone(raw: str, region: str | None = None) -> tuple[str, str]:
     """(E.164 number, extension) for a phone in any common format; default region RU."""
     text = tidy(raw, 64)
     if not text:
         raise ValueError(_("empty phone number"))
+    if (region or settings.KRUG_DEFAULT_PHONE_REGION) == "RU":
+        fast = _russian_mobile(text)
+        if fast is not None:
+            return fast, ""
     try:
         parsed = phonenumbers.parse(text, region or settings.KRUG_DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException as exc:
@@ -105,11 +133,35 @@ def _number_reason(exc: StdnumError) -> str:
     return str(gettext_lazy("not a valid number"))
 
 
+_PLAIN_EMAIL = re.compile(r"^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@"
+                          r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$")
+
+
+def _plain_email(text: str) -> str | None:
+    """An everyday ASCII address (`Ivan.Petrov@Mail.ru`) normalised without email-validator, or None to let it
+    decide. Gives exactly what email-validator gives for the addresses it accepts (a property test holds it
+    to that), several times faster."""
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    found = _PLAIN_EMAIL.match(text)
+    if found is None or len(text) > 254 or text.index("@") > 64:
+        return None
+    domain = found.group(1).lower()
+    if "--" in domain:  # `xn--` labels and other reserved hyphen pairs: IDNA rules decide
+        return None
+    if any(domain == special or domain.endswith("." + special) for special in SPECIAL_USE_DOMAIN_NAMES):
+        return None
+    return text[:text.index("@") + 1] + domain
+
+
 def email(raw: str) -> str:
     """Trimmed, syntax-checked e-mail with the domain lower-cased (IDN domains kept in Unicode)."""
     text = tidy(raw, 254)
     if not text:
         raise ValueError(_("empty e-mail address"))
+    fast = _plain_email(text)
+    if fast is not None:
+        return fast
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:

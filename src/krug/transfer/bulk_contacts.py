@@ -42,7 +42,7 @@ from krug.transfer.rows import to_data
 CREATED, UPDATED, MERGED, SKIPPED, FAILED = "created", "updated", "merged", "skipped", "failed"
 SCALARS = ("surname", "first_name", "patronymic", "position", "job_title", "company_id", "birthday", "city",
            "source", "client_type", "opt_out", "consent_at", "custom", "owner_id")
-_IN_BATCH = 1000  # values per IN (...) list
+_IN_BATCH = 20_000  # values per lookup (one array parameter)
 
 
 @dataclass(eq=False)
@@ -115,17 +115,17 @@ def _resolve_companies(ctx, rows: list[Row]) -> None:
     by_inn: dict[str, int] = {}
     inns = sorted({normalize.phone_digits(inn) for _name, inn in wanted.values() if inn} - {""})
     for batch in _batches(inns):
-        for pk, inn in visible.filter(inn__in=batch).order_by("pk").values_list("pk", "inn"):
+        for pk, inn in visible.filter(inn__in_array=batch).order_by("pk").values_list("pk", "inn"):
             by_inn.setdefault(inn, pk)
     by_name: dict[str, int] = {}
     names = {normalize.search_key(name) for name, inn in wanted.values() if name}
     skeleton_keys = sorted({f"n:{duplicates.company_skeleton(name)}"[:120] for name, _inn in wanted.values() if name})
     candidate_ids: set[int] = set()
     for batch in _batches(skeleton_keys):
-        candidate_ids |= set(MatchKey.objects.filter(entity=duplicates.COMPANY, key__in=batch)
+        candidate_ids |= set(MatchKey.objects.filter(entity=duplicates.COMPANY, key__in_array=batch)
                              .values_list("record_id", flat=True))
     for batch in _batches(sorted(candidate_ids)):
-        for pk, name in visible.filter(pk__in=batch).order_by("pk").values_list("pk", "name"):
+        for pk, name in visible.filter(pk__in_array=batch).order_by("pk").values_list("pk", "name"):
             key = normalize.search_key(name)
             if key in names:
                 by_name.setdefault(key, pk)
@@ -152,7 +152,7 @@ def _resolve_companies(ctx, rows: list[Row]) -> None:
 def _company_names(ctx, ids: set[int]) -> None:
     missing = sorted(i for i in ids if i not in ctx.company_names)
     for batch in _batches(missing):
-        ctx.company_names.update(Company.objects.filter(pk__in=batch).values_list("pk", "name"))
+        ctx.company_names.update(Company.objects.filter(pk__in_array=batch).values_list("pk", "name"))
 
 
 def _company_name(ctx, ref) -> str:
@@ -179,7 +179,7 @@ def _create_companies(ctx, companies: list[NewCompany]) -> None:
         rows.append(row)
         keys += [{"entity": duplicates.COMPANY, "record_id": pk, "key": key[:120]}
                  for key in duplicates.company_keys(company.name, company.inn)]
-        changes = {name: [None, audit.plain(row.get(f"{name}_id" if name == "owner" else name))]
+        changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
                    for name in Company.audited_fields}
         entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by,
                               {k: v for k, v in changes.items() if v[1] not in (None, "", [], {})}, now))
@@ -196,13 +196,18 @@ def _create_companies(ctx, companies: list[NewCompany]) -> None:
 
 def _audit(content_type, pk, title, action, by, changes, now) -> dict:
     return {"content_type_id": content_type.pk, "object_id": pk, "object_repr": str(title)[:300], "action": action,
-            "user_id": by.pk, "changes": audit.plain(changes), "at": now}
+            "user_id": by.pk, "changes": changes, "at": now}
 
 
 def _event(kind, content_type, pk, by, contact_id, company_id, summary, data, now) -> dict:
     return {"kind": kind, "source_type_id": content_type.pk, "source_id": pk, "contact_id": contact_id,
-            "company_id": company_id, "actor_id": by.pk, "summary": summary[:500], "data": audit.plain(data),
+            "company_id": company_id, "actor_id": by.pk, "summary": summary[:500], "data": data,
             "at": now, "hidden": False, "deal_id": None}
+
+
+def _plain(value):
+    """audit.plain, quick for the plain values most fields hold."""
+    return value if value is None or isinstance(value, (str, int)) else audit.plain(value)
 
 
 def _write_history(entries: list[dict], events: list[dict]) -> None:
@@ -247,11 +252,11 @@ def _find_by_key(ctx, rows: list[Row]) -> None:
         wanted = sorted({r.external_id for r in live if r.external_id})
         pairs = []
         for batch in _batches(wanted):
-            pairs += ExternalKey.objects.filter(entity="contacts", external_id__in=batch).values_list(
+            pairs += ExternalKey.objects.filter(entity="contacts", external_id__in_array=batch).values_list(
                 "external_id", "record_id")
         alive = set()
         for batch in _batches(sorted({pk for _e, pk in pairs})):
-            alive |= set(Contact.objects.alive().filter(pk__in=batch).values_list("pk", flat=True))
+            alive |= set(Contact.objects.alive().filter(pk__in_array=batch).values_list("pk", flat=True))
         found = {e: pk for e, pk in pairs if pk in alive}
         for row in live:
             row.key_target = found.get(row.external_id)
@@ -271,9 +276,9 @@ def _find_by_key(ctx, rows: list[Row]) -> None:
     wanted = sorted({v for vs in values.values() for v in vs})
     for batch in _batches(wanted):
         if key == "email":
-            pairs = visible.filter(emails__email_key__in=batch).values_list("emails__email_key", "pk")
+            pairs = visible.filter(emails__email_key__in_array=batch).values_list("emails__email_key", "pk")
         else:
-            pairs = visible.filter(phones__number__in=batch).values_list("phones__number", "pk")
+            pairs = visible.filter(phones__number__in_array=batch).values_list("phones__number", "pk")
         for value, pk in pairs.order_by("pk"):
             found.setdefault(value, pk)
     for index, vs in values.items():
@@ -316,16 +321,16 @@ def _match(ctx, rows: list[Row]) -> set[int]:
     keys_of = {i: duplicates.contact_keys(p.surname, p.first_name, p.company, p.city) for i, p in probes.items()}
     members: dict[str, list[int]] = defaultdict(list)
     for batch in _batches(sorted({k for ks in keys_of.values() for k in ks})):
-        for key, record in MatchKey.objects.filter(entity=duplicates.CONTACT, key__in=batch).values_list(
+        for key, record in MatchKey.objects.filter(entity=duplicates.CONTACT, key__in_array=batch).values_list(
                 "key", "record_id"):
             members[key].append(record)
     ids = {pk for key, pks in members.items() if "@c" in key or len(pks) <= duplicates.CITY_BLOCK_LIMIT for pk in pks}
     phones = sorted({n for p in probes.values() for n in p.phones})
     emails = sorted({e for p in probes.values() for e in p.emails})
     for batch in _batches(phones):
-        ids |= set(ContactPhone.objects.filter(number__in=batch, valid=True).values_list("contact_id", flat=True))
+        ids |= set(ContactPhone.objects.filter(number__in_array=batch, valid=True).values_list("contact_id", flat=True))
     for batch in _batches(emails):
-        ids |= set(ContactEmail.objects.filter(email_key__in=batch).values_list("contact_id", flat=True))
+        ids |= set(ContactEmail.objects.filter(email_key__in_array=batch).values_list("contact_id", flat=True))
     base = _base_rows(ids)
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
     # a name this common in the city says little: counted in the base and in the rows before, as the
@@ -370,13 +375,13 @@ def _base_rows(ids: set[int]) -> list[ContactRow]:
         return []
     people, phones, emails = {}, defaultdict(list), defaultdict(list)
     for batch in _batches(sorted(ids)):
-        for row in Contact.objects.alive().filter(pk__in=batch).values_list(
+        for row in Contact.objects.alive().filter(pk__in_array=batch).values_list(
                 "pk", "surname", "first_name", "patronymic", "company__name", "city"):
             people[row[0]] = row
-        for pk, number in ContactPhone.objects.filter(contact_id__in=batch, valid=True).values_list(
+        for pk, number in ContactPhone.objects.filter(contact_id__in_array=batch, valid=True).values_list(
                 "contact_id", "number"):
             phones[pk].append(number)
-        for pk, key in ContactEmail.objects.filter(contact_id__in=batch).values_list("contact_id", "email_key"):
+        for pk, key in ContactEmail.objects.filter(contact_id__in_array=batch).values_list("contact_id", "email_key"):
             emails[pk].append(key)
     return [ContactRow(pk, s or "", f or "", p or "", c or "", t or "", tuple(phones[pk]), tuple(emails[pk]))
             for pk, s, f, p, c, t in people.values()]
@@ -387,19 +392,19 @@ def _base_rows(ids: set[int]) -> list[ContactRow]:
 def _load_cards(ids: set[int]) -> dict[int, Card]:
     cards: dict[int, Card] = {}
     for batch in _batches(sorted(ids)):
-        for values in Contact.objects.alive().filter(pk__in=batch).values("pk", "version", *SCALARS):
+        for values in Contact.objects.alive().filter(pk__in_array=batch).values("pk", "version", *SCALARS):
             pk = values.pop("pk")
             cards[pk] = Card(pk, values, [], [], [])
-        for values in ContactPhone.objects.filter(contact_id__in=batch).values(
+        for values in ContactPhone.objects.filter(contact_id__in_array=batch).values(
                 "contact_id", "number", "extension", "raw", "valid", "kind"):
             card = cards.get(values.pop("contact_id"))
             if card:
                 card.phones.append(values)
-        for values in ContactEmail.objects.filter(contact_id__in=batch).values("contact_id", "email", "kind"):
+        for values in ContactEmail.objects.filter(contact_id__in_array=batch).values("contact_id", "email", "kind"):
             card = cards.get(values.pop("contact_id"))
             if card:
                 card.emails.append(values)
-        for pk, name in Contact.tags.through.objects.filter(contact_id__in=batch).values_list(
+        for pk, name in Contact.tags.through.objects.filter(contact_id__in_array=batch).values_list(
                 "contact_id", "tag__name"):
             if pk in cards:
                 cards[pk].tags.append(name)
@@ -588,7 +593,7 @@ def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
         for name in Contact.audited_fields:
             value = card.fields.get(f"{name}_id" if name in ("company", "owner") else name)
             if value not in (None, "", [], {}):
-                changes[name] = [None, audit.plain(value)]
+                changes[name] = [None, _plain(value)]
         for name, items in (("phones", [p["number"] for p in card.phones]),
                             ("emails", [e["email"] for e in card.emails]), ("tags", sorted(card.tags))):
             if items:
@@ -605,7 +610,7 @@ def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
         columns = tuple(sorted(n for n in card.changed if n in SCALARS))
         grouped[columns].append([*(card.fields[n] for n in columns), _search_key(ctx, card), now, by.pk, card.id])
         old = card.before
-        diff = {n: [audit.plain(old["fields"].get(n)), audit.plain(card.fields.get(n))] for n in columns}
+        diff = {n: [_plain(old["fields"].get(n)), _plain(card.fields.get(n))] for n in columns}
         if "phones" in card.changed:
             phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones) if i >= len(old["phones"])]
             diff["phones"] = [old["phones"], [p["number"] for p in card.phones]]
@@ -628,7 +633,7 @@ def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
     for columns, values in grouped.items():
         bulk.update(Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
     for batch in _batches(rekeyed):
-        MatchKey.objects.filter(entity=duplicates.CONTACT, record_id__in=batch).delete()
+        MatchKey.objects.filter(entity=duplicates.CONTACT, record_id__in_array=batch).delete()
     bulk.insert(ContactPhone, phones)
     bulk.insert(ContactEmail, emails)
     if tags:
@@ -643,7 +648,7 @@ def _external_keys(cards: list[Card]) -> None:
     if not pairs:
         return
     for batch in _batches(sorted(pairs)):
-        ExternalKey.objects.filter(entity="contacts", external_id__in=batch).delete()
+        ExternalKey.objects.filter(entity="contacts", external_id__in_array=batch).delete()
     bulk.insert(ExternalKey, [{"entity": "contacts", "external_id": e, "record_id": pk} for e, pk in pairs.items()])
 
 
@@ -680,7 +685,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         cards = _load_cards(in_play)
         changeable = set()
         for batch in _batches(sorted(involved)):
-            changeable |= set(Contact.objects.filter(pk__in=batch).visible_to(ctx.job.by, permissions.CHANGE)
+            changeable |= set(Contact.objects.filter(pk__in_array=batch).visible_to(ctx.job.by, permissions.CHANGE)
                               .values_list("pk", flat=True))
         made = _decide(ctx, rows, cards, changeable)
         changed = [c for c in cards.values() if c.changed]

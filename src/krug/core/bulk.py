@@ -123,7 +123,9 @@ class InArray(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+            # typed, or psycopg may send whole numbers as numeric[], which no bigint index can serve
+            kind = "bigint[]" if values and all(isinstance(v, int) for v in values) else "text[]"
+            return f"{lhs} = ANY(%s::{kind})", [*lhs_params, values]
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]
 
 

@@ -7,7 +7,9 @@ name, see quality.matching), then each is scored with the reasons it matched. Th
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -74,12 +76,14 @@ def _replace_keys(entity: str, record_id: int, keys: set[str]) -> None:
     MatchKey.objects.bulk_create(MatchKey(entity=entity, record_id=record_id, key=k[:120]) for k in keys)
 
 
-def contact_keys(surname: str | None, first_name: str | None, company: str | None, city: str | None) -> set[str]:
+@lru_cache(maxsize=100_000)
+def contact_keys(surname: str | None, first_name: str | None, company: str | None,
+                 city: str | None) -> frozenset[str]:
     """The name keys of a person at his company and in his city: a name alone never makes a duplicate, so
     keys carry the context that must agree too, which keeps each key shared by a handful of records."""
     names = person_keys(surname, first_name)
     contexts = ([f"@c{company_skeleton(company)}"] if company else []) + ([f"@t{city.casefold()}"] if city else [])
-    return {f"{key}{context}"[:120] for key in names for context in contexts}
+    return frozenset(f"{key}{context}"[:120] for key in names for context in contexts)
 
 
 def index_contact(contact) -> None:
@@ -108,20 +112,66 @@ def _owner(record) -> tuple[int | None, str]:
 CITY_BLOCK_LIMIT = 20
 
 
+#: a company key shared by more contacts than this is not compared pairwise anyway (the scan's max_block)
+COMPANY_BLOCK_LIMIT = 50
+
+
+def key_members(keys: Iterable[str]) -> dict[str, list[int]]:
+    """The contacts holding each name key, at most COMPANY_BLOCK_LIMIT + 1 per key: enough to tell a key too
+    common to use without reading all of its members."""
+    from django.db import connection
+
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    limit = COMPANY_BLOCK_LIMIT + 1
+    table = MatchKey._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (f"SELECT k.key, m.record_id FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL "
+               f"(SELECT record_id FROM {table} WHERE entity = %s AND key = k.key LIMIT {limit}) AS m")
+        params = [keys, CONTACT]
+    else:
+        sql = (f"SELECT key, record_id FROM (SELECT key, record_id, row_number() OVER (PARTITION BY key) AS n "
+               f"FROM {table} WHERE entity = %s AND key IN (SELECT value FROM json_each(%s))) WHERE n <= {limit}")
+        params = [CONTACT, json.dumps(keys)]
+    members: dict[str, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for key, record in cursor.fetchall():
+            members.setdefault(key, []).append(record)
+    return members
+
+
+def name_candidates(keys: Iterable[str], members: dict[str, list[int]]) -> set[int]:
+    """The contacts a probe with these name keys should be compared with: those sharing its whole-name key or
+    a key at its company, or two of its keys. One shared prefix or suffix key in a city alone is mostly
+    people who merely sound alike (`…анов|…ей` in Moscow); a typo leaves a real double at least two."""
+    shared: dict[int, int] = {}
+    strong: set[int] = set()
+    for key in keys:
+        found = members.get(key, ())
+        if len(found) > (COMPANY_BLOCK_LIMIT if "@c" in key else CITY_BLOCK_LIMIT):
+            continue  # too common to tell anyone apart
+        for record in found:
+            shared[record] = shared.get(record, 0) + 1
+            if key.startswith("n:") or "@c" in key:
+                strong.add(record)
+    return strong | {record for record, count in shared.items() if count >= 2}
+
+
+def exact_key(keys: Iterable[str]) -> str | None:
+    """The whole-name key in the city: how many contacts have it tells how common the name is there."""
+    return next((k for k in keys if k.startswith("n:") and "@t" in k), None)
+
+
 def _contact_candidates(probe: dict, exclude: int | None) -> tuple[set[int], int]:
     """(candidate ids, how many contacts of the probe's city have exactly its name) from the indexes."""
     from krug.clients.models import ContactEmail, ContactPhone
 
     keys = contact_keys(probe.get("surname"), probe.get("first_name"), probe.get("company_name"), probe.get("city"))
-    by_key: dict[str, list[int]] = {}
-    if keys:
-        rows = MatchKey.objects.filter(entity=CONTACT, key__in=keys).values_list("key", "record_id")
-        for key, record in rows[:MAX_CANDIDATES * 4]:
-            by_key.setdefault(key, []).append(record)
-    exact = next((k for k in keys if k.startswith("n:") and "@t" in k), None)
-    namesakes = len(by_key.get(exact, ())) + 1
-    ids = {pk for key, members in by_key.items()
-           if "@c" in key or len(members) <= CITY_BLOCK_LIMIT for pk in members}
+    members = key_members(keys)
+    namesakes = len(members.get(exact_key(keys) or "", ())) + 1
+    ids = name_candidates(keys, members)
     phones = set(probe.get("phones") or [])
     emails = {e.casefold() for e in probe.get("emails") or []}
     if phones:

@@ -33,7 +33,6 @@ from krug.core import audit, bulk, memo, permissions
 from krug.core.errors import DomainError, ValidationFailed
 from krug.core.models import AuditEntry
 from krug.quality import duplicates, normalize
-from krug.quality.matching import person_keys
 from krug.quality.models import MatchKey, QualitySettings
 from krug.quality.scan import ContactRow, MatchRules, find_duplicates
 from krug.transfer.models import ExternalKey
@@ -319,12 +318,10 @@ def _match(ctx, rows: list[Row]) -> set[int]:
         return set()
     probes = {i: _probe(ctx, r, i) for i, r in new}
     keys_of = {i: duplicates.contact_keys(p.surname, p.first_name, p.company, p.city) for i, p in probes.items()}
-    members: dict[str, list[int]] = defaultdict(list)
-    for batch in _batches(sorted({k for ks in keys_of.values() for k in ks})):
-        for key, record in MatchKey.objects.filter(entity=duplicates.CONTACT, key__in_array=batch).values_list(
-                "key", "record_id"):
-            members[key].append(record)
-    ids = {pk for key, pks in members.items() if "@c" in key or len(pks) <= duplicates.CITY_BLOCK_LIMIT for pk in pks}
+    members = duplicates.key_members(k for ks in keys_of.values() for k in ks)
+    ids: set[int] = set()
+    for keys in keys_of.values():
+        ids |= duplicates.name_candidates(keys, members)
     phones = sorted({n for p in probes.values() for n in p.phones})
     emails = sorted({e for p in probes.values() for e in p.emails})
     for batch in _batches(phones):
@@ -337,8 +334,8 @@ def _match(ctx, rows: list[Row]) -> set[int]:
     # per-row check would count it
     seen: dict[str, int] = defaultdict(int)
     common = []
-    for probe in probes.values():
-        exact = _exact_key(probe)
+    for i in probes:
+        exact = duplicates.exact_key(keys_of[i])
         count = len(members.get(exact, ())) + seen[exact] + 1 if exact else 1
         if exact:
             seen[exact] += 1
@@ -360,14 +357,6 @@ def _match(ctx, rows: list[Row]) -> set[int]:
     for row in rows:
         row.partners.sort(key=lambda p: -p[0])
     return involved
-
-
-def _exact_key(probe: ContactRow) -> str | None:
-    if not probe.city:
-        return None
-    names = person_keys(probe.surname, probe.first_name)
-    exact = next((k for k in names if k.startswith("n:")), None)
-    return f"{exact}@t{probe.city.casefold()}"[:120] if exact else None
 
 
 def _base_rows(ids: set[int]) -> list[ContactRow]:
@@ -565,12 +554,12 @@ def _title(card: Card) -> str:
 
 def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
     by, now = ctx.job.by, timezone.now()
-    companies = []
+    companies: dict[int, NewCompany] = {}
     for card in made + changed:
         ref = card.fields.get("company_id")
-        if isinstance(ref, NewCompany) and ref.id is None and ref not in companies:
-            companies.append(ref)
-    _create_companies(ctx, companies)
+        if isinstance(ref, NewCompany) and ref.id is None:
+            companies.setdefault(id(ref), ref)
+    _create_companies(ctx, list(companies.values()))
     for card in made + changed:
         ref = card.fields.get("company_id")
         if isinstance(ref, NewCompany):

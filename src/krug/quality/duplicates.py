@@ -76,7 +76,6 @@ def _replace_keys(entity: str, record_id: int, keys: set[str]) -> None:
     MatchKey.objects.bulk_create(MatchKey(entity=entity, record_id=record_id, key=k[:120]) for k in keys)
 
 
-@lru_cache(maxsize=100_000)
 def contact_keys(surname: str | None, first_name: str | None, company: str | None,
                  city: str | None) -> frozenset[str]:
     """The name keys of a person at his company and in his city: a name alone never makes a duplicate, so

@@ -35,7 +35,7 @@ _FOLDS = [
 ]
 
 
-@lru_cache(maxsize=300_000)  # names repeat: a base of a million people has far fewer distinct ones
+@lru_cache(maxsize=100_000)  # names repeat: a base of a million people has far fewer distinct ones
 def skeleton(text: str | None) -> str:
     """The comparable form of a name: Latin letters with transliteration variants folded together."""
     folded = anyascii(text or "").casefold()

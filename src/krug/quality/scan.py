@@ -90,6 +90,12 @@ def _patronymic(text: str) -> str:
     return skeleton(text)
 
 
+def forget_names() -> None:
+    """Empty the name caches (a long-running import calls this between chunks to keep its memory flat)."""
+    for cached in (_name, _keys, _company, _patronymic):
+        cached.cache_clear()
+
+
 PHONE, EMAIL, NAME_COMPANY, NAME_CITY = range(4)
 REASONS = {PHONE: ["phone"], EMAIL: ["email"], NAME_COMPANY: ["name", "company"], NAME_CITY: ["name", "city"]}
 

@@ -34,7 +34,7 @@ from krug.core.errors import DomainError, ValidationFailed
 from krug.core.models import AuditEntry
 from krug.quality import duplicates, normalize
 from krug.quality.models import MatchKey, QualitySettings
-from krug.quality.scan import ContactRow, MatchRules, find_duplicates
+from krug.quality.scan import ContactRow, MatchRules, find_duplicates, forget_names
 from krug.transfer.models import ExternalKey
 from krug.transfer.rows import to_data
 
@@ -682,5 +682,6 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         for card in cards.values():
             if card.external_ids and not card.changed:
                 _external_keys([card])
+    forget_names()  # the matcher's name caches are sized for a full scan; a long import keeps them small
     return rows
 

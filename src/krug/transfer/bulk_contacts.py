@@ -92,6 +92,54 @@ class Row:
         self.errors = found or [{"field": "", "message": exc.message}]
 
 
+@dataclass(eq=False)
+class Recent:
+    """What a chunk writes, kept for the chunk after it: when the writer runs beside the reader (a pipelined
+    run), the next chunk is read while this one may not be committed yet. Each read takes the database's
+    answer and this one together, and a record here is taken as it is here (its state after the chunk)."""
+
+    cards: dict[int, Card] = field(default_factory=dict)
+    created: set[int] = field(default_factory=set)
+    keys: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    phones: dict[str, list[tuple[int, bool]]] = field(default_factory=lambda: defaultdict(list))
+    emails: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    external: dict[str, int] = field(default_factory=dict)
+    company_inns: dict[str, int] = field(default_factory=dict)
+    company_names: dict[str, int] = field(default_factory=dict)  # by search key
+
+    def remember(self, card: Card) -> None:
+        self.cards[card.id] = card
+        for phone in card.phones:
+            self.phones[phone["number"]].append((card.id, phone.get("valid", True)))
+        for email in card.emails:
+            self.emails[email["email"].casefold()].append(card.id)
+
+
+@dataclass(eq=False)
+class Plan:
+    """A decided chunk: the rows with their outcomes, the statements that write it, in order, and what it
+    writes for the next chunk to see."""
+
+    rows: list[Row]
+    steps: list[tuple[Any, tuple, dict]] = field(default_factory=list)
+    recent: Recent = field(default_factory=Recent)
+
+    def add(self, step, *args, **kwargs) -> None:
+        self.steps.append((step, args, kwargs))
+
+
+def flush(plan: Plan) -> None:
+    """Write a decided chunk; the caller's transaction holds it (with the failed rows and the checkpoint)."""
+    for step, args, kwargs in plan.steps:
+        step(*args, **kwargs)
+
+
+def _first(found: dict, value, pk: int) -> None:
+    """Keep the smallest id for a value, as the database's `ORDER BY id` would."""
+    if value not in found or pk < found[value]:
+        found[value] = pk
+
+
 def _batches(values: list) -> list[list]:
     return [values[i:i + _IN_BATCH] for i in range(0, len(values), _IN_BATCH)]
 
@@ -102,7 +150,7 @@ def _company_key(name: str, inn: str) -> str:
     return f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
 
 
-def _resolve_companies(ctx, rows: list[Row]) -> None:
+def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     """Find the companies the rows name (INN first, then the exact name), or plan their creation."""
     wanted = {}
     for row in rows:
@@ -128,6 +176,11 @@ def _resolve_companies(ctx, rows: list[Row]) -> None:
             key = normalize.search_key(name)
             if key in names:
                 by_name.setdefault(key, pk)
+    for inn, pk in recent.company_inns.items():
+        _first(by_inn, inn, pk)
+    for key, pk in recent.company_names.items():
+        if key in names:
+            _first(by_name, key, pk)
     for cache_key, (name, inn) in wanted.items():
         found = by_inn.get(normalize.phone_digits(inn)) if inn else None
         if found is None and name:
@@ -160,7 +213,7 @@ def _company_name(ctx, ref) -> str:
     return ref.name if isinstance(ref, NewCompany) else ctx.company_names.get(ref, "")
 
 
-def _create_companies(ctx, companies: list[NewCompany]) -> None:
+def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
     if not companies:
         return
     by = ctx.job.by
@@ -185,9 +238,12 @@ def _create_companies(ctx, companies: list[NewCompany]) -> None:
         events.append(_event(TimelineEvent.Kind.CREATED, company_type, pk, by, None, pk,
                              _("Company created: %(name)s") % {"name": company.name}, {}, now))
         ctx.company_names[pk] = company.name
-    bulk.insert(Company, rows, with_ids=True)
-    bulk.insert(MatchKey, keys)
-    _write_history(entries, events)
+        if company.inn:
+            plan.recent.company_inns[company.inn] = pk
+        plan.recent.company_names[normalize.search_key(company.name)] = pk
+    plan.add(bulk.insert, Company, rows, with_ids=True)
+    plan.add(bulk.insert, MatchKey, keys)
+    plan.add(_write_history, entries, events)
     for cache_key, ref in list(ctx.companies.items()):
         if isinstance(ref, NewCompany) and ref.id is not None:
             ctx.companies[cache_key] = ref.id
@@ -239,7 +295,7 @@ def _prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     return rows
 
 
-def _find_by_key(ctx, rows: list[Row]) -> None:
+def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
     """The base record each row names by the job's key (external id, e-mail or phone), if any."""
     key = ctx.job.key
     live = [r for r in rows if not r.outcome]
@@ -257,6 +313,7 @@ def _find_by_key(ctx, rows: list[Row]) -> None:
         for batch in _batches(sorted({pk for _e, pk in pairs})):
             alive |= set(Contact.objects.alive().filter(pk__in_array=batch).values_list("pk", flat=True))
         found = {e: pk for e, pk in pairs if pk in alive}
+        found.update(recent.external)
         for row in live:
             row.key_target = found.get(row.external_id)
         return
@@ -280,6 +337,9 @@ def _find_by_key(ctx, rows: list[Row]) -> None:
             pairs = visible.filter(phones__number__in_array=batch).values_list("phones__number", "pk")
         for value, pk in pairs.order_by("pk"):
             found.setdefault(value, pk)
+    for value in wanted:
+        for pk in recent.emails.get(value, ()) if key == "email" else (p for p, _v in recent.phones.get(value, ())):
+            _first(found, value, pk)
     for index, vs in values.items():
         live[index].key_target = next((found[v] for v in vs if v in found), None)
 
@@ -310,7 +370,7 @@ def _probe(ctx, row: Row, index: int) -> ContactRow:
                       tuple(e["email"].casefold() for e in row.related.get("emails", [])))
 
 
-def _match(ctx, rows: list[Row]) -> set[int]:
+def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     """Fill each new row's `partners`: base contacts and earlier rows it probably is, best first. Returns the
     ids of the base contacts involved."""
     new = [(i, r) for i, r in enumerate(rows) if not r.outcome and r.key_target is None]
@@ -319,6 +379,8 @@ def _match(ctx, rows: list[Row]) -> set[int]:
     probes = {i: _probe(ctx, r, i) for i, r in new}
     keys_of = {i: duplicates.contact_keys(p.surname, p.first_name, p.company, p.city) for i, p in probes.items()}
     members = duplicates.key_members(k for ks in keys_of.values() for k in ks)
+    for key in {k for ks in keys_of.values() for k in ks} & recent.keys.keys():
+        members[key] = list(dict.fromkeys([*members.get(key, ()), *recent.keys[key]]))
     ids: set[int] = set()
     for keys in keys_of.values():
         ids |= duplicates.name_candidates(keys, members)
@@ -328,7 +390,9 @@ def _match(ctx, rows: list[Row]) -> set[int]:
         ids |= set(ContactPhone.objects.filter(number__in_array=batch, valid=True).values_list("contact_id", flat=True))
     for batch in _batches(emails):
         ids |= set(ContactEmail.objects.filter(email_key__in_array=batch).values_list("contact_id", flat=True))
-    base = _base_rows(ids)
+    ids |= {pk for n in phones for pk, valid in recent.phones.get(n, ()) if valid}
+    ids |= {pk for e in emails for pk in recent.emails.get(e, ())}
+    base = _base_rows(ctx, ids, recent)
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
     # a name this common in the city says little: counted in the base and in the rows before, as the
     # per-row check would count it
@@ -359,11 +423,18 @@ def _match(ctx, rows: list[Row]) -> set[int]:
     return involved
 
 
-def _base_rows(ids: set[int]) -> list[ContactRow]:
+def _base_rows(ctx, ids: set[int], recent: Recent) -> list[ContactRow]:
     if not ids:
         return []
     people, phones, emails = {}, defaultdict(list), defaultdict(list)
-    for batch in _batches(sorted(ids)):
+    out = []
+    for pk in ids & recent.cards.keys():
+        f, card = recent.cards[pk].fields, recent.cards[pk]
+        out.append(ContactRow(pk, f.get("surname") or "", f.get("first_name") or "", f.get("patronymic") or "",
+                              _company_name(ctx, f.get("company_id")), f.get("city") or "",
+                              tuple(p["number"] for p in card.phones if p.get("valid", True)),
+                              tuple(e["email"].casefold() for e in card.emails)))
+    for batch in _batches(sorted(ids - recent.cards.keys())):
         for row in Contact.objects.alive().filter(pk__in_array=batch).values_list(
                 "pk", "surname", "first_name", "patronymic", "company__name", "city"):
             people[row[0]] = row
@@ -372,15 +443,21 @@ def _base_rows(ids: set[int]) -> list[ContactRow]:
             phones[pk].append(number)
         for pk, key in ContactEmail.objects.filter(contact_id__in_array=batch).values_list("contact_id", "email_key"):
             emails[pk].append(key)
-    return [ContactRow(pk, s or "", f or "", p or "", c or "", t or "", tuple(phones[pk]), tuple(emails[pk]))
-            for pk, s, f, p, c, t in people.values()]
+    return out + [ContactRow(pk, s or "", f or "", p or "", c or "", t or "", tuple(phones[pk]), tuple(emails[pk]))
+                  for pk, s, f, p, c, t in people.values()]
 
 
 # ---- the records in play ---------------------------------------------------------------------------------
 
-def _load_cards(ids: set[int]) -> dict[int, Card]:
+def _load_cards(ids: set[int], recent: Recent) -> dict[int, Card]:
     cards: dict[int, Card] = {}
-    for batch in _batches(sorted(ids)):
+    for pk in ids & recent.cards.keys():
+        card = recent.cards[pk]
+        fields = dict(card.fields)
+        if isinstance(fields.get("custom"), dict):
+            fields["custom"] = dict(fields["custom"])
+        cards[pk] = Card(pk, fields, [dict(p) for p in card.phones], [dict(e) for e in card.emails], list(card.tags))
+    for batch in _batches(sorted(ids - recent.cards.keys())):
         for values in Contact.objects.alive().filter(pk__in_array=batch).values("pk", "version", *SCALARS):
             pk = values.pop("pk")
             cards[pk] = Card(pk, values, [], [], [])
@@ -542,6 +619,14 @@ def _tag_ids(names: set[str]) -> dict[str, int]:
     return found
 
 
+def _write_tags(links: list[tuple[int, str]]) -> None:
+    if not links:
+        return
+    ids = _tag_ids({name for _pk, name in links})
+    bulk.insert(Contact.tags.through, [{"contact_id": pk, "tag_id": ids[normalize.search_key(name)]}
+                                       for pk, name in links])
+
+
 def _search_key(ctx, card: Card) -> str:
     f = card.fields
     return normalize.search_key(f.get("surname"), f.get("first_name"), f.get("patronymic"),
@@ -552,32 +637,34 @@ def _title(card: Card) -> str:
     return " ".join(p for p in (card.fields.get(n) for n in clients.CONTACT_NAMES) if p) or f"#{card.id}"
 
 
-def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
-    by, now = ctx.job.by, timezone.now()
+def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
+    """Turn the chunk's new and changed records into the statements that write them (`plan.steps`), and
+    remember what they write for the next chunk (`plan.recent`)."""
+    by, now, recent = ctx.job.by, timezone.now(), plan.recent
     companies: dict[int, NewCompany] = {}
     for card in made + changed:
         ref = card.fields.get("company_id")
         if isinstance(ref, NewCompany) and ref.id is None:
             companies.setdefault(id(ref), ref)
-    _create_companies(ctx, list(companies.values()))
+    _create_companies(ctx, list(companies.values()), plan)
     for card in made + changed:
         ref = card.fields.get("company_id")
         if isinstance(ref, NewCompany):
             card.fields["company_id"] = ref.id
     _company_names(ctx, {c.fields["company_id"] for c in made + changed if c.fields.get("company_id")})
     contact_type = ContentType.objects.get_for_model(Contact)
-    tag_ids = _tag_ids({t for c in made + changed for t in c.tags})
     phones, emails, tags, keys, entries, events = [], [], [], [], [], []
     for card, pk in zip(made, bulk.take_ids(Contact, len(made)), strict=True):
         card.id = pk
     rows_out = []
     for card in made:
+        title = _title(card)
         rows_out.append({**card.fields, "id": card.id, "version": 1, "created_by_id": by.pk, "updated_by_id": by.pk,
                          "created_at": now, "updated_at": now, "search_key": _search_key(ctx, card)})
         phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones)]
         emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails)]
-        tags += [{"contact_id": card.id, "tag_id": tag_ids[normalize.search_key(t)]} for t in card.tags]
-        keys += _match_keys(ctx, card)
+        tags += [(card.id, t) for t in card.tags]
+        keys += _match_keys(ctx, card, recent)
         changes = {}
         for name in Contact.audited_fields:
             value = card.fields.get(f"{name}_id" if name in ("company", "owner") else name)
@@ -587,12 +674,13 @@ def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
                             ("emails", [e["email"] for e in card.emails]), ("tags", sorted(card.tags))):
             if items:
                 changes[name] = [[], items]
-        entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.CREATE, by, changes, now))
+        entries.append(_audit(contact_type, card.id, title, AuditEntry.Action.CREATE, by, changes, now))
         events.append(_event(TimelineEvent.Kind.CREATED, contact_type, card.id, by, card.id,
-                             card.fields.get("company_id"), _("Contact created: %(name)s") % {"name": _title(card)},
+                             card.fields.get("company_id"), _("Contact created: %(name)s") % {"name": title},
                              {}, now))
+        recent.created.add(card.id)
     if rows_out:
-        bulk.insert(Contact, rows_out, with_ids=True)
+        plan.add(bulk.insert, Contact, rows_out, with_ids=True)
     rekeyed = []
     grouped: dict[tuple[str, ...], list[list]] = defaultdict(list)
     for card in changed:
@@ -607,12 +695,11 @@ def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
             emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails) if i >= len(old["emails"])]
             diff["emails"] = [old["emails"], [e["email"] for e in card.emails]]
         if "tags" in card.changed:
-            tags += [{"contact_id": card.id, "tag_id": tag_ids[normalize.search_key(t)]}
-                     for t in card.tags if t not in old["tags"]]
+            tags += [(card.id, t) for t in card.tags if t not in old["tags"]]
             diff["tags"] = [old["tags"], sorted(card.tags)]
         if {"surname", "first_name", "company_id", "city"} & card.changed:
             rekeyed.append(card.id)
-            keys += _match_keys(ctx, card)
+            keys += _match_keys(ctx, card, recent)
         names = {"company_id": "company", "owner_id": "owner"}
         diff = {names.get(k, k): v for k, v in diff.items()}
         entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by, diff, now))
@@ -620,20 +707,24 @@ def _write(ctx, made: list[Card], changed: list[Card], rows: list[Row]) -> None:
         events.append(_event(TimelineEvent.Kind.CHANGED, contact_type, card.id, by, card.id,
                              card.fields.get("company_id"), summary, diff, now))
     for columns, values in grouped.items():
-        bulk.update(Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
+        plan.add(bulk.update, Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
     for batch in _batches(rekeyed):
-        MatchKey.objects.filter(entity=duplicates.CONTACT, record_id__in_array=batch).delete()
-    bulk.insert(ContactPhone, phones)
-    bulk.insert(ContactEmail, emails)
-    if tags:
-        bulk.insert(Contact.tags.through, tags)
-    bulk.insert(MatchKey, keys)
-    _write_history(entries, events)
-    _external_keys([c for c in made + changed if c.external_ids])
+        plan.add(_drop_keys, batch)
+    plan.add(bulk.insert, ContactPhone, phones)
+    plan.add(bulk.insert, ContactEmail, emails)
+    plan.add(_write_tags, tags)
+    plan.add(bulk.insert, MatchKey, keys)
+    plan.add(_write_history, entries, events)
+    for card in made + changed:
+        recent.remember(card)
 
 
-def _external_keys(cards: list[Card]) -> None:
-    pairs = {e: c.id for c in cards for e in c.external_ids}
+def _drop_keys(ids: list[int]) -> None:
+    MatchKey.objects.filter(entity=duplicates.CONTACT, record_id__in_array=ids).delete()
+
+
+def _external_keys(pairs: dict[str, int]) -> None:
+    """Point each external id at its record (a re-import may move one to the record it was merged into)."""
     if not pairs:
         return
     for batch in _batches(sorted(pairs)):
@@ -652,36 +743,62 @@ def _email_row(contact_id: int, position: int, email: dict) -> dict:
             "email_key": email["email"].casefold(), "kind": email.get("kind", ContactEmail.Kind.WORK)}
 
 
-def _match_keys(ctx, card: Card) -> list[dict]:
+def _match_keys(ctx, card: Card, recent: Recent) -> list[dict]:
     f = card.fields
     keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"), _company_name(ctx, f.get("company_id")),
                                    f.get("city"))
+    for key in keys:
+        recent.keys[key].append(card.id)
     return [{"entity": duplicates.CONTACT, "record_id": card.id, "key": k} for k in keys]
 
 
 # ---- one chunk -------------------------------------------------------------------------------------------
 
-def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
-    """Decide and write a chunk of contact rows; the caller's transaction holds it all."""
+def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = None,
+               settle=lambda: None) -> Plan:
+    """Read and decide a chunk of contact rows. `recent` is what the chunk before wrote, when it may not be
+    committed yet; `settle` waits until it is (for the one question only the database can answer)."""
+    recent = recent or Recent()
     with memo.scope():
         rows = _prepare(ctx, chunk)
-        _find_by_key(ctx, rows)
-        _resolve_companies(ctx, rows)
+        plan = Plan(rows)
+        _find_by_key(ctx, rows, recent)
+        _resolve_companies(ctx, rows, recent)
         _company_names(ctx, {ref for ref in ctx.companies.values() if isinstance(ref, int)})
         _clean(ctx, rows)
-        involved = _match(ctx, rows)
+        involved = _match(ctx, rows, recent)
         in_play = involved | {r.key_target for r in rows if r.key_target is not None}
-        cards = _load_cards(in_play)
-        changeable = set()
-        for batch in _batches(sorted(involved)):
-            changeable |= set(Contact.objects.filter(pk__in_array=batch).visible_to(ctx.job.by, permissions.CHANGE)
-                              .values_list("pk", flat=True))
+        cards = _load_cards(in_play, recent)
+        changeable = _changeable(ctx, involved, recent, settle)
         made = _decide(ctx, rows, cards, changeable)
         changed = [c for c in cards.values() if c.changed]
-        _write(ctx, made, changed, rows)
+        _build(ctx, made, changed, plan)
+        pairs = {e: c.id for c in [*made, *cards.values()] for e in c.external_ids}
+        plan.add(_external_keys, pairs)
+        plan.recent.external.update(pairs)
         for card in cards.values():
             if card.external_ids and not card.changed:
-                _external_keys([card])
+                plan.recent.remember(card)
     forget_names()  # the matcher's name caches are sized for a full scan; a long import keeps them small
-    return rows
+    return plan
 
+
+def _changeable(ctx, ids: set[int], recent: Recent, settle) -> set[int]:
+    """Which of the base contacts a row matched its user may change (merge into)."""
+    found: set[int] = set()
+    for batch in _batches(sorted(ids)):
+        found |= set(Contact.objects.filter(pk__in_array=batch).visible_to(ctx.job.by, permissions.CHANGE)
+                     .values_list("pk", flat=True))
+    unseen = sorted((ids & recent.created) - found)
+    if unseen:  # made by the chunk before, which is still being written: ask once it is
+        settle()
+        found |= set(Contact.objects.filter(pk__in_array=unseen).visible_to(ctx.job.by, permissions.CHANGE)
+                     .values_list("pk", flat=True))
+    return found
+
+
+def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
+    """Decide and write a chunk of contact rows; the caller's transaction holds it all."""
+    plan = plan_chunk(ctx, chunk)
+    flush(plan)
+    return plan.rows

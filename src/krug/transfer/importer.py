@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -366,7 +367,9 @@ def data_rows(job: ImportJob):
         yield number, cells
 
 
-def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], ctx: Context) -> None:
+def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], ctx: Context, plan=None) -> None:
+    """Write a chunk, its failed rows and the checkpoint in one transaction. `plan`: the chunk already read
+    and decided (a pipelined run), to be written only."""
     counts = {CREATED: 0, UPDATED: 0, MERGED: 0, SKIPPED: 0, FAILED: 0}
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job_id)
@@ -376,7 +379,10 @@ def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], c
         if ctx.bulk and job.entity == "contacts":
             from krug.transfer import bulk_contacts
 
-            for row in bulk_contacts.import_chunk(ctx, chunk):
+            if plan is None:
+                plan = bulk_contacts.plan_chunk(ctx, chunk)
+            bulk_contacts.flush(plan)
+            for row in plan.rows:
                 counts[row.outcome] += 1
                 if row.outcome == FAILED:
                     failures.append(ImportRowError(job=job, row=row.number, values=row.cells, errors=row.errors))
@@ -399,6 +405,72 @@ def count_rows(job: ImportJob) -> int:
     return sum(1 for _ in data_rows(job))
 
 
+class Writer:
+    """Commits chunks on its own thread (and database connection), one at a time, while the caller reads and
+    decides the next one: Python's work and the database's then overlap on two cores. A chunk is handed over
+    only once the one before is committed, and a failure in the writer comes back at the next hand-over."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="krug-import-writer")
+        self.pending: Future | None = None
+
+    def settle(self) -> None:
+        """Wait for the chunk being written; raise what it raised."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def submit(self, *args) -> None:
+        self.settle()
+        self.pending = self.pool.submit(_commit_chunk, *args)
+
+    def close(self) -> None:
+        try:
+            self.settle()
+        finally:
+            self.pool.submit(connections.close_all).result()
+            self.pool.shutdown()
+
+
+def _pipelined(ctx: Context) -> bool:
+    """Read the next chunk while the writer commits this one: contacts on the set-based path, on PostgreSQL
+    (ids are taken from sequences outside the writer's transaction), when the run owns its transactions (an
+    enclosing one would hide its data from the writer's connection)."""
+    return (ctx.bulk and ctx.job.entity == "contacts" and connection.vendor == "postgresql"
+            and not connection.in_atomic_block)
+
+
+def _run_pipelined(job_id: int, ctx: Context, start: int, chunk_size: int,
+                   progress: Callable[[ImportJob], None] | None) -> None:
+    from krug.transfer import bulk_contacts
+
+    writer = Writer()
+    recent = None
+    try:
+        for first, chunk in _chunks(ctx.job, start, chunk_size):
+            plan = bulk_contacts.plan_chunk(ctx, chunk, recent, settle=writer.settle)
+            writer.submit(job_id, first, chunk, ctx, plan)
+            recent = plan.recent
+            if progress:
+                progress(ImportJob.objects.get(pk=job_id))
+    finally:
+        writer.close()
+
+
+def _chunks(job: ImportJob, start: int, size: int):
+    """(index of the first row, rows) of each chunk from the checkpoint `start` on."""
+    chunk: list[tuple[int, list[str]]] = []
+    for index, row in enumerate(data_rows(job)):
+        if index < start:
+            continue
+        chunk.append(row)
+        if len(chunk) == size:
+            yield start, chunk
+            start, chunk = start + len(chunk), []
+    if chunk:
+        yield start, chunk
+
+
 def run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None,
         chunk_size: int | None = None, bulk: bool = True) -> ImportJob:
     """Run (or resume) an import to its end; safe to call again after a crash or from a second worker."""
@@ -414,19 +486,13 @@ def run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None,
         ctx = Context(job, bulk=bulk)
         chunk_size = chunk_size or (BULK_CHUNK if bulk else CHUNK)
         start = job.done_rows
-        chunk: list[tuple[int, list[str]]] = []
-        for index, row in enumerate(data_rows(job)):
-            if index < start:
-                continue
-            chunk.append(row)
-            if len(chunk) == chunk_size:
-                _commit_chunk(job_id, start, chunk, ctx)
-                start += len(chunk)
-                chunk = []
-                if progress:
-                    progress(ImportJob.objects.get(pk=job_id))
-        if chunk:
-            _commit_chunk(job_id, start, chunk, ctx)
+        if _pipelined(ctx):
+            _run_pipelined(job_id, ctx, start, chunk_size, progress)
+            return _finish(job_id)
+        for first, chunk in _chunks(job, start, chunk_size):
+            _commit_chunk(job_id, first, chunk, ctx)
+            if progress:
+                progress(ImportJob.objects.get(pk=job_id))
     except Superseded:
         log.info("import %s: another runner has it", job_id)
         return ImportJob.objects.get(pk=job_id)
@@ -434,6 +500,10 @@ def run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None,
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, error=exc.message,
                                                    finished_at=timezone.now())
         return ImportJob.objects.get(pk=job_id)
+    return _finish(job_id)
+
+
+def _finish(job_id: int) -> ImportJob:
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING).update(
         status=ImportJob.Status.DONE, finished_at=timezone.now())
     return ImportJob.objects.get(pk=job_id)

@@ -56,8 +56,6 @@ def insert(model, rows: Iterable[dict[str, Any]], *, with_ids: bool = False) -> 
     `with_ids`: the rows carry their `id` (taken with `take_ids`)."""
     fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
     defaults = {f.attname: _default(f) for f in fields}
-    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    count = 0
 
     def values(row: dict) -> list:
         out = []
@@ -68,6 +66,18 @@ def insert(model, rows: Iterable[dict[str, Any]], *, with_ids: bool = False) -> 
             out.append(value)
         return out
 
+    return _write(model, fields, (values(row) for row in rows))
+
+
+def insert_values(model, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert rows given as values in the order of `columns` (attnames), which must name every column the
+    table needs: the quick way for narrow tables written by the million (match keys)."""
+    return _write(model, [model._meta.get_field(name) for name in columns], rows)
+
+
+def _write(model, fields: list, rows: Iterable[Sequence[Any]]) -> int:
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             from psycopg.types.json import Jsonb
@@ -75,16 +85,17 @@ def insert(model, rows: Iterable[dict[str, Any]], *, with_ids: bool = False) -> 
             json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
             with cursor.cursor.copy(f"COPY {_table(model)} ({quoted}) FROM STDIN") as copy:
                 for row in rows:
-                    out = values(row)
-                    for i in json_at:
-                        out[i] = Jsonb(out[i])
-                    copy.write_row(out)
+                    if json_at:
+                        row = list(row)
+                        for i in json_at:
+                            row[i] = Jsonb(row[i])
+                    copy.write_row(row)
                     count += 1
             return count
         sql = f"INSERT INTO {_table(model)} ({quoted}) VALUES ({', '.join('%s' for _ in fields)})"
         batch = []
         for row in rows:
-            batch.append([f.get_db_prep_save(v, connection) for f, v in zip(fields, values(row), strict=True)])
+            batch.append([f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)])
             count += 1
             if len(batch) == 2000:
                 cursor.executemany(sql, batch)

@@ -72,12 +72,13 @@ def phone(raw: str, region: str | None = None) -> tuple[str, str]:
     text = tidy(raw, 64)
     if not text:
         raise ValueError(_("empty phone number"))
-    if (region or settings.KRUG_DEFAULT_PHONE_REGION) == "RU":
+    region = region or settings.KRUG_DEFAULT_PHONE_REGION
+    if region == "RU":
         fast = _russian_mobile(text)
         if fast is not None:
             return fast, ""
     try:
-        parsed = phonenumbers.parse(text, region or settings.KRUG_DEFAULT_PHONE_REGION)
+        parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(_("%(raw)s is not a phone number") % {"raw": text}) from exc
     if not phonenumbers.is_valid_number(parsed):

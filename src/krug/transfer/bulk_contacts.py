@@ -41,6 +41,7 @@ from krug.transfer.rows import to_data
 CREATED, UPDATED, MERGED, SKIPPED, FAILED = "created", "updated", "merged", "skipped", "failed"
 SCALARS = ("surname", "first_name", "patronymic", "position", "job_title", "company_id", "birthday", "city",
            "source", "client_type", "opt_out", "consent_at", "custom", "owner_id")
+REKEYING = frozenset({"surname", "first_name", "company_id", "city"})  # what a contact's name keys are made of
 _IN_BATCH = 20_000  # values per lookup (one array parameter)
 
 
@@ -66,6 +67,7 @@ class Card:
     before: dict | None = None
     changed: set[str] = field(default_factory=set)
     external_ids: list[str] = field(default_factory=list)
+    keys: frozenset[str] | None = None  # its name keys, when known to be current
 
     @property
     def new(self) -> bool:
@@ -85,6 +87,7 @@ class Row:
     related: dict = field(default_factory=dict)
     key_target: int | None = None
     partners: list[tuple[float, list[str], Any]] = field(default_factory=list)
+    keys: frozenset[str] | None = None  # the name keys it was matched by
 
     def fail(self, exc: DomainError) -> None:
         self.outcome = FAILED
@@ -378,6 +381,8 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
         return set()
     probes = {i: _probe(ctx, r, i) for i, r in new}
     keys_of = {i: duplicates.contact_keys(p.surname, p.first_name, p.company, p.city) for i, p in probes.items()}
+    for i, keys in keys_of.items():
+        rows[i].keys = keys
     members = duplicates.key_members(k for ks in keys_of.values() for k in ks)
     for key in {k for ks in keys_of.values() for k in ks} & recent.keys.keys():
         members[key] = list(dict.fromkeys([*members.get(key, ()), *recent.keys[key]]))
@@ -528,7 +533,7 @@ def _new_card(row: Row, company_ref) -> Card:
               for k, v in row.fields.items()}
     fields["company_id"] = company_ref
     return Card(None, fields, list(row.related.get("phones", [])), list(row.related.get("emails", [])),
-                list(row.related.get("tags", [])))
+                list(row.related.get("tags", [])), keys=row.keys)
 
 
 def _key_values(key: str, card: Card) -> list[str]:
@@ -697,7 +702,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         if "tags" in card.changed:
             tags += [(card.id, t) for t in card.tags if t not in old["tags"]]
             diff["tags"] = [old["tags"], sorted(card.tags)]
-        if {"surname", "first_name", "company_id", "city"} & card.changed:
+        if REKEYING & card.changed:
             rekeyed.append(card.id)
             keys += _match_keys(ctx, card, recent)
         names = {"company_id": "company", "owner_id": "owner"}
@@ -713,7 +718,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
     plan.add(bulk.insert, ContactPhone, phones)
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)
-    plan.add(bulk.insert, MatchKey, keys)
+    plan.add(bulk.insert_values, MatchKey, ("entity", "record_id", "key"), keys)
     plan.add(_write_history, entries, events)
     for card in made + changed:
         recent.remember(card)
@@ -743,13 +748,18 @@ def _email_row(contact_id: int, position: int, email: dict) -> dict:
             "email_key": email["email"].casefold(), "kind": email.get("kind", ContactEmail.Kind.WORK)}
 
 
-def _match_keys(ctx, card: Card, recent: Recent) -> list[dict]:
+def _match_keys(ctx, card: Card, recent: Recent) -> list[tuple[str, int, str]]:
+    """(entity, record id, key) of the card's name keys: those its row was matched with when it is new and
+    so unchanged since, else computed again."""
     f = card.fields
-    keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"), _company_name(ctx, f.get("company_id")),
-                                   f.get("city"))
+    keys = card.keys
+    if keys is None or REKEYING & card.changed:
+        keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"),
+                                       _company_name(ctx, f.get("company_id")), f.get("city"))
+    pk, entity = card.id, duplicates.CONTACT
     for key in keys:
-        recent.keys[key].append(card.id)
-    return [{"entity": duplicates.CONTACT, "record_id": card.id, "key": k} for k in keys]
+        recent.keys[key].append(pk)
+    return [(entity, pk, k) for k in keys]
 
 
 # ---- one chunk -------------------------------------------------------------------------------------------

@@ -4,57 +4,18 @@ keys), written without the per-row cost of the services, which the import benchm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from bench.people import Person
-
-
-def _columns(model) -> list[models.Field]:
-    return list(model._meta.concrete_fields)
-
-
-def _value(field: models.Field, given: dict):
-    if field.attname in given:
-        value = given[field.attname]
-    elif field.name in given:
-        value = given[field.name]
-    elif field.has_default():
-        value = field.get_default()
-    else:
-        value = "" if isinstance(field, (models.CharField, models.TextField)) and not field.null else None
-    if isinstance(field, models.JSONField):
-        return json.dumps(value)
-    return value
+from krug.core import bulk
 
 
 def copy_rows(model, rows: Iterable[dict]) -> int:
-    """Write rows (dicts by field name or attname, with explicit ids) into the model's table."""
-    fields = _columns(model)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    count = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([_value(f, row) for f in fields])
-                    count += 1
-        else:
-            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('%s' for _ in fields)})"
-            batch = []
-            for row in rows:
-                batch.append([_value(f, row) for f in fields])
-                count += 1
-                if len(batch) == 5000:
-                    cursor.executemany(sql, batch)
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
-    return count
+    """Write rows (dicts by attname, with explicit ids) into the model's table."""
+    return bulk.insert(model, rows, with_ids=True)
 
 
 def reset_sequences(*models_) -> None:

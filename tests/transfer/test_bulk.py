@@ -16,19 +16,12 @@ from krug.transfer.models import ImportJob
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.people import generate  # noqa: E402
-from bench.transfer import HEADER  # noqa: E402
+from bench.transfer import write_people  # noqa: E402
 
 
 def _csv(tmp_path: Path, people, name: str) -> Path:
-    import csv
-
     path = tmp_path / name
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow(HEADER)
-        for p in people:
-            writer.writerow([p.surname, p.first_name, p.patronymic, ", ".join(p.phones), ", ".join(p.emails),
-                             p.company, p.city])
+    write_people(path, people)
     return path
 
 

@@ -79,7 +79,7 @@ class Contact(OwnedModel):
     job_title = models.CharField(_("standard job title"), max_length=200, blank=True, db_index=True,
                                  help_text="the position mapped through the title dictionary (quality.titles)")
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="contacts")
+                                related_name="contacts", db_index=False)  # contact_company_idx serves it
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     city = models.CharField(_("city"), max_length=120, blank=True)
     source = models.CharField(_("source"), max_length=64, blank=True)
@@ -90,7 +90,8 @@ class Contact(OwnedModel):
     consent_at = models.DateTimeField(_("personal data consent"), null=True, blank=True)
     custom = models.JSONField(default=dict, blank=True)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
-    search_key = models.CharField(max_length=500, editable=False, db_index=True)
+    # searched by substring: a trigram index on PostgreSQL (clients 0004); a b-tree serves no such query
+    search_key = models.CharField(max_length=500, editable=False)
 
     audited_fields = ("surname", "first_name", "patronymic", "position", "company", "birthday", "city",
                       "source", "client_type", "opt_out", "consent_at", "custom", "owner")
@@ -117,7 +118,7 @@ class ContactPhone(models.Model):
         OTHER = "other", _("other")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
-    number = models.CharField(max_length=20, db_index=True, help_text="E.164")
+    number = models.CharField(max_length=20, help_text="E.164")
     extension = models.CharField(max_length=10, blank=True)
     raw = models.CharField(max_length=64, blank=True, help_text="as typed")
     valid = models.BooleanField(default=True, help_text="false: kept as typed, number holds only its digits")
@@ -126,6 +127,9 @@ class ContactPhone(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        # one b-tree for equality (Django's db_index would add a second, pattern one nothing uses); substring
+        # search has the trigram index (clients 0004)
+        indexes = [models.Index(fields=["number"], name="contactphone_number_idx")]
 
 
 class ContactEmail(models.Model):
@@ -136,13 +140,15 @@ class ContactEmail(models.Model):
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
     email = models.CharField(max_length=254)
-    email_key = models.CharField(max_length=254, db_index=True, editable=False, help_text="casefolded")
+    email_key = models.CharField(max_length=254, editable=False, help_text="casefolded")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.WORK)
     bounced = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
+        # one b-tree for equality and prefixes (`info@…`, the cleanup rules), not db_index's two
+        indexes = [models.Index(fields=["email_key"], name="contactemail_key_idx", opclasses=["varchar_pattern_ops"])]
 
 
 class Lead(OwnedModel):
@@ -231,10 +237,13 @@ class TimelineEvent(models.Model):
 
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # the indexes below start with these columns, so the foreign keys need none of their own
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                db_index=False)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                db_index=False)
     deal_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+", db_index=False)
     source_id = models.BigIntegerField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")

@@ -83,7 +83,8 @@ class AuditEntry(models.Model):
         SHARE = "share", _("shared")
         EXPORT = "export", _("exported")
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)  # audit_object_idx starts with it
     object_id = models.BigIntegerField()
     object_repr = models.CharField(max_length=300, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices)

@@ -158,6 +158,14 @@ def name_candidates(keys: Iterable[str], members: dict[str, list[int]]) -> set[i
     return strong | {record for record, count in shared.items() if count >= 2}
 
 
+def settled(key: str, members: list[int], max_namesakes: int) -> bool:
+    """Whether a name key has so many members that more of them cannot change what it decides: it is too
+    common to fetch candidates by (`name_candidates`) and, as a whole-name key, too common for a name+city
+    match (`max_namesakes`). A long import stops asking the base about such a key (the base only grows)."""
+    limit = COMPANY_BLOCK_LIMIT if "@c" in key else max(CITY_BLOCK_LIMIT, max_namesakes)
+    return len(members) > min(limit, COMPANY_BLOCK_LIMIT)
+
+
 def exact_key(keys: Iterable[str]) -> str | None:
     """The whole-name key in the city: how many contacts have it tells how common the name is there."""
     return next((k for k in keys if k.startswith("n:") and "@t" in k), None)

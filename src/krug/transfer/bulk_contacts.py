@@ -383,9 +383,15 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     keys_of = {i: duplicates.contact_keys(p.surname, p.first_name, p.company, p.city) for i, p in probes.items()}
     for i, keys in keys_of.items():
         rows[i].keys = keys
-    members = duplicates.key_members(k for ks in keys_of.values() for k in ks)
-    for key in {k for ks in keys_of.values() for k in ks} & recent.keys.keys():
+    rules = MatchRules.from_dict(QualitySettings.current().match_rules)
+    wanted = {k for ks in keys_of.values() for k in ks}
+    members = {k: ctx.common_keys[k] for k in wanted & ctx.common_keys.keys()}
+    members.update(duplicates.key_members(wanted - members.keys()))
+    for key in (wanted & recent.keys.keys()) - ctx.common_keys.keys():
         members[key] = list(dict.fromkeys([*members.get(key, ()), *recent.keys[key]]))
+    for key, found in members.items():
+        if key not in ctx.common_keys and duplicates.settled(key, found, rules.max_namesakes):
+            ctx.common_keys[key] = found[:duplicates.COMPANY_BLOCK_LIMIT + 1]
     ids: set[int] = set()
     for keys in keys_of.values():
         ids |= duplicates.name_candidates(keys, members)
@@ -398,7 +404,6 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     ids |= {pk for n in phones for pk, valid in recent.phones.get(n, ()) if valid}
     ids |= {pk for e in emails for pk in recent.emails.get(e, ())}
     base = _base_rows(ctx, ids, recent)
-    rules = MatchRules.from_dict(QualitySettings.current().match_rules)
     # a name this common in the city says little: counted in the base and in the rows before, as the
     # per-row check would count it
     seen: dict[str, int] = defaultdict(int)

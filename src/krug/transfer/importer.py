@@ -52,6 +52,7 @@ class Context:
     owners: Owners = field(default_factory=Owners)
     companies: dict[str, Any] = field(default_factory=dict)
     company_names: dict[int, str] = field(default_factory=dict)
+    common_keys: dict[str, list[int]] = field(default_factory=dict)  # name keys too common to tell anyone apart
     bulk: bool = True
 
 

@@ -28,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from krug.core import bulk as core_bulk
 from krug.core import memo
 from krug.core.errors import DomainError, ValidationFailed
 from krug.transfer import reading
@@ -475,6 +476,12 @@ def _chunks(job: ImportJob, start: int, size: int):
 def run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None,
         chunk_size: int | None = None, bulk: bool = True) -> ImportJob:
     """Run (or resume) an import to its end; safe to call again after a crash or from a second worker."""
+    with core_bulk.fewer_collections():
+        return _run(job_id, progress, chunk_size, bulk)
+
+
+def _run(job_id: int, progress: Callable[[ImportJob], None] | None, chunk_size: int | None,
+         bulk: bool) -> ImportJob:
     job = ImportJob.objects.select_related("by").get(pk=job_id)
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.CANCELLED, ImportJob.Status.FAILED):
         return job

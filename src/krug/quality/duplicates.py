@@ -171,9 +171,39 @@ def exact_key(keys: Iterable[str]) -> str | None:
     return next((k for k in keys if k.startswith("n:") and "@t" in k), None)
 
 
+def phone_owners(numbers: list[str], *, valid: bool | None = None, limit: int | None = None) -> list[tuple[str, int]]:
+    """(number, contact id) for each stored phone with one of the numbers. On PostgreSQL the match is written
+    as `BETWEEN n AND n`, which only the b-tree on the number serves: pg_trgm's index on it answers `=` too,
+    and for thousands of numbers the planner, misjudging its cost, probed it once per number (a chunk of
+    5,000 rows: 50 s instead of 20 ms)."""
+    if not numbers:
+        return []
+    from django.db import connection
+
+    from krug.clients.models import ContactPhone
+
+    if connection.vendor != "postgresql":
+        rows = ContactPhone.objects.filter(number__in_array=numbers)
+        if valid is not None:
+            rows = rows.filter(valid=valid)
+        return list(rows.order_by().values_list("number", "contact_id")[:limit])
+    table = ContactPhone._meta.db_table
+    sql = (f"SELECT p.number, p.contact_id FROM unnest(%s::text[]) AS k(n) "
+           f"JOIN {table} AS p ON p.number BETWEEN k.n AND k.n")
+    params: list = [numbers]
+    if valid is not None:
+        sql += " WHERE p.valid = %s"
+        params.append(valid)
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _contact_candidates(probe: dict, exclude: int | None) -> tuple[set[int], int]:
     """(candidate ids, how many contacts of the probe's city have exactly its name) from the indexes."""
-    from krug.clients.models import ContactEmail, ContactPhone
+    from krug.clients.models import ContactEmail
 
     keys = contact_keys(probe.get("surname"), probe.get("first_name"), probe.get("company_name"), probe.get("city"))
     members = key_members(keys)
@@ -182,8 +212,7 @@ def _contact_candidates(probe: dict, exclude: int | None) -> tuple[set[int], int
     phones = set(probe.get("phones") or [])
     emails = {e.casefold() for e in probe.get("emails") or []}
     if phones:
-        ids |= set(ContactPhone.objects.filter(number__in=phones, valid=True)
-                   .values_list("contact_id", flat=True)[:50])
+        ids |= {pk for _number, pk in phone_owners(sorted(phones), valid=True, limit=50)}
     if emails:
         ids |= set(ContactEmail.objects.filter(email_key__in=emails).values_list("contact_id", flat=True)[:50])
     ids.discard(exclude)

@@ -335,10 +335,12 @@ def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
     wanted = sorted({v for vs in values.values() for v in vs})
     for batch in _batches(wanted):
         if key == "email":
-            pairs = visible.filter(emails__email_key__in_array=batch).values_list("emails__email_key", "pk")
+            pairs = list(visible.filter(emails__email_key__in_array=batch).values_list("emails__email_key", "pk"))
         else:
-            pairs = visible.filter(phones__number__in_array=batch).values_list("phones__number", "pk")
-        for value, pk in pairs.order_by("pk"):
+            owners = duplicates.phone_owners(batch)
+            seen = set(visible.filter(pk__in_array=sorted({pk for _n, pk in owners})).values_list("pk", flat=True))
+            pairs = [(number, pk) for number, pk in owners if pk in seen]
+        for value, pk in sorted(pairs, key=lambda pair: pair[1]):
             found.setdefault(value, pk)
     for value in wanted:
         for pk in recent.emails.get(value, ()) if key == "email" else (p for p, _v in recent.phones.get(value, ())):
@@ -398,7 +400,7 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     phones = sorted({n for p in probes.values() for n in p.phones})
     emails = sorted({e for p in probes.values() for e in p.emails})
     for batch in _batches(phones):
-        ids |= set(ContactPhone.objects.filter(number__in_array=batch, valid=True).values_list("contact_id", flat=True))
+        ids |= {pk for _number, pk in duplicates.phone_owners(batch, valid=True)}
     for batch in _batches(emails):
         ids |= set(ContactEmail.objects.filter(email_key__in_array=batch).values_list("contact_id", flat=True))
     ids |= {pk for n in phones for pk, valid in recent.phones.get(n, ()) if valid}

@@ -16,8 +16,8 @@ PREFIXES = st.sampled_from(["", "+7", "8", "7", "+7 ", "8 ", "+", "+8", "9", "+7
 @st.composite
 def typed_phones(draw):
     digits = draw(st.text("0123456789", min_size=8, max_size=12))
-    if draw(st.booleans()):
-        digits = "9" + digits[1:]
+    lead = draw(st.sampled_from(["", "", "9", "9", "3", "4", "8"]))  # any digit, a mobile, a landline
+    digits = lead + digits[len(lead):]
     parts, rest = [], digits
     while rest:
         size = draw(st.integers(1, 4))
@@ -43,17 +43,22 @@ def _library_phone(text: str) -> str | None:
 @example("+7 930 008-30-34")
 @example("7 916 1234567")
 @example("(916)1234567")
-def test_the_russian_mobile_fast_path_agrees_with_phonenumbers(text):
-    fast = normalize._russian_mobile(normalize.tidy(text, 64))
+@example("+7 (495) 123-45-67")
+@example("8 (812) 123-45-67")
+@example("3361234567")
+def test_the_russian_fast_path_agrees_with_phonenumbers(text):
+    fast = normalize._russian_phone(normalize.tidy(text, 64))
     if fast is not None:
         assert fast == _library_phone(normalize.tidy(text, 64))
 
 
 def test_the_fast_path_takes_the_common_shapes():
     for text in ("8 (916) 123-45-67", "+7 916 123-45-67", "89161234567", "9161234567", "7 916 123 45 67"):
-        assert normalize._russian_mobile(text) == "+79161234567"
-    for text in ("+7 727 123-45-67", "+7 495 123-45-67", "8 800 555-35-35", "+7 916 123-45-67 доб. 5"):
-        assert normalize._russian_mobile(text) is None  # Kazakhstan, a landline, toll-free, an extension
+        assert normalize._russian_phone(text) == "+79161234567"
+    for text in ("+7 (495) 123-45-67", "8 495 1234567", "4951234567"):
+        assert normalize._russian_phone(text) == "+74951234567"
+    for text in ("+7 727 123-45-67", "8 800 555-35-35", "+7 916 123-45-67 доб. 5", "+7 495 123-45-6"):
+        assert normalize._russian_phone(text) is None  # Kazakhstan, toll-free, an extension, too short
 
 
 LOCAL = st.text("abcXYZ019._+-", min_size=1, max_size=12)
@@ -76,3 +81,18 @@ def test_the_plain_email_fast_path_agrees_with_email_validator(local, domain, tl
     except EmailNotValidError:
         pytest.fail(f"{text} is refused by email-validator but the fast path took it")
     assert fast == expected
+
+
+def _reference_tidy(text: str) -> str:
+    import re
+
+    kept = "".join(ch for ch in text if ch.isprintable() or ch == " ")
+    return re.sub(r"\s+", " ", kept).strip()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("Аб c\t\n\xa0\u2003\u200b  -.x")) | st.characters(), max_size=30))
+@example("  Иванов   Иван ")
+@example("Иванов\xa0Иван")
+def test_tidy_takes_its_shortcut_only_where_it_gives_the_same(text):
+    assert normalize.tidy(text) == _reference_tidy(text)

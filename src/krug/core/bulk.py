@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -74,14 +75,15 @@ def insert(model, rows: Iterable[dict[str, Any]], *, with_ids: bool = False) -> 
     `with_ids`: the rows carry their `id` (taken with `take_ids`)."""
     fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
     defaults = {f.attname: _default(f) for f in fields}
+    names = [f.attname for f in fields]
+    # one C call per row, not a loop over the fields (itemgetter of one name gives the value, not a tuple)
+    pick = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
 
-    def values(row: dict) -> list:
-        out = []
-        for f in fields:
-            value = row.get(f.attname, defaults[f.attname])
-            if value is _MISSING:
-                raise ValueError(f"{model.__name__}.{f.name} needs a value")
-            out.append(value)
+    def values(row: dict) -> tuple:
+        out = pick({**defaults, **row})
+        if _MISSING in out:
+            missing = next(f for f, v in zip(fields, out, strict=True) if v is _MISSING)
+            raise ValueError(f"{model.__name__}.{missing.name} needs a value")
         return out
 
     return _write(model, fields, (values(row) for row in rows))

@@ -26,8 +26,11 @@ def tidy(text: str | None, max_length: int | None = None) -> str:
     if text is None:
         return ""
     text = str(text)
-    cleaned = text if text.isprintable() else "".join(ch for ch in text if ch.isprintable() or ch == " ")
-    cleaned = _SPACES.sub(" ", cleaned).strip()
+    if text.isprintable() and "  " not in text:  # the usual case: the only white space printable text has is " "
+        cleaned = text.strip()
+    else:
+        cleaned = text if text.isprintable() else "".join(ch for ch in text if ch.isprintable() or ch == " ")
+        cleaned = _SPACES.sub(" ", cleaned).strip()
     return cleaned[:max_length] if max_length else cleaned
 
 
@@ -44,15 +47,17 @@ def person_name(text: str | None) -> str:
     return cleaned
 
 
-#: a Russian mobile written the common ways: +7 / 8 / 7 / nothing, then ten digits with spaces, dashes, brackets
+#: a Russian number written the common ways: +7 / 8 / 7 / nothing, then ten digits with spaces, dashes, brackets
 _RU_PHONE_SHAPE = re.compile(r"^\+?[\d\s()-]{10,24}$")
-_RU_MOBILE = re.compile(f"(?:{phonenumbers.PhoneMetadata.metadata_for_region('RU').mobile.national_number_pattern})")
+_RU = phonenumbers.PhoneMetadata.metadata_for_region("RU")
+_RU_MOBILE = re.compile(f"(?:{_RU.mobile.national_number_pattern})")
+_RU_FIXED = re.compile(f"(?:{_RU.fixed_line.national_number_pattern})")  # +7 3xx/4xx/8xx; +7 6xx/7xx is Kazakhstan
 
 
-def _russian_mobile(text: str) -> str | None:
-    """The E.164 form of a plainly written Russian mobile number, or None to let phonenumbers decide. Exactly
-    what phonenumbers gives for the numbers it accepts (a property test holds it to that), some ten times
-    faster: an import of a million contacts parses more than a million phones."""
+def _russian_phone(text: str) -> str | None:
+    """The E.164 form of a plainly written Russian mobile or landline number, or None to let phonenumbers
+    decide. Exactly what phonenumbers gives for the numbers it accepts (a property test holds it to that),
+    some ten times faster: an import of a million contacts parses more than a million phones."""
     if not _RU_PHONE_SHAPE.match(text):
         return None
     digits = _NON_DIGITS.sub("", text)
@@ -62,9 +67,11 @@ def _russian_mobile(text: str) -> str | None:
         national = digits[1:]
     else:
         national = digits if len(digits) == 10 else None
-    if national is None or national[0] != "9" or not _RU_MOBILE.fullmatch(national):
+    if national is None:
         return None
-    return "+7" + national
+    if national[0] == "9" and _RU_MOBILE.fullmatch(national) or national[0] in "348" and _RU_FIXED.fullmatch(national):
+        return "+7" + national
+    return None
 
 
 def phone(raw: str, region: str | None = None) -> tuple[str, str]:
@@ -74,7 +81,7 @@ def phone(raw: str, region: str | None = None) -> tuple[str, str]:
         raise ValueError(_("empty phone number"))
     region = region or settings.KRUG_DEFAULT_PHONE_REGION
     if region == "RU":
-        fast = _russian_mobile(text)
+        fast = _russian_phone(text)
         if fast is not None:
             return fast, ""
     try:

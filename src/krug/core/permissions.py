@@ -130,6 +130,11 @@ def restrict(queryset, user, action: str = VIEW):
     return queryset.filter(q) if q != EVERYTHING else queryset
 
 
+def unrestricted(model, user, action: str) -> bool:
+    """Whether `user` may `action` every live record of `model` (an administrator, by the model's policy)."""
+    return model.access.q(model, user, action) == EVERYTHING
+
+
 def can(user, action: str, obj) -> bool:
     """Object-level check through the same filter as the lists."""
     qs = type(obj).objects.filter(pk=obj.pk)

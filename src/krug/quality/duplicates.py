@@ -141,6 +141,11 @@ def key_members(keys: Iterable[str]) -> dict[str, list[int]]:
     return members
 
 
+def _block_limit(key: str) -> int:
+    """How many contacts may share a name key before it is too common to fetch candidates by."""
+    return COMPANY_BLOCK_LIMIT if "@c" in key else CITY_BLOCK_LIMIT
+
+
 def name_candidates(keys: Iterable[str], members: dict[str, list[int]]) -> set[int]:
     """The contacts a probe with these name keys should be compared with: those sharing its whole-name key or
     a key at its company, or two of its keys. One shared prefix or suffix key in a city alone is mostly
@@ -149,7 +154,7 @@ def name_candidates(keys: Iterable[str], members: dict[str, list[int]]) -> set[i
     strong: set[int] = set()
     for key in keys:
         found = members.get(key, ())
-        if len(found) > (COMPANY_BLOCK_LIMIT if "@c" in key else CITY_BLOCK_LIMIT):
+        if len(found) > _block_limit(key):
             continue  # too common to tell anyone apart
         for record in found:
             shared[record] = shared.get(record, 0) + 1
@@ -162,8 +167,9 @@ def settled(key: str, members: list[int], max_namesakes: int) -> bool:
     """Whether a name key has so many members that more of them cannot change what it decides: it is too
     common to fetch candidates by (`name_candidates`) and, as a whole-name key, too common for a name+city
     match (`max_namesakes`). A long import stops asking the base about such a key (the base only grows)."""
-    limit = COMPANY_BLOCK_LIMIT if "@c" in key else max(CITY_BLOCK_LIMIT, max_namesakes)
-    return len(members) > min(limit, COMPANY_BLOCK_LIMIT)
+    namesakes = max_namesakes if exact_key([key]) else 0
+    # key_members reads at most COMPANY_BLOCK_LIMIT + 1 members, so a larger count is never seen anyway
+    return len(members) > min(max(_block_limit(key), namesakes), COMPANY_BLOCK_LIMIT)
 
 
 def exact_key(keys: Iterable[str]) -> str | None:

@@ -35,3 +35,19 @@ def test_the_rules_an_admin_tunes_change_what_is_found():
     assert [p.reasons for p in find_duplicates(rows)] == [["phone"]]
     assert find_duplicates(rows, MatchRules(use_phone=False)) == []
     assert MatchRules.from_dict({"threshold": 90, "unknown": 1}).threshold == 90
+
+
+def test_asking_only_about_the_first_rows_finds_exactly_their_pairs():
+    """`probes=n` (the import's chunk against its candidates) skips the candidates' pairs among themselves
+    and nothing else."""
+    from bench.people import generate
+
+    people = generate(3000, seed=7)
+    rows = [ContactRow(i, p.surname, p.first_name, p.patronymic, p.company, p.city, tuple(p.phones),
+                       tuple(e.casefold() for e in p.emails)) for i, p in enumerate(people)]
+    everything = {(p.a, p.b): (p.score, p.reasons) for p in find_duplicates(rows)}
+    first = 800
+    wanted = {ab: found for ab, found in everything.items() if min(ab) < first}
+    assert len(wanted) > 20 and len(everything) > len(wanted)
+    focused = {(p.a, p.b): (p.score, p.reasons) for p in find_duplicates(rows, probes=first)}
+    assert focused == wanted

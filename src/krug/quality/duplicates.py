@@ -252,9 +252,7 @@ def check_contact(by, probe: dict, *, exclude: int | None = None) -> list[Candid
     common[0] = namesakes > rules.max_namesakes  # the base's count, not these few rows'
     visible = set(Contact.objects.visible_to(by).filter(pk__in=contacts).values_list("pk", flat=True))
     found = []
-    for pair in find_duplicates(rows, rules, common=common):
-        if 0 not in (pair.a, pair.b):
-            continue
+    for pair in find_duplicates(rows, rules, common=common, probes=1):  # the probe and a candidate
         contact = contacts[pair.b or pair.a]
         owner_id, owner = _owner(contact)
         found.append(Candidate(contact.pk, contact.full_name, owner_id, owner, pair.score, pair.reasons,

@@ -124,9 +124,9 @@ def namesakes(rows: Sequence[ContactRow]) -> np.ndarray:
     return counts[inverse]
 
 
-def candidate_pairs(rows: Sequence[ContactRow], rules: MatchRules) -> dict[int, np.ndarray]:
+def candidate_pairs(rows: Sequence[ContactRow], rules: MatchRules, probes: int | None = None) -> dict[int, np.ndarray]:
     """Per kind of evidence, the unique (i, j) index pairs (i < j) of rows sharing such a key in a block of
-    acceptable size."""
+    acceptable size; with `probes`, only the pairs involving one of the first `probes` rows."""
     hashes, owners, kinds = [], [], []
     for index, row in enumerate(rows):
         for kind, key in _block_keys(row, rules):
@@ -156,7 +156,10 @@ def candidate_pairs(rows: Sequence[ContactRow], rules: MatchRules) -> dict[int, 
             pairs = np.concatenate(chunks)
             pairs.sort(axis=1)
             pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-            result[kind] = np.unique(pairs, axis=0)
+            if probes is not None:
+                pairs = pairs[pairs[:, 0] < probes]
+            if len(pairs):
+                result[kind] = np.unique(pairs, axis=0)
     return result
 
 
@@ -206,11 +209,14 @@ def _accepted(rows, kind: int, pairs: np.ndarray, similarity: np.ndarray, missin
 
 
 def find_duplicates(rows: Sequence[ContactRow], rules: MatchRules | None = None,
-                    progress: Callable[[int, int], None] | None = None, common: np.ndarray | None = None) -> list[Pair]:
+                    progress: Callable[[int, int], None] | None = None, common: np.ndarray | None = None,
+                    probes: int | None = None) -> list[Pair]:
     """Every pair of rows that is probably one person, with its score and reasons. `common` marks rows whose
-    name is too common in their city to match on name and city (counted over `rows` when not given)."""
+    name is too common in their city to match on name and city (counted over `rows` when not given).
+    `probes`: only pairs involving one of the first `probes` rows are wanted (the rest are their candidates,
+    which need not be compared with each other)."""
     rules = rules or MatchRules()
-    candidates = candidate_pairs(rows, rules)
+    candidates = candidate_pairs(rows, rules, probes)
     if common is None:
         common = namesakes(rows) > rules.max_namesakes if NAME_CITY in candidates else np.zeros(len(rows), bool)
     found: dict[tuple[int, int], Pair] = {}

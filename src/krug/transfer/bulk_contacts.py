@@ -422,7 +422,7 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     flags = np.zeros(len(all_rows), dtype=bool)
     flags[:len(common)] = common
     involved = set()
-    for pair in find_duplicates(all_rows, rules, common=flags):
+    for pair in find_duplicates(all_rows, rules, common=flags, probes=len(probes)):
         indexes = sorted(-x - 1 for x in (pair.a, pair.b) if x < 0)
         if len(indexes) == 2:  # two rows: the later one is the earlier one
             rows[indexes[1]].partners.append((pair.score, pair.reasons, ("row", indexes[0])))

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import csv
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from bench.people import generate
 
@@ -93,15 +95,66 @@ print("PEAK_KB", peak_kb())
 """
 
 
-def _child(script: str, args: list[str], env: dict) -> tuple[float, float, str]:
-    """(seconds, peak MB, output) of a Python snippet run in its own process (peak = that process's own)."""
+def _postmaster(database_url: str) -> int | None:
+    """The PostgreSQL server's process id when it runs on this machine (its CPU time can then be read)."""
+    if not database_url.startswith("postgres"):
+        return None
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cpu_of(pid: int, children: bool) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(postmaster: int | None) -> float:
+    """CPU seconds the PostgreSQL server has used: its processes alive now and those already ended."""
+    if postmaster is None:
+        return 0.0
+    total = _cpu_of(postmaster, children=True)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                total += _cpu_of(int(entry.name), children=False)
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended meanwhile is counted in the postmaster's children
+    return total
+
+
+class Run(NamedTuple):
+    """A Python snippet run in its own process: its elapsed seconds, its own peak memory, its output, its own
+    CPU seconds and the database server's (when it runs on this machine; else None). The machines are noisy,
+    and CPU seconds compare across runs better than elapsed ones."""
+
+    seconds: float
+    peak_mb: float
+    out: str
+    cpu: float
+    db_cpu: float | None
+
+
+def _child(script: str, args: list[str], env: dict, postmaster: int | None = None) -> Run:
     started = time.perf_counter()
+    own, server = resource.getrusage(resource.RUSAGE_CHILDREN), server_cpu(postmaster)
     done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
+    db_cpu = server_cpu(postmaster) - server if postmaster else None
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     peak = next((int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("PEAK_KB")), 0)
-    return elapsed, peak / 1024, done.stdout
+    return Run(elapsed, peak / 1024, done.stdout, cpu, db_cpu)
 
 
 def run(size: int, seed: int) -> list[dict]:
@@ -119,15 +172,15 @@ def run(size: int, seed: int) -> list[dict]:
         results.append({"scenario": "bare COPY (PostgreSQL)", "rows": rows, "seconds": copy_seconds,
                         "peak_mb": 0.0, "note": "physical limit"})
     _child(PEAK_WRAPPER, ["user", "add", "bench-admin", "--role", "admin", "--password", "bench-password-2026"], env)
-    seconds, peak, out = _child(PEAK_WRAPPER, ["import", str(source), "--entity", "contacts", "--as", "bench-admin"],
-                                env)
-    summary = next((line for line in out.splitlines() if " in " in line and "created" in line), out[-300:])
-    results.append({"scenario": "krug import", "rows": rows, "seconds": seconds, "peak_mb": peak,
-                    "note": summary.split(": ", 1)[-1]})
-    seconds, peak, out = _child(EXPORT_SCRIPT, [str(folder / "export.csv")], env)
-    exported = next((int(line.split()[1]) for line in out.splitlines() if line.startswith("ROWS")), 0)
-    results.append({"scenario": "export CSV", "rows": exported, "seconds": seconds, "peak_mb": peak,
-                    "note": "streamed"})
+    postmaster = _postmaster(database_url)
+    run = _child(PEAK_WRAPPER, ["import", str(source), "--entity", "contacts", "--as", "bench-admin"], env, postmaster)
+    summary = next((line for line in run.out.splitlines() if " in " in line and "created" in line), run.out[-300:])
+    results.append({"scenario": "krug import", "rows": rows, "seconds": run.seconds, "peak_mb": run.peak_mb,
+                    "note": summary.split(": ", 1)[-1], "cpu": run.cpu, "db_cpu": run.db_cpu})
+    run = _child(EXPORT_SCRIPT, [str(folder / "export.csv")], env, postmaster)
+    exported = next((int(line.split()[1]) for line in run.out.splitlines() if line.startswith("ROWS")), 0)
+    results.append({"scenario": "export CSV", "rows": exported, "seconds": run.seconds, "peak_mb": run.peak_mb,
+                    "note": "streamed", "cpu": run.cpu, "db_cpu": run.db_cpu})
     for row in results:
         row["rows_per_s"] = row["rows"] / row["seconds"] if row["seconds"] else 0
         row["vs_copy"] = row["seconds"] / copy_seconds if copy_seconds and row["seconds"] else None
@@ -135,13 +188,17 @@ def run(size: int, seed: int) -> list[dict]:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["scenario | rows | seconds | rows/s | × COPY | peak MB | note", "--- | --- | --- | --- | --- | --- | ---"]
+    lines = ["scenario | rows | seconds | rows/s | × COPY | peak MB | CPU s: krug | CPU s: database | note",
+             "--- | --- | --- | --- | --- | --- | --- | --- | ---"]
     for r in results:
         ratio = f"{r['vs_copy']:.1f}" if r["vs_copy"] else ""
         peak = f"{r['peak_mb']:.0f}" if r["peak_mb"] else ""
         seconds = f"{r['seconds']:.1f}" if r["seconds"] else ""
         speed = f"{r['rows_per_s']:,.0f}" if r["rows_per_s"] else ""
-        lines.append(f"{r['scenario']} | {r['rows']:,} | {seconds} | {speed} | {ratio} | {peak} | {r['note']}")
+        cpu = f"{r['cpu']:.1f}" if r.get("cpu") else ""
+        db_cpu = f"{r['db_cpu']:.1f}" if r.get("db_cpu") is not None else ""
+        lines.append(f"{r['scenario']} | {r['rows']:,} | {seconds} | {speed} | {ratio} | {peak} | {cpu} | {db_cpu} | "
+                     f"{r['note']}")
     return "\n".join(lines)
 
 
@@ -175,13 +232,14 @@ def run_export(size: int, seed: int) -> list[dict]:
     env.setdefault("KRUG_DATA", str(folder / "data"))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
                                                       env.get("PYTHONPATH", "")]))
-    load_seconds, _peak, _out = _child(LOAD_SCRIPT, [str(size), str(seed)], env)
-    results = [{"scenario": "load (migrate + COPY; not the measure)", "rows": size, "seconds": load_seconds,
+    load = _child(LOAD_SCRIPT, [str(size), str(seed)], env)
+    results = [{"scenario": "load (migrate + COPY; not the measure)", "rows": size, "seconds": load.seconds,
                 "peak_mb": 0.0, "note": ""}]
     for name, script in (("export CSV (streamed)", EXPORT_SCRIPT), ("export XLSX (background)", XLSX_SCRIPT)):
-        seconds, peak, out = _child(script, [str(folder / "export.csv")], env)
-        rows = next((int(line.split()[1]) for line in out.splitlines() if line.startswith("ROWS")), 0)
-        results.append({"scenario": name, "rows": rows, "seconds": seconds, "peak_mb": peak, "note": ""})
+        run = _child(script, [str(folder / "export.csv")], env)
+        rows = next((int(line.split()[1]) for line in run.out.splitlines() if line.startswith("ROWS")), 0)
+        results.append({"scenario": name, "rows": rows, "seconds": run.seconds, "peak_mb": run.peak_mb, "note": "",
+                        "cpu": run.cpu})
     for row in results:
         row["rows_per_s"] = row["rows"] / row["seconds"] if row["seconds"] else 0
         row["vs_copy"] = None

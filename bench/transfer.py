@@ -95,6 +95,11 @@ print("PEAK_KB", peak_kb())
 """
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (so field 1 is the parent, 11–14 the CPU ticks)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _postmaster(database_url: str) -> int | None:
     """The PostgreSQL server's process id when it runs on this machine (its CPU time can then be read)."""
     if not database_url.startswith("postgres"):
@@ -104,31 +109,28 @@ def _postmaster(database_url: str) -> int | None:
     with psycopg.connect(database_url) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
     try:
-        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return int(_stat(backend)[1])
     except (OSError, ValueError, IndexError):
         return None
 
 
-def _cpu_of(pid: int, children: bool) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def server_cpu(postmaster: int | None) -> float:
-    """CPU seconds the PostgreSQL server has used: its processes alive now and those already ended."""
+    """CPU seconds the PostgreSQL server has used: its processes alive now, and (in the postmaster's
+    children's ticks) those already ended."""
     if postmaster is None:
         return 0.0
-    total = _cpu_of(postmaster, children=True)
+    fields = _stat(postmaster)
+    ticks = sum(int(f) for f in fields[11:15])
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
-                total += _cpu_of(int(entry.name), children=False)
+            child = _stat(int(entry.name))
+            if int(child[1]) == postmaster:
+                ticks += int(child[11]) + int(child[12])
         except (OSError, ValueError, IndexError):
             continue  # a process that ended meanwhile is counted in the postmaster's children
-    return total
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class Run(NamedTuple):

@@ -37,8 +37,8 @@ def load_people(people: list[Person], owner_ids: list[int]) -> dict[int, int]:
     """Companies, contacts, phones, e-mails and match keys for `people`; returns {person id: contact id}."""
     from krug.clients.models import Company, Contact, ContactEmail, ContactPhone
     from krug.quality import normalize
-    from krug.quality.duplicates import company_keys, contact_keys
-    from krug.quality.models import MatchKey
+    from krug.quality.duplicates import company_keys, contact_keys, key_hash
+    from krug.quality.models import CompanyKey, ContactKey
 
     now = timezone.now()
     companies: dict[str, int] = {}
@@ -62,8 +62,8 @@ def load_people(people: list[Person], owner_ids: list[int]) -> dict[int, int]:
                    "search_key": normalize.search_key(p.surname, p.first_name, p.patronymic, *p.emails, p.company)}
 
     copy_rows(Contact, contacts())
-    phone_id, email_id, key_id = _next_id(ContactPhone), _next_id(ContactEmail), _next_id(MatchKey)
-    phones, emails, keys = [], [], []
+    phone_id, email_id = _next_id(ContactPhone), _next_id(ContactEmail)
+    phones, emails, keys, company_key_rows = [], [], [], []
     for p in people:
         for position, raw in enumerate(p.phones):
             try:
@@ -76,14 +76,15 @@ def load_people(people: list[Person], owner_ids: list[int]) -> dict[int, int]:
             emails.append({"id": email_id + len(emails), "contact_id": ids[p.id], "email": address,
                            "email_key": address.casefold(), "position": position})
         for key in contact_keys(p.surname, p.first_name, p.company, p.city):
-            keys.append({"id": key_id + len(keys), "entity": "contact", "record_id": ids[p.id], "key": key})
+            keys.append((key_hash(key), ids[p.id]))
     for name, company_id in companies.items():
         for key in company_keys(name, ""):
-            keys.append({"id": key_id + len(keys), "entity": "company", "record_id": company_id, "key": key})
+            company_key_rows.append((key_hash(key), company_id))
     copy_rows(ContactPhone, phones)
     copy_rows(ContactEmail, emails)
-    copy_rows(MatchKey, keys)
-    reset_sequences(Company, Contact, ContactPhone, ContactEmail, MatchKey)
+    bulk.insert_values(ContactKey, ("hash", "record_id"), keys)
+    bulk.insert_values(CompanyKey, ("hash", "record_id"), company_key_rows)
+    reset_sequences(Company, Contact, ContactPhone, ContactEmail)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

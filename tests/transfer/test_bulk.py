@@ -10,7 +10,7 @@ import pytest
 
 from krug.clients.models import Company, Contact
 from krug.core.models import AuditEntry
-from krug.quality.models import MatchKey
+from krug.quality.models import CompanyKey, ContactKey
 from krug.transfer import importer, services
 from krug.transfer.models import ImportJob
 
@@ -38,7 +38,8 @@ def _state() -> tuple:
         people[(c.surname, c.first_name, c.patronymic, c.city, c.company.name if c.company_id else "",
                 frozenset(p.number for p in c.phones.all()), frozenset(e.email_key for e in c.emails.all()),
                 c.search_key)] += 1
-    keys = Counter((k.entity, k.key) for k in MatchKey.objects.all())
+    keys = Counter([*(("contact", h) for h in ContactKey.objects.values_list("hash", flat=True)),
+                    *(("company", h) for h in CompanyKey.objects.values_list("hash", flat=True))])
     return people, sorted(Company.objects.values_list("name", "search_key")), keys
 
 
@@ -54,7 +55,8 @@ def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, exi
     for bulk in (False, True):
         Contact.objects.all().delete()
         Company.objects.all().delete()
-        MatchKey.objects.all().delete()
+        ContactKey.objects.all().delete()
+        CompanyKey.objects.all().delete()
         jobs = [_import(org, first, bulk, 25)] if existing else []
         jobs.append(_import(org, second, bulk, 25))
         results[bulk] = ([_outcome(j) for j in jobs], _state())

@@ -61,11 +61,12 @@ def slow_writer(monkeypatch):
 
 def _wipe():
     from krug.clients.models import Company
-    from krug.quality.models import MatchKey
+    from krug.quality.models import CompanyKey, ContactKey
 
     Contact.objects.all().delete()
     Company.objects.all().delete()
-    MatchKey.objects.all().delete()
+    ContactKey.objects.all().delete()
+    CompanyKey.objects.all().delete()
 
 
 @pytest.mark.parametrize("by", ["admin", "manager"])  # may change everything; must ask about each record

@@ -33,7 +33,7 @@ from krug.core import audit, bulk, memo, permissions
 from krug.core.errors import DomainError, ValidationFailed
 from krug.core.models import AuditEntry
 from krug.quality import duplicates, normalize
-from krug.quality.models import MatchKey, QualitySettings
+from krug.quality.models import CompanyKey, ContactKey, QualitySettings
 from krug.quality.scan import ContactRow, MatchRules, find_duplicates, forget_names
 from krug.transfer.models import ExternalKey
 from krug.transfer.rows import to_data
@@ -170,10 +170,7 @@ def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     by_name: dict[str, int] = {}
     names = {normalize.search_key(name) for name, inn in wanted.values() if name}
     skeleton_keys = sorted({f"n:{duplicates.company_skeleton(name)}"[:120] for name, _inn in wanted.values() if name})
-    candidate_ids: set[int] = set()
-    for batch in _batches(skeleton_keys):
-        candidate_ids |= set(MatchKey.objects.filter(entity=duplicates.COMPANY, key__in_array=batch)
-                             .values_list("record_id", flat=True))
+    candidate_ids = duplicates.keyed_records(duplicates.COMPANY, skeleton_keys)
     for batch in _batches(sorted(candidate_ids)):
         for pk, name in visible.filter(pk__in_array=batch).order_by("pk").values_list("pk", "name"):
             key = normalize.search_key(name)
@@ -232,8 +229,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
                "updated_by_id": by.pk, "created_at": now, "updated_at": now,
                "search_key": normalize.search_key(fields["name"], fields.get("inn"), fields.get("city"))}
         rows.append(row)
-        keys += [{"entity": duplicates.COMPANY, "record_id": pk, "key": key[:120]}
-                 for key in duplicates.company_keys(company.name, company.inn)]
+        keys += [(duplicates.key_hash(key), pk) for key in duplicates.company_keys(company.name, company.inn)]
         changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
                    for name in Company.audited_fields}
         entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by,
@@ -245,7 +241,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
             plan.recent.company_inns[company.inn] = pk
         plan.recent.company_names[normalize.search_key(company.name)] = pk
     plan.add(bulk.insert, Company, rows, with_ids=True)
-    plan.add(bulk.insert, MatchKey, keys)
+    plan.add(bulk.insert_values, CompanyKey, ("hash", "record_id"), keys)
     plan.add(_write_history, entries, events)
     for cache_key, ref in list(ctx.companies.items()):
         if isinstance(ref, NewCompany) and ref.id is not None:
@@ -725,14 +721,14 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
     plan.add(bulk.insert, ContactPhone, phones)
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)
-    plan.add(bulk.insert_values, MatchKey, ("entity", "record_id", "key"), keys)
+    plan.add(bulk.insert_values, ContactKey, ("hash", "record_id"), keys)
     plan.add(_write_history, entries, events)
     for card in made + changed:
         recent.remember(card)
 
 
 def _drop_keys(ids: list[int]) -> None:
-    MatchKey.objects.filter(entity=duplicates.CONTACT, record_id__in_array=ids).delete()
+    ContactKey.objects.filter(record_id__in_array=ids).delete()
 
 
 def _external_keys(pairs: dict[str, int]) -> None:
@@ -755,18 +751,18 @@ def _email_row(contact_id: int, position: int, email: dict) -> dict:
             "email_key": email["email"].casefold(), "kind": email.get("kind", ContactEmail.Kind.WORK)}
 
 
-def _match_keys(ctx, card: Card, recent: Recent) -> list[tuple[str, int, str]]:
-    """(entity, record id, key) of the card's name keys: those its row was matched with when it is new and
+def _match_keys(ctx, card: Card, recent: Recent) -> list[tuple[int, int]]:
+    """(key hash, record id) of the card's name keys: those its row was matched with when it is new and
     so unchanged since, else computed again."""
     f = card.fields
     keys = card.keys
     if keys is None or REKEYING & card.changed:
         keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"),
                                        _company_name(ctx, f.get("company_id")), f.get("city"))
-    pk, entity = card.id, duplicates.CONTACT
+    pk, key_hash = card.id, duplicates.key_hash
     for key in keys:
         recent.keys[key].append(pk)
-    return [(entity, pk, k) for k in keys]
+    return [(key_hash(k), pk) for k in keys]
 
 
 # ---- one chunk -------------------------------------------------------------------------------------------

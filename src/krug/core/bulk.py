@@ -141,6 +141,12 @@ def update(model, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, bump
             cursor.executemany(sql, prepared)
 
 
+def int_array(values: Sequence[int]) -> str:
+    """Whole numbers as a PostgreSQL array literal, to send with a `::bigint[]` cast: psycopg adapts a list
+    one element at a time in Python (40,000 ids: 46 ms against 15 ms for this literal)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 class InArray(Lookup):
     """`field__in_array=[...]`: like `__in`, with the values sent as one parameter (an array on PostgreSQL,
     a JSON list on SQLite), so a lookup of thousands of keys is one short statement, not thousands of
@@ -157,8 +163,9 @@ class InArray(Lookup):
             # typed (psycopg may send whole numbers as numeric[], which no bigint index serves), and as a set
             # to join rather than `= ANY`: for thousands of values the planner may take the trigram index
             # for an ANY, which costs seconds; unnest makes it one index probe per value
-            kind = "bigint[]" if values and all(isinstance(v, int) for v in values) else "text[]"
-            return f"{lhs} IN (SELECT unnest(%s::{kind}))", [*lhs_params, values]
+            if values and all(type(v) is int for v in values):
+                return f"{lhs} IN (SELECT unnest(%s::bigint[]))", [*lhs_params, int_array(values)]
+            return f"{lhs} IN (SELECT unnest(%s::text[]))", [*lhs_params, values]
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]
 
 

@@ -16,6 +16,7 @@ from hashlib import blake2b
 
 from django.utils.translation import gettext as _
 
+from krug.core.bulk import int_array
 from krug.core.errors import Conflict
 from krug.quality.matching import person_keys, skeleton
 from krug.quality.models import CompanyKey, ContactKey
@@ -76,6 +77,7 @@ def company_keys(name: str | None, inn: str | None) -> set[str]:
 KEY_MODELS = {CONTACT: ContactKey, COMPANY: CompanyKey}
 
 
+@lru_cache(maxsize=1 << 17)  # an import chunk hashes its keys to look them up, then again to store them
 def key_hash(key: str) -> int:
     """A blocking key as stored: 64 bits of its BLAKE2b, signed to fit a bigint. Two keys of a million-contact
     base share a hash with a chance of about 1 in 300,000, and then only add a candidate the matcher scores."""
@@ -151,7 +153,7 @@ def key_members(keys: Iterable[str]) -> dict[str, list[int]]:
     if connection.vendor == "postgresql":
         sql = (f"SELECT k.hash, m.record_id FROM unnest(%s::bigint[]) AS k(hash) CROSS JOIN LATERAL "
                f"(SELECT record_id FROM {table} WHERE hash = k.hash LIMIT {limit}) AS m")
-        params: list = [hashes]
+        params: list = [int_array(hashes)]
     else:
         sql = (f"SELECT hash, record_id FROM (SELECT hash, record_id, row_number() OVER (PARTITION BY hash) AS n "
                f"FROM {table} WHERE hash IN (SELECT value FROM json_each(%s))) WHERE n <= {limit}")

@@ -128,11 +128,20 @@ def candidate_pairs(rows: Sequence[ContactRow], rules: MatchRules, probes: int |
     """Per kind of evidence, the unique (i, j) index pairs (i < j) of rows sharing such a key in a block of
     acceptable size; with `probes`, only the pairs involving one of the first `probes` rows."""
     hashes, owners, kinds = [], [], []
-    for index, row in enumerate(rows):
+    for index, row in enumerate(rows[:probes]):
         for kind, key in _block_keys(row, rules):
             hashes.append(hash(key))
             owners.append(index)
             kinds.append(kind)
+    if probes is not None:  # the other rows matter only through the keys they share with a probe
+        wanted = set(hashes)
+        for index, row in enumerate(rows[probes:], probes):
+            for kind, key in _block_keys(row, rules):
+                hashed = hash(key)
+                if hashed in wanted:
+                    hashes.append(hashed)
+                    owners.append(index)
+                    kinds.append(kind)
     result: dict[int, np.ndarray] = {}
     if not hashes:
         return result

@@ -151,16 +151,18 @@ def key_members(keys: Iterable[str]) -> dict[str, list[int]]:
     limit = COMPANY_BLOCK_LIMIT + 1
     table = ContactKey._meta.db_table
     if connection.vendor == "postgresql":
-        sql = (f"SELECT k.hash, m.record_id FROM unnest(%s::bigint[]) AS k(hash) CROSS JOIN LATERAL "
-               f"(SELECT record_id FROM {table} WHERE hash = k.hash LIMIT {limit}) AS m")
-        params: list = [int_array(hashes)]
-    else:
-        sql = (f"SELECT hash, record_id FROM (SELECT hash, record_id, row_number() OVER (PARTITION BY hash) AS n "
-               f"FROM {table} WHERE hash IN (SELECT value FROM json_each(%s))) WHERE n <= {limit}")
-        params = [json.dumps(hashes)]
+        # one row per key with its members as an array: a chunk's 35,000 keys bring some 170,000 members,
+        # which as rows took three times the Python
+        sql = (f"SELECT k.hash, ARRAY(SELECT record_id FROM {table} WHERE hash = k.hash LIMIT {limit}) "
+               f"FROM unnest(%s::bigint[]) AS k(hash)")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [int_array(hashes)])
+            return {by_hash[hashed]: found for hashed, found in cursor.fetchall() if found}
+    sql = (f"SELECT hash, record_id FROM (SELECT hash, record_id, row_number() OVER (PARTITION BY hash) AS n "
+           f"FROM {table} WHERE hash IN (SELECT value FROM json_each(%s))) WHERE n <= {limit}")
     members: dict[str, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [json.dumps(hashes)])
         for hashed, record in cursor.fetchall():
             members.setdefault(by_hash[hashed], []).append(record)
     return members

@@ -96,3 +96,31 @@ def test_bulk_work_collects_garbage_rarely_and_puts_the_collector_back():
     with pytest.raises(RuntimeError), bulk.fewer_collections():
         raise RuntimeError("a failed import")
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_the_stored_form_of_a_name_key_never_changes():
+    """Keys are stored hashed: a change of the hash would leave every stored key unfindable, so it is pinned,
+    and the migration that hashed an existing base's keys hashes them the same way."""
+    import importlib
+
+    migration = importlib.import_module("krug.quality.migrations.0008_key_hashes")
+    assert duplicates.key_hash("n:ivanov|ivan@tмосква") == -6659770819861709569
+    assert duplicates.key_hash("i:7707083893") == 8866876292387307167
+    for key in ("n:ivanov|ivan@tмосква", "p:ivan|iv@c#5vektor", "", "s:" + "я" * 200):
+        assert migration._hash(key) == duplicates.key_hash(key)
+        assert -2**63 <= duplicates.key_hash(key) < 2**63  # fits a bigint
+
+
+@pytest.mark.django_db
+def test_name_key_members_come_back_per_key_with_at_most_the_limit(org):
+    from krug.quality.models import ContactKey
+
+    common, rare = "n:ivanov|ivan@tмосква", "n:rare|name@tтверь"
+    limit = duplicates.COMPANY_BLOCK_LIMIT + 1
+    ContactKey.objects.bulk_create(
+        [ContactKey(hash=duplicates.key_hash(common), record_id=i) for i in range(1, limit + 10)]
+        + [ContactKey(hash=duplicates.key_hash(rare), record_id=7)])
+    members = duplicates.key_members([common, rare, "n:nobody|here@tомск"])
+    assert set(members) == {common, rare}  # a key nobody holds is absent
+    assert members[rare] == [7]
+    assert len(members[common]) == limit and set(members[common]) <= set(range(1, limit + 10))

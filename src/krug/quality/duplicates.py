@@ -65,11 +65,16 @@ def company_skeleton(name: str | None) -> str:
     return "".join(f"#{token}" if token.isdigit() else skeleton(token) for token in _TOKENS.findall(text))
 
 
+def company_name_key(name: str | None) -> str:
+    """The key of a company's whole name (without legal form and quotes): the one an exact name shares."""
+    return f"n:{company_skeleton(name)}"[:120]
+
+
 def company_keys(name: str | None, inn: str | None) -> set[str]:
     keys = {f"i:{inn}"} if inn else set()
     core = company_skeleton(name)
     if core:
-        keys |= {f"n:{core}"[:120], f"p:{core[:5]}", f"s:{core[-5:]}"}
+        keys |= {company_name_key(name), f"p:{core[:5]}", f"s:{core[-5:]}"}
     return keys
 
 
@@ -117,13 +122,9 @@ def _keyed_ids(entity: str, keys: set[str], exclude: int | None) -> set[int]:
 
 
 def keyed_records(entity: str, keys: Iterable[str]) -> set[int]:
-    """Every record holding one of the keys (for a few precise keys: a company's whole name)."""
+    """Every record holding one of the keys (for precise keys: a company's whole name)."""
     hashes = sorted({key_hash(k) for k in keys})
-    found: set[int] = set()
-    for start in range(0, len(hashes), 20_000):
-        found |= set(KEY_MODELS[entity].objects.filter(hash__in_array=hashes[start:start + 20_000])
-                     .values_list("record_id", flat=True))
-    return found
+    return set(KEY_MODELS[entity].objects.filter(hash__in_array=hashes).values_list("record_id", flat=True))
 
 
 def _owner(record) -> tuple[int | None, str]:

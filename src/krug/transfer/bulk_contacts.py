@@ -169,8 +169,10 @@ def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
             by_inn.setdefault(inn, pk)
     by_name: dict[str, int] = {}
     names = {normalize.search_key(name) for name, inn in wanted.values() if name}
-    skeleton_keys = sorted({f"n:{duplicates.company_skeleton(name)}"[:120] for name, _inn in wanted.values() if name})
-    candidate_ids = duplicates.keyed_records(duplicates.COMPANY, skeleton_keys)
+    name_keys = sorted({duplicates.company_name_key(name) for name, _inn in wanted.values() if name})
+    candidate_ids: set[int] = set()
+    for batch in _batches(name_keys):
+        candidate_ids |= duplicates.keyed_records(duplicates.COMPANY, batch)
     for batch in _batches(sorted(candidate_ids)):
         for pk, name in visible.filter(pk__in_array=batch).order_by("pk").values_list("pk", "name"):
             key = normalize.search_key(name)

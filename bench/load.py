@@ -63,7 +63,11 @@ def load_people(people: list[Person], owner_ids: list[int]) -> dict[int, int]:
 
     copy_rows(Contact, contacts())
     phone_id, email_id = _next_id(ContactPhone), _next_id(ContactEmail)
-    phones, emails, keys, company_key_rows = [], [], [], []
+    phones, emails = [], []
+    key_hashes: list[int] = []
+    key_records: list[int] = []
+    company_key_hashes: list[int] = []
+    company_key_records: list[int] = []
     for p in people:
         for position, raw in enumerate(p.phones):
             try:
@@ -76,14 +80,16 @@ def load_people(people: list[Person], owner_ids: list[int]) -> dict[int, int]:
             emails.append({"id": email_id + len(emails), "contact_id": ids[p.id], "email": address,
                            "email_key": address.casefold(), "position": position})
         for key in contact_keys(p.surname, p.first_name, p.company, p.city):
-            keys.append((key_hash(key), ids[p.id]))
+            key_hashes.append(key_hash(key))
+            key_records.append(ids[p.id])
     for name, company_id in companies.items():
         for key in company_keys(name, ""):
-            company_key_rows.append((key_hash(key), company_id))
+            company_key_hashes.append(key_hash(key))
+            company_key_records.append(company_id)
     copy_rows(ContactPhone, phones)
     copy_rows(ContactEmail, emails)
-    bulk.insert_values(ContactKey, ("hash", "record_id"), keys)
-    bulk.insert_values(CompanyKey, ("hash", "record_id"), company_key_rows)
+    bulk.insert_bigints(ContactKey, ("hash", "record_id"), key_hashes, key_records)
+    bulk.insert_bigints(CompanyKey, ("hash", "record_id"), company_key_hashes, company_key_records)
     reset_sequences(Company, Contact, ContactPhone, ContactEmail)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -124,3 +124,23 @@ def test_name_key_members_come_back_per_key_with_at_most_the_limit(org):
     assert set(members) == {common, rare}  # a key nobody holds is absent
     assert members[rare] == [7]
     assert len(members[common]) == limit and set(members[common]) <= set(range(1, limit + 10))
+
+
+@pytest.mark.django_db
+def test_whole_number_rows_are_stored_exactly_column_by_column(org):
+    """The name keys go to PostgreSQL as one binary COPY: every 64-bit value, negative and extreme ones too,
+    comes back as sent, in the right column; anything but bigint columns is refused, not garbled."""
+    from krug.quality.models import CompanyKey, ContactKey
+
+    hashes = [-2**63, -1, 0, 1, 2**63 - 1, duplicates.key_hash("n:ivanov|ivan@tмосква")]
+    records = [7, 2**40, 3, 2**31, 11, 5]
+    assert bulk.insert_bigints(ContactKey, ("hash", "record_id"), hashes, records) == len(hashes)
+    assert bulk.insert_bigints(ContactKey, ("hash", "record_id"), [], []) == 0
+    assert sorted(ContactKey.objects.values_list("hash", "record_id")) == sorted(zip(hashes, records, strict=True))
+    assert not CompanyKey.objects.exists()
+    from krug.clients.models import Tag
+
+    with pytest.raises(ValueError, match="bigint"):
+        bulk.insert_bigints(Tag, ("name",), ["x"])
+    with pytest.raises(ValueError, match="bigint"):
+        bulk.insert_bigints(ContactKey, ("hash", "record_id"), [1])

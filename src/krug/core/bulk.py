@@ -89,12 +89,6 @@ def insert(model, rows: Iterable[dict[str, Any]], *, with_ids: bool = False) -> 
     return _write(model, fields, (values(row) for row in rows))
 
 
-def insert_values(model, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert rows given as values in the order of `columns` (attnames), which must name every column the
-    table needs: the quick way for narrow tables written by the million (match keys)."""
-    return _write(model, [model._meta.get_field(name) for name in columns], rows)
-
-
 def _write(model, fields: list, rows: Iterable[Sequence[Any]]) -> int:
     quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     count = 0
@@ -122,6 +116,38 @@ def _write(model, fields: list, rows: Iterable[Sequence[Any]]) -> int:
                 batch = []
         if batch:
             cursor.executemany(sql, batch)
+    return count
+
+
+def insert_bigints(model, columns: Sequence[str], *values: Sequence[int]) -> int:
+    """Insert rows of whole numbers given column by column (one sequence of ints per column, all of one
+    length): the quick way for narrow tables written by the million (the name keys). On PostgreSQL the rows go
+    as one binary COPY built by numpy: 2.7 million key rows took 4 s of Python one row at a time."""
+    fields = [model._meta.get_field(name) for name in columns]
+    wrong = [f.name for f in fields if f.get_internal_type() not in ("BigIntegerField", "BigAutoField")]
+    if wrong or len(values) != len(columns):
+        raise ValueError(f"insert_bigints needs one sequence per bigint column, not {wrong or len(values)}")
+    count = len(values[0])
+    if not count:
+        return 0
+    if connection.vendor != "postgresql":
+        return _write(model, fields, zip(*values, strict=True))
+    import numpy as np
+
+    # binary COPY: a signature, flags and an extension length, then per row the number of fields and, per
+    # field, its length and its big-endian value; a -1 ends the data
+    layout = [("fields", ">i2")]
+    for i in range(len(columns)):
+        layout += [(f"length{i}", ">i4"), (f"value{i}", ">i8")]
+    rows = np.empty(count, dtype=np.dtype(layout))
+    rows["fields"] = len(columns)
+    for i, column in enumerate(values):
+        rows[f"length{i}"] = 8
+        rows[f"value{i}"] = np.asarray(column, dtype=np.int64)
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {_table(model)} ({quoted}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8) + rows.tobytes() + b"\xff\xff")
     return count
 
 

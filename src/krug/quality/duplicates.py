@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from hashlib import blake2b
@@ -82,7 +82,6 @@ def company_keys(name: str | None, inn: str | None) -> set[str]:
 KEY_MODELS = {CONTACT: ContactKey, COMPANY: CompanyKey}
 
 
-@lru_cache(maxsize=1 << 17)  # an import chunk hashes its keys to look them up, then again to store them
 def key_hash(key: str) -> int:
     """A blocking key as stored: 64 bits of its BLAKE2b, signed to fit a bigint. Two keys of a million-contact
     base share a hash with a chance of about 1 in 300,000, and then only add a candidate the matcher scores."""
@@ -140,12 +139,13 @@ CITY_BLOCK_LIMIT = 20
 COMPANY_BLOCK_LIMIT = 50
 
 
-def key_members(keys: Iterable[str]) -> dict[str, list[int]]:
+def key_members(keys: Iterable[str] | Mapping[str, int]) -> dict[str, list[int]]:
     """The contacts holding each name key, at most COMPANY_BLOCK_LIMIT + 1 per key: enough to tell a key too
-    common to use without reading all of its members."""
+    common to use without reading all of its members. `keys` may come with their hashes (key: hash)."""
     from django.db import connection
 
-    by_hash = {key_hash(key): key for key in keys}
+    hashed = keys if isinstance(keys, Mapping) else {key: key_hash(key) for key in keys}
+    by_hash = {h: key for key, h in hashed.items()}
     if not by_hash:
         return {}
     hashes = sorted(by_hash)

@@ -221,7 +221,9 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
     by = ctx.job.by
     ids = bulk.take_ids(Company, len(companies))
     now = timezone.now()
-    rows, keys, entries, events = [], [], [], []
+    rows, entries, events = [], [], []
+    key_hashes: list[int] = []
+    key_records: list[int] = []
     company_type = ContentType.objects.get_for_model(Company)
     for pk, company in zip(ids, companies, strict=True):
         company.id = pk
@@ -231,7 +233,9 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
                "updated_by_id": by.pk, "created_at": now, "updated_at": now,
                "search_key": normalize.search_key(fields["name"], fields.get("inn"), fields.get("city"))}
         rows.append(row)
-        keys += [(duplicates.key_hash(key), pk) for key in duplicates.company_keys(company.name, company.inn)]
+        hashes = _key_hashes(duplicates.company_keys(company.name, company.inn))
+        key_hashes += hashes
+        key_records += [pk] * len(hashes)
         changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
                    for name in Company.audited_fields}
         entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by,
@@ -243,7 +247,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
             plan.recent.company_inns[company.inn] = pk
         plan.recent.company_names[normalize.search_key(company.name)] = pk
     plan.add(bulk.insert, Company, rows, with_ids=True)
-    plan.add(bulk.insert_values, CompanyKey, ("hash", "record_id"), keys)
+    plan.add(bulk.insert_bigints, CompanyKey, ("hash", "record_id"), key_hashes, key_records)
     plan.add(_write_history, entries, events)
     for cache_key, ref in list(ctx.companies.items()):
         if isinstance(ref, NewCompany) and ref.id is not None:
@@ -386,7 +390,8 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
     wanted = {k for ks in keys_of.values() for k in ks}
     members = {k: ctx.common_keys[k] for k in wanted & ctx.common_keys.keys()}
-    members.update(duplicates.key_members(wanted - members.keys()))
+    asked = wanted - members.keys()
+    members.update(duplicates.key_members(dict(zip(asked, _key_hashes(asked), strict=True))))
     for key in (wanted & recent.keys.keys()) - ctx.common_keys.keys():
         members[key] = list(dict.fromkeys([*members.get(key, ()), *recent.keys[key]]))
     for key, found in members.items():
@@ -663,7 +668,9 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
             card.fields["company_id"] = ref.id
     _company_names(ctx, {c.fields["company_id"] for c in made + changed if c.fields.get("company_id")})
     contact_type = ContentType.objects.get_for_model(Contact)
-    phones, emails, tags, keys, entries, events = [], [], [], [], [], []
+    phones, emails, tags, entries, events = [], [], [], [], []
+    key_hashes: list[int] = []
+    key_records: list[int] = []
     for card, pk in zip(made, bulk.take_ids(Contact, len(made)), strict=True):
         card.id = pk
     rows_out = []
@@ -674,7 +681,9 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones)]
         emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails)]
         tags += [(card.id, t) for t in card.tags]
-        keys += _match_keys(ctx, card, recent)
+        hashes = _match_keys(ctx, card, recent)
+        key_hashes += hashes
+        key_records += [card.id] * len(hashes)
         changes = {}
         for name in Contact.audited_fields:
             value = card.fields.get(f"{name}_id" if name in ("company", "owner") else name)
@@ -709,7 +718,9 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
             diff["tags"] = [old["tags"], sorted(card.tags)]
         if REKEYING & card.changed:
             rekeyed.append(card.id)
-            keys += _match_keys(ctx, card, recent)
+            hashes = _match_keys(ctx, card, recent)
+            key_hashes += hashes
+            key_records += [card.id] * len(hashes)
         names = {"company_id": "company", "owner_id": "owner"}
         diff = {names.get(k, k): v for k, v in diff.items()}
         entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by, diff, now))
@@ -723,7 +734,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
     plan.add(bulk.insert, ContactPhone, phones)
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)
-    plan.add(bulk.insert_values, ContactKey, ("hash", "record_id"), keys)
+    plan.add(bulk.insert_bigints, ContactKey, ("hash", "record_id"), key_hashes, key_records)
     plan.add(_write_history, entries, events)
     for card in made + changed:
         recent.remember(card)
@@ -753,18 +764,33 @@ def _email_row(contact_id: int, position: int, email: dict) -> dict:
             "email_key": email["email"].casefold(), "kind": email.get("kind", ContactEmail.Kind.WORK)}
 
 
-def _match_keys(ctx, card: Card, recent: Recent) -> list[tuple[int, int]]:
-    """(key hash, record id) of the card's name keys: those its row was matched with when it is new and
-    so unchanged since, else computed again."""
+def _key_hashes(keys) -> list[int]:
+    """The stored form of each key, computed once a chunk: a chunk hashes its 40,000 keys to look them up,
+    then most of them again to store them."""
+    known = memo.remembered(_KEY_HASHES, dict)
+    out = []
+    for key in keys:
+        hashed = known.get(key)
+        if hashed is None:
+            hashed = known[key] = duplicates.key_hash(key)
+        out.append(hashed)
+    return out
+
+
+_KEY_HASHES = "bulk_contacts.key_hashes"
+
+
+def _match_keys(ctx, card: Card, recent: Recent) -> list[int]:
+    """The hashes of the card's name keys: those its row was matched with when it is new and so unchanged
+    since, else computed again."""
     f = card.fields
     keys = card.keys
     if keys is None or REKEYING & card.changed:
         keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"),
                                        _company_name(ctx, f.get("company_id")), f.get("city"))
-    pk, key_hash = card.id, duplicates.key_hash
     for key in keys:
-        recent.keys[key].append(pk)
-    return [(key_hash(k), pk) for k in keys]
+        recent.keys[key].append(card.id)
+    return _key_hashes(keys)
 
 
 # ---- one chunk -------------------------------------------------------------------------------------------

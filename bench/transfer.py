@@ -108,10 +108,10 @@ def _postmaster(database_url: str) -> int | None:
 
     with psycopg.connect(database_url) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    try:
-        return int(_stat(backend)[1])
-    except (OSError, ValueError, IndexError):
-        return None
+        try:  # while the connection is open: its backend exits with it
+            return int(_stat(backend)[1])
+        except (OSError, ValueError, IndexError):
+            return None
 
 
 def server_cpu(postmaster: int | None) -> float:

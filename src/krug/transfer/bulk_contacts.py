@@ -225,6 +225,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
     key_hashes: list[int] = []
     key_records: list[int] = []
     company_type = ContentType.objects.get_for_model(Company)
+    created = _("Company created: %(name)s")
     for pk, company in zip(ids, companies, strict=True):
         company.id = pk
         fields = {k: v for k, v in company.fields.items() if k != "owner"}
@@ -241,7 +242,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by,
                               {k: v for k, v in changes.items() if v[1] not in (None, "", [], {})}, now))
         events.append(_event(TimelineEvent.Kind.CREATED, company_type, pk, by, None, pk,
-                             _("Company created: %(name)s") % {"name": company.name}, {}, now))
+                             created % {"name": company.name}, {}, now))
         ctx.company_names[pk] = company.name
         if company.inn:
             plan.recent.company_inns[company.inn] = pk
@@ -668,6 +669,8 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
             card.fields["company_id"] = ref.id
     _company_names(ctx, {c.fields["company_id"] for c in made + changed if c.fields.get("company_id")})
     contact_type = ContentType.objects.get_for_model(Contact)
+    # translated once a chunk: Django's gettext takes some 8 µs a call, 5% of building the rows
+    created, changed_fields = _("Contact created: %(name)s"), _("Changed: %(fields)s")
     phones, emails, tags, entries, events = [], [], [], [], []
     key_hashes: list[int] = []
     key_records: list[int] = []
@@ -695,7 +698,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
                 changes[name] = [[], items]
         entries.append(_audit(contact_type, card.id, title, AuditEntry.Action.CREATE, by, changes, now))
         events.append(_event(TimelineEvent.Kind.CREATED, contact_type, card.id, by, card.id,
-                             card.fields.get("company_id"), _("Contact created: %(name)s") % {"name": title},
+                             card.fields.get("company_id"), created % {"name": title},
                              {}, now))
         recent.created.add(card.id)
     if rows_out:
@@ -724,7 +727,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         names = {"company_id": "company", "owner_id": "owner"}
         diff = {names.get(k, k): v for k, v in diff.items()}
         entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by, diff, now))
-        summary = _("Changed: %(fields)s") % {"fields": ", ".join(sorted(diff))}
+        summary = changed_fields % {"fields": ", ".join(sorted(diff))}
         events.append(_event(TimelineEvent.Kind.CHANGED, contact_type, card.id, by, card.id,
                              card.fields.get("company_id"), summary, diff, now))
     for columns, values in grouped.items():
@@ -768,13 +771,10 @@ def _key_hashes(keys) -> list[int]:
     """The stored form of each key, computed once a chunk: a chunk hashes its 40,000 keys to look them up,
     then most of them again to store them."""
     known = memo.remembered(_KEY_HASHES, dict)
-    out = []
     for key in keys:
-        hashed = known.get(key)
-        if hashed is None:
-            hashed = known[key] = duplicates.key_hash(key)
-        out.append(hashed)
-    return out
+        if key not in known:
+            known[key] = duplicates.key_hash(key)
+    return [known[key] for key in keys]
 
 
 _KEY_HASHES = "bulk_contacts.key_hashes"
@@ -788,8 +788,9 @@ def _match_keys(ctx, card: Card, recent: Recent) -> list[int]:
     if keys is None or REKEYING & card.changed:
         keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"),
                                        _company_name(ctx, f.get("company_id")), f.get("city"))
+    pk, remembered = card.id, recent.keys
     for key in keys:
-        recent.keys[key].append(card.id)
+        remembered[key].append(pk)
     return _key_hashes(keys)
 
 

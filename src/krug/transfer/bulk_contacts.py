@@ -391,7 +391,7 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
     wanted = {k for ks in keys_of.values() for k in ks}
     members = {k: ctx.common_keys[k] for k in wanted & ctx.common_keys.keys()}
-    asked = wanted - members.keys()
+    asked = list(wanted - members.keys())
     members.update(duplicates.key_members(dict(zip(asked, _key_hashes(asked), strict=True))))
     for key in (wanted & recent.keys.keys()) - ctx.common_keys.keys():
         members[key] = list(dict.fromkeys([*members.get(key, ()), *recent.keys[key]]))

@@ -3,7 +3,8 @@
 Scenarios: quality (duplicate scan: time, memory, precision/recall/F1 against planted truth); entry (the
 duplicate check on entry: latency against a loaded base, on DATABASE_URL or a temporary SQLite); transfer
 (import of a generated CSV against a bare COPY, and export, with peak memory); api (list page, board column,
-search and card latency against raw SQL with a loaded base).
+search and card latency against raw SQL with a loaded base); export (CSV and XLSX of a loaded base); steps (an
+import's steps, thread by thread, with their elapsed and CPU seconds).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def main() -> None:
     latency.add_argument("--size", type=int, default=100_000)
     latency.add_argument("--seed", type=int, default=2026)
     latency.add_argument("--repeat", type=int, default=200)
+    steps = sub.add_parser("steps", help="an import's steps per thread, in this process (uses DATABASE_URL)")
+    steps.add_argument("--size", type=int, default=50_000)
+    steps.add_argument("--seed", type=int, default=2026)
     exporting = sub.add_parser("export", help="CSV and XLSX export of a base loaded straight into the tables")
     exporting.add_argument("--size", type=int, default=100_000)
     exporting.add_argument("--seed", type=int, default=2026)
@@ -57,6 +61,18 @@ def main() -> None:
         from bench import api as scenario
 
         print(scenario.table(scenario.measure(args.size, args.seed, args.repeat)))
+    elif args.scenario == "steps":
+        import os
+        import tempfile
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krug.settings")
+        os.environ.setdefault("KRUG_DATA", tempfile.mkdtemp(prefix="krug-bench-steps-data-"))
+        django.setup()
+        from bench import steps as scenario
+
+        print(scenario.table(scenario.measure(args.size, args.seed)))
     elif args.scenario == "transfer":
         from bench import transfer as scenario
 

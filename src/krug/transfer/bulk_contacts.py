@@ -131,6 +131,21 @@ class Plan:
         self.steps.append((step, args, kwargs))
 
 
+@dataclass(eq=False)
+class KeyRows:
+    """Name-key rows to store, column by column (as `bulk.insert_bigints` takes them)."""
+
+    hashes: list[int] = field(default_factory=list)
+    records: list[int] = field(default_factory=list)
+
+    def add(self, record: int, hashes: list[int]) -> None:
+        self.hashes += hashes
+        self.records += [record] * len(hashes)
+
+    def store(self, plan: Plan, model) -> None:
+        plan.add(bulk.insert_bigints, model, ("hash", "record_id"), self.hashes, self.records)
+
+
 def flush(plan: Plan) -> None:
     """Write a decided chunk; the caller's transaction holds it (with the failed rows and the checkpoint)."""
     for step, args, kwargs in plan.steps:
@@ -221,9 +236,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
     by = ctx.job.by
     ids = bulk.take_ids(Company, len(companies))
     now = timezone.now()
-    rows, entries, events = [], [], []
-    key_hashes: list[int] = []
-    key_records: list[int] = []
+    rows, entries, events, keys = [], [], [], KeyRows()
     company_type = ContentType.objects.get_for_model(Company)
     created = _("Company created: %(name)s")
     for pk, company in zip(ids, companies, strict=True):
@@ -234,9 +247,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
                "updated_by_id": by.pk, "created_at": now, "updated_at": now,
                "search_key": normalize.search_key(fields["name"], fields.get("inn"), fields.get("city"))}
         rows.append(row)
-        hashes = _key_hashes(duplicates.company_keys(company.name, company.inn))
-        key_hashes += hashes
-        key_records += [pk] * len(hashes)
+        keys.add(pk, _key_hashes(duplicates.company_keys(company.name, company.inn)))
         changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
                    for name in Company.audited_fields}
         entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by,
@@ -248,7 +259,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
             plan.recent.company_inns[company.inn] = pk
         plan.recent.company_names[normalize.search_key(company.name)] = pk
     plan.add(bulk.insert, Company, rows, with_ids=True)
-    plan.add(bulk.insert_bigints, CompanyKey, ("hash", "record_id"), key_hashes, key_records)
+    keys.store(plan, CompanyKey)
     plan.add(_write_history, entries, events)
     for cache_key, ref in list(ctx.companies.items()):
         if isinstance(ref, NewCompany) and ref.id is not None:
@@ -671,9 +682,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
     contact_type = ContentType.objects.get_for_model(Contact)
     # translated once a chunk: Django's gettext takes some 8 µs a call, 5% of building the rows
     created, changed_fields = _("Contact created: %(name)s"), _("Changed: %(fields)s")
-    phones, emails, tags, entries, events = [], [], [], [], []
-    key_hashes: list[int] = []
-    key_records: list[int] = []
+    phones, emails, tags, entries, events, keys = [], [], [], [], [], KeyRows()
     for card, pk in zip(made, bulk.take_ids(Contact, len(made)), strict=True):
         card.id = pk
     rows_out = []
@@ -684,9 +693,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones)]
         emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails)]
         tags += [(card.id, t) for t in card.tags]
-        hashes = _match_keys(ctx, card, recent)
-        key_hashes += hashes
-        key_records += [card.id] * len(hashes)
+        keys.add(card.id, _match_keys(ctx, card, recent))
         changes = {}
         for name in Contact.audited_fields:
             value = card.fields.get(f"{name}_id" if name in ("company", "owner") else name)
@@ -721,9 +728,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
             diff["tags"] = [old["tags"], sorted(card.tags)]
         if REKEYING & card.changed:
             rekeyed.append(card.id)
-            hashes = _match_keys(ctx, card, recent)
-            key_hashes += hashes
-            key_records += [card.id] * len(hashes)
+            keys.add(card.id, _match_keys(ctx, card, recent))
         names = {"company_id": "company", "owner_id": "owner"}
         diff = {names.get(k, k): v for k, v in diff.items()}
         entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by, diff, now))
@@ -737,7 +742,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
     plan.add(bulk.insert, ContactPhone, phones)
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)
-    plan.add(bulk.insert_bigints, ContactKey, ("hash", "record_id"), key_hashes, key_records)
+    keys.store(plan, ContactKey)
     plan.add(_write_history, entries, events)
     for card in made + changed:
         recent.remember(card)

@@ -11,7 +11,7 @@ import pytest
 from krug.clients.models import Company, Contact
 from krug.core.models import AuditEntry
 from krug.quality.models import CompanyKey, ContactKey
-from krug.transfer import importer, services
+from krug.transfer import importer, name_index, services
 from krug.transfer.models import ImportJob
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -47,8 +47,19 @@ def _outcome(job: ImportJob) -> tuple:
     return job.created, job.updated, job.merged, job.skipped, job.failed
 
 
+def _keys_from_database(monkeypatch) -> None:
+    """Make the set-based path ask the database for name keys, as it does for a base too large to hold them."""
+    def refuse():
+        raise name_index.GaveUp("forced by the test")
+
+    monkeypatch.setattr(name_index, "load", refuse)
+
+
+@pytest.mark.parametrize("keys", ["in memory", "from the database"])
 @pytest.mark.parametrize("existing", [False, True], ids=["empty base", "base with people"])
-def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, existing):
+def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, monkeypatch, existing, keys):
+    if keys == "from the database":
+        _keys_from_database(monkeypatch)
     people = generate(240, seed=7)
     first, second = _csv(tmp_path, people[:80], "first.csv"), _csv(tmp_path, people, "all.csv")
     results = {}

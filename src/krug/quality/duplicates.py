@@ -169,8 +169,9 @@ def key_members(keys: Iterable[str] | Mapping[str, int]) -> dict[str, list[int]]
     return members
 
 
-def _block_limit(key: str) -> int:
-    """How many contacts may share a name key before it is too common to fetch candidates by."""
+def block_limit(key: str) -> int:
+    """How many contacts may share a name key before it is too common to fetch candidates by (the import's
+    keys in memory, `transfer.name_index`, apply the same rule to arrays)."""
     return COMPANY_BLOCK_LIMIT if "@c" in key else CITY_BLOCK_LIMIT
 
 
@@ -182,7 +183,7 @@ def name_candidates(keys: Iterable[str], members: dict[str, list[int]]) -> set[i
     strong: set[int] = set()
     for key in keys:
         found = members.get(key, ())
-        if len(found) > _block_limit(key):
+        if len(found) > block_limit(key):
             continue  # too common to tell anyone apart
         for record in found:
             shared[record] = shared.get(record, 0) + 1
@@ -197,7 +198,7 @@ def settled(key: str, members: list[int], max_namesakes: int) -> bool:
     match (`max_namesakes`). A long import stops asking the base about such a key (the base only grows)."""
     namesakes = max_namesakes if exact_key([key]) else 0
     # key_members reads at most COMPANY_BLOCK_LIMIT + 1 members, so a larger count is never seen anyway
-    return len(members) > min(max(_block_limit(key), namesakes), COMPANY_BLOCK_LIMIT)
+    return len(members) > min(max(block_limit(key), namesakes), COMPANY_BLOCK_LIMIT)
 
 
 def exact_key(keys: Iterable[str]) -> str | None:

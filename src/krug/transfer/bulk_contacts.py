@@ -35,6 +35,7 @@ from krug.core.models import AuditEntry
 from krug.quality import duplicates, normalize
 from krug.quality.models import CompanyKey, ContactKey, QualitySettings
 from krug.quality.scan import ContactRow, MatchRules, find_duplicates, forget_names
+from krug.transfer import name_index
 from krug.transfer.models import ExternalKey
 from krug.transfer.rows import to_data
 
@@ -400,18 +401,11 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     for i, keys in keys_of.items():
         rows[i].keys = keys
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
-    wanted = {k for ks in keys_of.values() for k in ks}
-    members = {k: ctx.common_keys[k] for k in wanted & ctx.common_keys.keys()}
-    asked = list(wanted - members.keys())
-    members.update(duplicates.key_members(dict(zip(asked, _key_hashes(asked), strict=True))))
-    for key in (wanted & recent.keys.keys()) - ctx.common_keys.keys():
-        members[key] = list(dict.fromkeys([*members.get(key, ()), *recent.keys[key]]))
-    for key, found in members.items():
-        if key not in ctx.common_keys and duplicates.settled(key, found, rules.max_namesakes):
-            ctx.common_keys[key] = found[:duplicates.COMPANY_BLOCK_LIMIT + 1]
-    ids: set[int] = set()
-    for keys in keys_of.values():
-        ids |= duplicates.name_candidates(keys, members)
+    index = _name_index(ctx)
+    if index is not None:
+        ids, holders = _candidates_in_memory(index, keys_of)
+    else:
+        ids, holders = _candidates_from_database(ctx, keys_of, recent, rules)
     phones = sorted({n for p in probes.values() for n in p.phones})
     emails = sorted({e for p in probes.values() for e in p.emails})
     for batch in _batches(phones):
@@ -427,7 +421,7 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     common = []
     for i in probes:
         exact = duplicates.exact_key(keys_of[i])
-        count = len(members.get(exact, ())) + seen[exact] + 1 if exact else 1
+        count = holders(i, exact) + seen[exact] + 1 if exact else 1
         if exact:
             seen[exact] += 1
         common.append(count > rules.max_namesakes)
@@ -448,6 +442,52 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     for row in rows:
         row.partners.sort(key=lambda p: -p[0])
     return involved
+
+
+def _name_index(ctx) -> name_index.NameIndex | None:
+    """The name keys in memory, loaded at a run's first chunk; None once they are more than it may hold (the
+    database is asked instead)."""
+    if ctx.name_index is None:
+        try:
+            ctx.name_index = name_index.load()
+        except name_index.GaveUp:
+            ctx.name_index = False
+    if ctx.name_index:
+        try:
+            ctx.name_index.catch_up(ctx.job.by)
+        except name_index.GaveUp:
+            ctx.name_index = False
+    return ctx.name_index or None
+
+
+def _candidates_in_memory(index: name_index.NameIndex, keys_of: dict[int, frozenset[str]]):
+    """The base contacts sharing name keys with the rows, and how many hold a row's key (see `_match`)."""
+    probes, keys, exact_at = [], [], {}
+    for i, held in keys_of.items():
+        for key in held:
+            if key.startswith("n:") and "@t" in key:  # duplicates.exact_key
+                exact_at[(i, key)] = len(keys)
+            probes.append(i)
+            keys.append(key)
+    ids, holders = index.match(probes, keys, _key_hashes(keys))
+    return ids, lambda i, key: int(holders[exact_at[(i, key)]])
+
+
+def _candidates_from_database(ctx, keys_of: dict[int, frozenset[str]], recent: Recent, rules: MatchRules):
+    """As `_candidates_in_memory`, asking the database (with what the chunk before wrote, `recent`)."""
+    wanted = {k for ks in keys_of.values() for k in ks}
+    members = {k: ctx.common_keys[k] for k in wanted & ctx.common_keys.keys()}
+    asked = list(wanted - members.keys())
+    members.update(duplicates.key_members(dict(zip(asked, _key_hashes(asked), strict=True))))
+    for key in (wanted & recent.keys.keys()) - ctx.common_keys.keys():
+        members[key] = list(dict.fromkeys([*members.get(key, ()), *recent.keys[key]]))
+    for key, found in members.items():
+        if key not in ctx.common_keys and duplicates.settled(key, found, rules.max_namesakes):
+            ctx.common_keys[key] = found[:duplicates.COMPANY_BLOCK_LIMIT + 1]
+    ids: set[int] = set()
+    for keys in keys_of.values():
+        ids |= duplicates.name_candidates(keys, members)
+    return ids, lambda _i, key: len(members.get(key, ()))
 
 
 def _base_rows(ctx, ids: set[int], recent: Recent) -> list[ContactRow]:
@@ -739,6 +779,11 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         plan.add(bulk.update, Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
     for batch in _batches(rekeyed):
         plan.add(_drop_keys, batch)
+    if ctx.name_index:
+        try:
+            ctx.name_index.add(keys.records, keys.hashes, replacing=rekeyed)
+        except name_index.GaveUp:
+            ctx.name_index = False
     plan.add(bulk.insert, ContactPhone, phones)
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)

@@ -54,6 +54,7 @@ class Context:
     companies: dict[str, Any] = field(default_factory=dict)
     company_names: dict[int, str] = field(default_factory=dict)
     common_keys: dict[str, list[int]] = field(default_factory=dict)  # name keys too common to tell anyone apart
+    name_index: Any = None  # the contacts' name keys in memory (transfer.name_index); False once it gave up
     bulk: bool = True
 
 

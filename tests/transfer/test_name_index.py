@@ -1,0 +1,115 @@
+"""The name keys an import holds in memory answer as the database path does (`duplicates.key_members` and
+`name_candidates`), keep up with keys replaced and with other users' contacts, and give way to the database
+when they would grow too large."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from krug.clients import services as clients
+from krug.clients.models import Contact
+from krug.quality import duplicates
+from krug.quality.models import ContactKey
+from krug.transfer import bulk_contacts, importer, name_index, services
+from krug.transfer.models import ImportJob
+
+# few keys over many records, so some are held by more than the 20 or 50 a key may have and still count
+KEYS = [f"{kind}:{name}{context}" for kind in ("n", "p") for name in ("ivan", "petr")
+        for context in ("@tмосква", "@cвектор")] + ["s:anov|iv@tказань"]
+key_sets = st.frozensets(st.sampled_from(KEYS), max_size=4)
+
+
+def _expected(holding: dict[int, frozenset[str]], probes: list[frozenset[str]]):
+    members: dict[str, list[int]] = {}
+    for record, keys in sorted(holding.items()):
+        for key in keys:
+            members.setdefault(key, []).append(record)
+    ids: set[int] = set()
+    for keys in probes:
+        ids |= duplicates.name_candidates(keys, members)
+    counts = [len(members.get(key, ())) for keys in probes for key in sorted(keys)]
+    return ids, counts
+
+
+def _ask(index: name_index.NameIndex, probes: list[frozenset[str]]):
+    pairs = [(i, key) for i, keys in enumerate(probes) for key in sorted(keys)]
+    ids, held = index.match([i for i, _k in pairs], [k for _i, k in pairs], [duplicates.key_hash(k) for _i, k in pairs])
+    return ids, [int(n) for n in held]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(st.tuples(st.integers(0, 120), key_sets), max_size=40), min_size=1, max_size=6),
+       probes=st.lists(key_sets, min_size=1, max_size=8), base=st.integers(1, 10**12))
+def test_the_index_picks_the_candidates_the_database_path_picks(batches, probes, base, monkeypatch):
+    monkeypatch.setattr(name_index, "MAX_RUN", 64)  # runs merge and stay apart within a few batches
+    index = name_index.NameIndex(base)
+    holding: dict[int, frozenset[str]] = {}
+    for batch in batches:
+        new = {base + n: keys for n, keys in batch}  # a record appears once a batch, with all its keys
+        replacing = [r for r in new if r in holding]
+        records = [r for r, keys in new.items() for _k in keys]
+        hashes = [duplicates.key_hash(k) for keys in new.values() for k in keys]
+        index.add(records, hashes, replacing=replacing)
+        holding.update(new)
+    assert _ask(index, probes) == _expected(holding, probes)
+
+
+def test_the_index_gives_up_past_its_window_and_its_size(monkeypatch):
+    index = name_index.NameIndex()
+    index.add([5, 6], [1, 2])
+    with pytest.raises(name_index.GaveUp):
+        index.add([4], [3])  # before the first record it was given
+    with pytest.raises(name_index.GaveUp):
+        index.add([5 + (1 << name_index.SLOT_BITS)], [3])
+    monkeypatch.setattr(name_index, "MAX_ENTRIES", 3)
+    with pytest.raises(name_index.GaveUp):
+        index.add([7, 8], [3, 4])
+
+
+def test_a_full_64_bit_hash_and_a_large_id_come_back(monkeypatch):
+    index = name_index.NameIndex()
+    big = 9_000_000_000
+    index.add([big, big + 1], [-(2**63), 2**63 - 1])
+    assert index.match([0, 1], ["n:a@tx", "n:b@tx"], [-(2**63), 2**63 - 1])[0] == {big, big + 1}
+
+
+def _job(org, tmp_path, text: str) -> importer.Context:
+    path = tmp_path / "people.csv"
+    path.write_text(text, encoding="utf-8")
+    with path.open("rb") as stream:
+        job = services.upload(org.admin, "contacts", path.name, stream)
+    return importer.Context(ImportJob.objects.get(pk=job.pk))
+
+
+def test_an_import_holds_the_base_and_its_own_keys_in_memory(org, tmp_path):
+    clients.create_contact(org.admin, {"surname": "Соколов", "first_name": "Пётр", "city": "Тверь"})
+    ctx = _job(org, tmp_path, "ФИО;Город\nСоколов Пётр;Тверь\nВоронина Анна;Омск\nВоронина Анна;Омск\n")
+    bulk_contacts.import_chunk(ctx, [(2, ["Соколов Пётр", "Тверь"]), (3, ["Воронина Анна", "Омск"])])
+    assert ctx.name_index, "the keys stayed in memory"
+    rows = bulk_contacts.import_chunk(ctx, [(4, ["Воронина Анна", "Омск"])])
+    assert rows[0].outcome == bulk_contacts.MERGED  # the row before, known to the index before any lookup
+    assert Contact.objects.count() == 2
+    assert ctx.name_index.size == ContactKey.objects.count() > 0
+
+
+def test_a_contact_someone_else_enters_during_the_import_is_matched_by_name(org, tmp_path):
+    ctx = _job(org, tmp_path, "ФИО;Город\nЛебедев Олег;Псков\nЛебедев Олег;Псков\n")
+    bulk_contacts.import_chunk(ctx, [(2, ["Кузнецова Мария", "Псков"])])
+    assert ctx.name_index
+    clients.create_contact(org.manager, {"surname": "Лебедев", "first_name": "Олег", "city": "Псков"})
+    rows = bulk_contacts.import_chunk(ctx, [(3, ["Лебедев Олег", "Псков"])])
+    assert rows[0].outcome in (bulk_contacts.MERGED, bulk_contacts.FAILED)  # merged, or refused if not his
+    assert Contact.objects.filter(surname="Лебедев").count() == 1
+
+
+def test_an_index_that_gives_up_mid_run_leaves_the_database_to_answer(org, tmp_path, monkeypatch):
+    ctx = _job(org, tmp_path, "ФИО;Город\nЖуков Иван;Сочи\nЖуков Иван;Сочи\n")
+    bulk_contacts.import_chunk(ctx, [(2, ["Жуков Иван", "Сочи"])])
+    assert ctx.name_index
+    monkeypatch.setattr(name_index, "MAX_ENTRIES", ctx.name_index.size)
+    bulk_contacts.import_chunk(ctx, [(3, ["Орлов Ян", "Сочи"])])
+    assert ctx.name_index is False
+    rows = bulk_contacts.import_chunk(ctx, [(4, ["Жуков Иван", "Сочи"])])
+    assert rows[0].outcome == bulk_contacts.MERGED
+    assert Contact.objects.filter(surname="Жуков").count() == 1

@@ -113,3 +113,13 @@ def test_an_index_that_gives_up_mid_run_leaves_the_database_to_answer(org, tmp_p
     rows = bulk_contacts.import_chunk(ctx, [(4, ["Жуков Иван", "Сочи"])])
     assert rows[0].outcome == bulk_contacts.MERGED
     assert Contact.objects.filter(surname="Жуков").count() == 1
+
+
+def test_a_key_held_by_more_than_can_count_is_not_read_holder_by_holder(monkeypatch):
+    monkeypatch.setattr(name_index, "GATHER", 60)
+    index = name_index.NameIndex(1)
+    crowded, rare = duplicates.key_hash("p:ivan@tмосква"), duplicates.key_hash("n:ivan|petr@tмосква")
+    index.add(range(1, 62), [crowded] * 61)
+    index.add([100, 101], [rare, rare])
+    ids, held = index.match([0, 0], ["p:ivan@tмосква", "n:ivan|petr@tмосква"], [crowded, rare])
+    assert ids == {100, 101} and held.tolist() == [61, 2]

@@ -144,7 +144,14 @@ class KeyRows:
         self.records += [record] * len(hashes)
 
     def store(self, plan: Plan, model) -> None:
-        plan.add(bulk.insert_bigints, model, ("hash", "record_id"), self.hashes, self.records)
+        """Write them in the order of their hashes: a chunk's 45,000 keys then go into the key table's
+        b-tree page after page, not to 45,000 random places (at a million contacts, past the server's
+        buffers)."""
+        import numpy as np
+
+        order = np.argsort(np.asarray(self.hashes, dtype=np.int64), kind="stable")
+        hashes, records = np.asarray(self.hashes)[order].tolist(), np.asarray(self.records)[order].tolist()
+        plan.add(bulk.insert_bigints, model, ("hash", "record_id"), hashes, records)
 
 
 def flush(plan: Plan) -> None:

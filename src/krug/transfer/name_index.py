@@ -16,8 +16,8 @@ record as 24 bits counted from `offset`. Sorted, the holders of a key are one ru
 binary searches. 40 bits tell a million-contact base's five million keys apart but for some ten pairs, which
 then only add a candidate that the matcher scores (the stored 64-bit hashes have the same property). The numbers
 live in a few sorted runs that merge as they grow (each at most `MAX_RUN`), so adding a chunk never re-sorts
-the whole. A record whose keys are replaced (renamed, moved to another company or city) is listed with its
-current keys; its older numbers stay in the runs and are skipped.
+the whole. A record whose keys are replaced (renamed, moved to another company or city) is listed, and its
+keys now are kept apart, in one sorted array; its first numbers stay in the runs and are skipped.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ SLOT_MASK = np.uint64((1 << SLOT_BITS) - 1)
 _SHIFT = np.uint64(SLOT_BITS)
 #: numbers held at most (8 bytes each): 128 MB, some 1.4 million contacts' keys
 MAX_ENTRIES = 16_000_000
-#: a run is not merged past this many numbers, so a merge never copies more than 32 MB
-MAX_RUN = 4_000_000
+#: a run is not merged past this many numbers, so a merge never copies more than 16 MB
+MAX_RUN = 2_000_000
+#: a key with more numbers than this is too common to read its holders one by one (see `holders`)
+GATHER = 1024
 #: another user's change is looked for this long before the last look (a transaction commits after it stamps)
 CATCH_UP_MARGIN = timedelta(seconds=30)
 
@@ -82,49 +84,53 @@ class NameIndex:
     def add(self, records: Sequence[int], hashes: Sequence[int], *, replacing: Sequence[int] = ()) -> None:
         """Record that `records[i]` holds the key hashed `hashes[i]`; the records in `replacing` hold
         exactly these keys from now on (what they held before no longer counts)."""
-        if replacing:
+        numbers = np.sort(self._pack(records, hashes)) if len(records) else np.empty(0, dtype=np.uint64)
+        if len(replacing):
             if self.offset is None:
                 self.offset = min(replacing)
             slots = np.unique(self._pack(replacing, [0] * len(replacing)) & SLOT_MASK)
-        if len(records):
-            numbers = np.sort(self._pack(records, hashes))
-            if self.size + len(numbers) > MAX_ENTRIES:
-                raise GaveUp(f"more than {MAX_ENTRIES:,} name keys")
-            self.runs.append(numbers)
-            self.size += len(numbers)
-            while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]) \
-                    and len(self.runs[-2]) + len(self.runs[-1]) <= MAX_RUN:
-                last = self.runs.pop()
-                self.runs[-1] = _merge(self.runs[-1], last)
-        if replacing:
+            theirs = np.isin(numbers & SLOT_MASK, slots)
             kept = self.current[~np.isin(self.current & SLOT_MASK, slots)]
-            mine = np.isin(numbers & SLOT_MASK, slots) if len(records) else np.zeros(0, dtype=bool)
-            self.current = np.union1d(kept, numbers[mine]) if len(records) else kept
+            self.current = _merge(kept, np.unique(numbers[theirs]))
             self.replaced = np.union1d(self.replaced, slots)
+            numbers = numbers[~theirs]
+        if not len(numbers):
+            return
+        if self.size + len(numbers) > MAX_ENTRIES:
+            raise GaveUp(f"more than {MAX_ENTRIES:,} name keys")
+        self.runs.append(numbers)
+        self.size += len(numbers)
+        while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]) \
+                and len(self.runs[-2]) + len(self.runs[-1]) <= MAX_RUN:
+            last = self.runs.pop()
+            self.runs[-1] = _merge(self.runs[-1], last)
 
     # ---- what comes out --------------------------------------------------------------------------------
 
     def holders(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For the sorted, distinct 40-bit keys `hashes`: (first, count) of each key's holders in the returned
-        slots, which are grouped by key in the keys' order, each holder once."""
-        low = hashes << _SHIFT
+        slots, which are grouped by key in the keys' order, each holder once. A key with more than `GATHER`
+        numbers is not read holder by holder: its count is that number, more than any key may have to count
+        (it would take a thousand of its holders renamed away for it to be fewer)."""
+        low, high = hashes << _SHIFT, (hashes << _SHIFT) | SLOT_MASK
+        runs = [*self.runs, self.current]  # the first keys of each record, then the replaced records' keys now
+        spans = [(np.searchsorted(run, low), np.searchsorted(run, high, side="right")) for run in runs]
+        raw = sum((ends - starts for starts, ends in spans), np.zeros(len(hashes), dtype=np.int64))
+        read = raw <= GATHER
         found = []
-        for run in self.runs:
-            starts = np.searchsorted(run, low)
-            ends = np.searchsorted(run, low | SLOT_MASK, side="right")
-            counts = ends - starts
+        for n, (run, (starts, ends)) in enumerate(zip(runs, spans, strict=True)):
+            counts = np.where(read, ends - starts, 0)
             total = int(counts.sum())
             if not total:
                 continue
-            shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-            found.append(run[shift + np.arange(total)])
+            numbers = run[np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)]
+            if n < len(self.runs) and len(self.replaced):  # a replaced record's first keys no longer count
+                numbers = numbers[~np.isin(numbers & SLOT_MASK, self.replaced)]
+            found.append(numbers)
         numbers = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.uint64)
-        if len(self.replaced) and len(numbers):
-            stale = np.isin(numbers & SLOT_MASK, self.replaced) & ~np.isin(numbers, self.current)
-            numbers = numbers[~stale]
         counts = np.bincount(np.searchsorted(hashes, numbers >> _SHIFT), minlength=len(hashes))
         firsts = np.cumsum(counts) - counts
-        return firsts, counts, (numbers & SLOT_MASK).astype(np.int64)
+        return firsts, np.where(read, counts, raw), (numbers & SLOT_MASK).astype(np.int64)
 
     def match(self, probes: Sequence[int], keys: Sequence[str], hashes: Sequence[int]) -> tuple[set[int], np.ndarray]:
         """For (probe, key, its hash) triples: the records the probes should be compared with, as

@@ -39,7 +39,7 @@ MAX_ENTRIES = 16_000_000
 #: a run is not merged past this many numbers, so a merge never copies more than 16 MB
 MAX_RUN = 2_000_000
 #: a key with more numbers than this is too common to read its holders one by one (see `holders`)
-GATHER = 1024
+GATHER = 128
 #: another user's change is looked for this long before the last look (a transaction commits after it stamps)
 CATCH_UP_MARGIN = timedelta(seconds=30)
 
@@ -110,8 +110,9 @@ class NameIndex:
     def holders(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For the sorted, distinct 40-bit keys `hashes`: (first, count) of each key's holders in the returned
         slots, which are grouped by key in the keys' order, each holder once. A key with more than `GATHER`
-        numbers is not read holder by holder: its count is that number, more than any key may have to count
-        (it would take a thousand of its holders renamed away for it to be fewer)."""
+        numbers is not read holder by holder: its count is that number, more than any key may have to count.
+        It would take some eighty of its holders renamed away for it to be fewer; the database path takes
+        the same liberty: a key it found too common stays so for the rest of a run (`duplicates.settled`)."""
         low, high = hashes << _SHIFT, (hashes << _SHIFT) | SLOT_MASK
         runs = [*self.runs, self.current]  # the first keys of each record, then the replaced records' keys now
         spans = [(np.searchsorted(run, low), np.searchsorted(run, high, side="right")) for run in runs]

@@ -201,9 +201,13 @@ def settled(key: str, members: list[int], max_namesakes: int) -> bool:
     return len(members) > min(max(block_limit(key), namesakes), COMPANY_BLOCK_LIMIT)
 
 
+def is_exact_key(key: str) -> bool:
+    return key.startswith("n:") and "@t" in key
+
+
 def exact_key(keys: Iterable[str]) -> str | None:
     """The whole-name key in the city: how many contacts have it tells how common the name is there."""
-    return next((k for k in keys if k.startswith("n:") and "@t" in k), None)
+    return next((k for k in keys if is_exact_key(k)), None)
 
 
 def phone_owners(numbers: list[str], *, valid: bool | None = None, limit: int | None = None) -> list[tuple[str, int]]:

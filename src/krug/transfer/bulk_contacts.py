@@ -472,7 +472,7 @@ def _candidates_in_memory(index: name_index.NameIndex, keys_of: dict[int, frozen
     probes, keys, exact_at = [], [], {}
     for i, held in keys_of.items():
         for key in held:
-            if key.startswith("n:") and "@t" in key:  # duplicates.exact_key
+            if duplicates.is_exact_key(key):
                 exact_at[(i, key)] = len(keys)
             probes.append(i)
             keys.append(key)

@@ -143,8 +143,8 @@ class NameIndex:
         strong = at_company | np.fromiter((key.startswith("n:") for key in keys), dtype=bool, count=len(keys))
         limits = np.where(at_company, duplicates.COMPANY_BLOCK_LIMIT, duplicates.CITY_BLOCK_LIMIT)
         top = np.asarray(hashes, dtype=np.int64).view(np.uint64) >> _SHIFT
-        keys, which = np.unique(top, return_inverse=True)
-        firsts, counts, slots = self.holders(keys)
+        distinct, which = np.unique(top, return_inverse=True)
+        firsts, counts, slots = self.holders(distinct)
         held = counts[which]
         usable = held <= limits
         take = np.where(usable, held, 0)

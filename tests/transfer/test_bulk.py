@@ -48,11 +48,13 @@ def _outcome(job: ImportJob) -> tuple:
 
 
 def _keys_from_database(monkeypatch) -> None:
-    """Make the set-based path ask the database for name keys, as it does for a base too large to hold them."""
+    """Make the set-based path ask the database for name keys and phones, as it does for a base too large to
+    hold them in memory."""
     def refuse():
         raise name_index.GaveUp("forced by the test")
 
     monkeypatch.setattr(name_index, "load", refuse)
+    monkeypatch.setattr(name_index, "load_phones", refuse)
 
 
 @pytest.mark.parametrize("keys", ["in memory", "from the database"])

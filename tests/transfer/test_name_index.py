@@ -54,6 +54,9 @@ def test_the_index_picks_the_candidates_the_database_path_picks(batches, probes,
         index.add(records, hashes, replacing=replacing)
         holding.update(new)
     assert _ask(index, probes) == _expected(holding, probes)
+    wanted = {key for keys in probes for key in keys}
+    assert index.records([duplicates.key_hash(k) for k in wanted]) == {
+        record for record, keys in holding.items() if keys & wanted}
 
 
 def test_the_index_gives_up_past_its_window_and_its_size(monkeypatch):
@@ -124,3 +127,15 @@ def test_a_key_held_by_more_than_can_count_is_not_read_holder_by_holder(monkeypa
     index.add([100, 101], [rare, rare])
     ids, held = index.match([0, 0], ["p:ivan@tмосква", "n:ivan|petr@tмосква"], [crowded, rare])
     assert ids == {100, 101} and held.tolist() == [61, 2]
+
+
+def test_a_phone_someone_else_enters_during_the_import_is_matched(org, tmp_path):
+    ctx = _job(org, tmp_path, "ФИО;Телефон\n")
+    bulk_contacts.import_chunk(ctx, [(2, ["Кузнецова Мария", "+7 916 000-00-01"])])
+    assert ctx.phone_index
+    clients.create_contact(org.manager, {"surname": "Белов", "first_name": "Ян", "phones": ["+7 916 000-00-02"]})
+    rows = bulk_contacts.import_chunk(ctx, [(3, ["Белов Ян", "8 (916) 000-00-02"]),
+                                            (4, ["Кузнецова Мария", "+79160000001"])])
+    assert [r.outcome for r in rows][1] == bulk_contacts.MERGED  # the import's own earlier row, by phone
+    assert rows[0].partners, "the other user's contact was a candidate, found by its phone"
+    assert Contact.objects.filter(surname="Белов").count() == 1

@@ -408,15 +408,18 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     for i, keys in keys_of.items():
         rows[i].keys = keys
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
-    index = _name_index(ctx)
+    index, phone_index = _indexes(ctx)
     if index is not None:
         ids, holders = _candidates_in_memory(index, keys_of)
     else:
         ids, holders = _candidates_from_database(ctx, keys_of, recent, rules)
     phones = sorted({n for p in probes.values() for n in p.phones})
     emails = sorted({e for p in probes.values() for e in p.emails})
-    for batch in _batches(phones):
-        ids |= {pk for _number, pk in duplicates.phone_owners(batch, valid=True)}
+    if phone_index is not None:
+        ids |= phone_index.records(_key_hashes(phones))
+    else:
+        for batch in _batches(phones):
+            ids |= {pk for _number, pk in duplicates.phone_owners(batch, valid=True)}
     for batch in _batches(emails):
         ids |= set(ContactEmail.objects.filter(email_key__in_array=batch).values_list("contact_id", flat=True))
     ids |= {pk for n in phones for pk, valid in recent.phones.get(n, ()) if valid}
@@ -451,20 +454,40 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     return involved
 
 
-def _name_index(ctx) -> name_index.NameIndex | None:
-    """The name keys in memory, loaded at a run's first chunk; None once they are more than it may hold (the
-    database is asked instead)."""
-    if ctx.name_index is None:
+def _indexes(ctx) -> tuple[name_index.NameIndex | None, name_index.NameIndex | None]:
+    """The name keys and the phones in memory, loaded at a run's first chunk and told what other users
+    changed since the chunk before; None for one that gave up (the database is asked instead)."""
+    if ctx.watch is None:
+        ctx.watch = name_index.Watch()
+        for attribute, load in (("name_index", name_index.load), ("phone_index", name_index.load_phones)):
+            if getattr(ctx, attribute) is None:  # not refused already
+                setattr(ctx, attribute, _loaded(load))
+    changed = ctx.watch.changed(ctx.job.by) if ctx.name_index or ctx.phone_index else []
+    for attribute, held in (("name_index", name_index.name_keys_of), ("phone_index", name_index.phones_of)):
+        index = getattr(ctx, attribute)
+        if index:
+            try:
+                index.catch_up(changed, held)
+            except name_index.GaveUp:
+                setattr(ctx, attribute, False)
+    return ctx.name_index or None, ctx.phone_index or None
+
+
+def _loaded(load) -> name_index.NameIndex | bool:
+    try:
+        return load()
+    except name_index.GaveUp:
+        return False
+
+
+def _remember(ctx, attribute: str, records: list[int], hashes: list[int], replacing: list[int]) -> None:
+    """Tell one of the indexes in memory what the chunk writes (it gives up when that is too much)."""
+    index = getattr(ctx, attribute)
+    if index:
         try:
-            ctx.name_index = name_index.load()
+            index.add(records, hashes, replacing=replacing)
         except name_index.GaveUp:
-            ctx.name_index = False
-    if ctx.name_index:
-        try:
-            ctx.name_index.catch_up(ctx.job.by)
-        except name_index.GaveUp:
-            ctx.name_index = False
-    return ctx.name_index or None
+            setattr(ctx, attribute, False)
 
 
 def _candidates_in_memory(index: name_index.NameIndex, keys_of: dict[int, frozenset[str]]):
@@ -786,11 +809,12 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         plan.add(bulk.update, Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
     for batch in _batches(rekeyed):
         plan.add(_drop_keys, batch)
-    if ctx.name_index:
-        try:
-            ctx.name_index.add(keys.records, keys.hashes, replacing=rekeyed)
-        except name_index.GaveUp:
-            ctx.name_index = False
+    _remember(ctx, "name_index", keys.records, keys.hashes, rekeyed)
+    if ctx.phone_index:
+        rephoned = [card for card in changed if "phones" in card.changed]
+        numbers = [(card.id, p["number"]) for card in made + rephoned for p in card.phones if p.get("valid", True)]
+        _remember(ctx, "phone_index", [pk for pk, _n in numbers], _key_hashes([n for _pk, n in numbers]),
+                  [card.id for card in rephoned])
     plan.add(bulk.insert, ContactPhone, phones)
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)

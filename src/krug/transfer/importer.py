@@ -55,6 +55,8 @@ class Context:
     company_names: dict[int, str] = field(default_factory=dict)
     common_keys: dict[str, list[int]] = field(default_factory=dict)  # name keys too common to tell anyone apart
     name_index: Any = None  # the contacts' name keys in memory (transfer.name_index); False once it gave up
+    phone_index: Any = None  # their valid phones, likewise
+    watch: Any = None  # others' changes the two take in (name_index.Watch)
     bulk: bool = True
 
 

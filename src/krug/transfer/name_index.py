@@ -1,7 +1,8 @@
 """The contacts' name keys as an import consults them: held in memory, so a chunk's 45,000 lookups and the
 choice of candidates are a few numpy operations instead of a database round trip and a Python loop over every
 holder of every key (at 300,000 rows: 8 s of the database's time, 5 of Python's, and 10 s the reading
-thread waited).
+thread waited). A second index holds the contacts' valid phones the same way, a number's hash as its key
+(`load_phones`), for the candidates that share a phone.
 
 The database's key table (`quality.ContactKey`) stays the truth and is still written chunk by chunk, so the
 entry check of everyone else sees the import's contacts as it goes; this index only answers the import's own
@@ -22,7 +23,7 @@ keys now are kept apart, in one sorted array; its first numbers stay in the runs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import numpy as np
@@ -60,14 +61,14 @@ def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class NameIndex:
-    def __init__(self, offset: int | None = None) -> None:
-        """`offset`: the smallest record id to be held (else the first one given)."""
+    def __init__(self, offset: int | None = None, *, gather: int | None = None) -> None:
+        """`offset`: the smallest record id to be held (else the first one given); `gather`: see `holders`."""
+        self.gather = GATHER if gather is None else gather
         self.runs: list[np.ndarray] = []
         self.offset = offset
         self.size = 0
         self.replaced = np.empty(0, dtype=np.uint64)  # slots of records whose keys were replaced, sorted
         self.current = np.empty(0, dtype=np.uint64)  # those records' numbers now, sorted
-        self.checked_at = timezone.now()
 
     # ---- what goes in ----------------------------------------------------------------------------------
 
@@ -117,7 +118,7 @@ class NameIndex:
         runs = [*self.runs, self.current]  # the first keys of each record, then the replaced records' keys now
         spans = [(np.searchsorted(run, low), np.searchsorted(run, high, side="right")) for run in runs]
         raw = sum((ends - starts for starts, ends in spans), np.zeros(len(hashes), dtype=np.int64))
-        read = raw <= GATHER
+        read = raw <= self.gather
         found = []
         for n, (run, (starts, ends)) in enumerate(zip(runs, spans, strict=True)):
             counts = np.where(read, ends - starts, 0)
@@ -161,39 +162,83 @@ class NameIndex:
         picked = np.union1d(chosen, strong_pairs) & int(SLOT_MASK)
         return set((np.unique(picked) + self.offset).tolist()), held
 
+    def records(self, hashes: Sequence[int]) -> set[int]:
+        """Every record holding one of the keys (an index made with a `gather` no key reaches)."""
+        if not len(hashes):
+            return set()
+        _firsts, _counts, slots = self.holders(np.unique(np.asarray(hashes, dtype=np.int64).view(np.uint64)
+                                                         >> _SHIFT))
+        return set((np.unique(slots) + self.offset).tolist())
+
     # ---- keeping up with the base ----------------------------------------------------------------------
 
-    def catch_up(self, by) -> None:
-        """Take in the keys of the contacts someone other than the import's user created or changed since
-        the last look: the index then answers as the database would."""
+    def catch_up(self, ids: list[int], held: Callable[[list[int]], list[tuple[int, int]]]) -> None:
+        """Take in what the contacts `ids` (changed by someone else, see `Watch`) hold now: `held` gives their
+        (record, key hash) pairs. The index then answers as the database would."""
+        if ids:
+            pairs = held(ids)
+            self.add([r for r, _h in pairs], [h for _r, h in pairs], replacing=ids)
+
+
+class Watch:
+    """The contacts someone other than the import's user created or changed since the last look."""
+
+    def __init__(self) -> None:
+        self.since = timezone.now()
+
+    def changed(self, by) -> list[int]:
         from krug.clients.models import Contact
-        from krug.quality.models import ContactKey
 
         now = timezone.now()
-        ids = sorted(Contact.objects.filter(updated_at__gte=self.checked_at - CATCH_UP_MARGIN)
+        ids = sorted(Contact.objects.filter(updated_at__gte=self.since - CATCH_UP_MARGIN)
                      .exclude(updated_by_id=by.pk).values_list("pk", flat=True))
-        self.checked_at = now
-        if not ids:
-            return
-        pairs = list(ContactKey.objects.filter(record_id__in_array=ids).values_list("record_id", "hash"))
-        self.add([r for r, _h in pairs], [h for _r, h in pairs], replacing=ids)
+        self.since = now
+        return ids
+
+
+def name_keys_of(ids: list[int]) -> list[tuple[int, int]]:
+    from krug.quality.models import ContactKey
+
+    return list(ContactKey.objects.filter(record_id__in_array=ids).values_list("record_id", "hash"))
+
+
+def phones_of(ids: list[int]) -> list[tuple[int, int]]:
+    """(contact, hash of the number) of the contacts' valid phones: those the duplicate check compares."""
+    from krug.clients.models import ContactPhone
+
+    return [(pk, duplicates.key_hash(number)) for pk, number in
+            ContactPhone.objects.filter(contact_id__in_array=ids, valid=True).values_list("contact_id", "number")]
+
+
+def _load(table, select: str, hashed: bool, gather: int | None) -> NameIndex:
+    from krug.clients.models import Contact
+
+    quoted = connection.ops.quote_name(table._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {quoted}")
+        if cursor.fetchone()[0] > MAX_ENTRIES // 2:
+            raise GaveUp(f"the base holds too many rows in {table._meta.db_table}")
+        # counted from the first contact, with or without keys: any of them may gain keys in a merge
+        cursor.execute(f"SELECT min(id) FROM {connection.ops.quote_name(Contact._meta.db_table)}")
+        index = NameIndex(cursor.fetchone()[0], gather=gather)
+        cursor.execute(select.format(table=quoted))
+        while batch := cursor.fetchmany(200_000):
+            records, values = zip(*batch, strict=True)
+            index.add(records, [duplicates.key_hash(v) for v in values] if hashed else values)
+    return index
 
 
 def load() -> NameIndex:
-    """The index as the database's key table holds it now; GaveUp when that is more than it may hold."""
-    from krug.clients.models import Contact
+    """The contacts' name keys as the database's key table holds them now; GaveUp when that is more than the
+    index may hold."""
     from krug.quality.models import ContactKey
 
-    table = connection.ops.quote_name(ContactKey._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {table}")
-        if cursor.fetchone()[0] > MAX_ENTRIES // 2:
-            raise GaveUp("the base holds too many name keys")
-        # counted from the first contact, with or without keys: any of them may gain keys in a merge
-        cursor.execute(f"SELECT min(id) FROM {connection.ops.quote_name(Contact._meta.db_table)}")
-        index = NameIndex(cursor.fetchone()[0])
-        cursor.execute(f"SELECT record_id, hash FROM {table} ORDER BY record_id")
-        while batch := cursor.fetchmany(200_000):
-            records, hashes = zip(*batch, strict=True)
-            index.add(records, hashes)
-    return index
+    return _load(ContactKey, "SELECT record_id, hash FROM {table} ORDER BY record_id", False, None)
+
+
+def load_phones() -> NameIndex:
+    """The contacts' valid phones, by the hash of the number, every holder of a number counted."""
+    from krug.clients.models import ContactPhone
+
+    return _load(ContactPhone, "SELECT contact_id, number FROM {table} WHERE valid ORDER BY contact_id", True,
+                 MAX_ENTRIES)

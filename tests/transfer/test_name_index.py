@@ -139,3 +139,17 @@ def test_a_phone_someone_else_enters_during_the_import_is_matched(org, tmp_path)
     assert [r.outcome for r in rows][1] == bulk_contacts.MERGED  # the import's own earlier row, by phone
     assert rows[0].partners, "the other user's contact was a candidate, found by its phone"
     assert Contact.objects.filter(surname="Белов").count() == 1
+
+
+def test_the_indexes_load_at_a_runs_first_chunk_even_without_a_new_row(org, tmp_path):
+    """A chunk that only updates records (by the job's key) still writes keys: were the indexes loaded at the
+    first chunk with new rows instead, a pipelined run would load them while that write is uncommitted."""
+    clients.create_contact(org.admin, {"surname": "Титов", "first_name": "Лев", "city": "Тула",
+                                       "emails": ["titov@example.ru"]})
+    ctx = _job(org, tmp_path, "ФИО;Email;Город\nТитов Лев;titov@example.ru;Калуга\n")
+    ImportJob.objects.filter(pk=ctx.job.pk).update(key="email")
+    ctx.job.refresh_from_db()
+    rows = bulk_contacts.import_chunk(ctx, [(2, ["Титов Лев", "titov@example.ru", "Калуга"])])
+    assert rows[0].outcome == bulk_contacts.UPDATED
+    assert ctx.name_index, "loaded at the first chunk"
+    assert len(ctx.name_index.replaced) == 1  # the move to Kaluga replaced its keys in memory as well

@@ -408,7 +408,7 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     for i, keys in keys_of.items():
         rows[i].keys = keys
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
-    index, phone_index = _indexes(ctx)
+    index, phone_index = ctx.name_index or None, ctx.phone_index or None  # see _indexes, in plan_chunk
     if index is not None:
         ids, holders = _candidates_in_memory(index, keys_of)
     else:
@@ -883,6 +883,9 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
     committed yet; `settle` waits until it is (for the one question only the database can answer)."""
     recent = recent or Recent()
     with memo.scope():
+        # first of all: a run's first chunk loads them before anything of the run is written, and every
+        # chunk writes its keys into them, new rows or not
+        _indexes(ctx)
         rows = _prepare(ctx, chunk)
         plan = Plan(rows)
         _find_by_key(ctx, rows, recent)

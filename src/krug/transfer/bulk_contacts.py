@@ -149,8 +149,9 @@ class KeyRows:
         buffers)."""
         import numpy as np
 
-        order = np.argsort(np.asarray(self.hashes, dtype=np.int64), kind="stable")
-        hashes, records = np.asarray(self.hashes)[order].tolist(), np.asarray(self.records)[order].tolist()
+        hashes = np.asarray(self.hashes, dtype=np.int64)
+        order = np.argsort(hashes, kind="stable")
+        hashes, records = hashes[order].tolist(), np.asarray(self.records, dtype=np.int64)[order].tolist()
         plan.add(bulk.insert_bigints, model, ("hash", "record_id"), hashes, records)
 
 
@@ -415,14 +416,14 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
         ids, holders = _candidates_from_database(ctx, keys_of, recent, rules)
     phones = sorted({n for p in probes.values() for n in p.phones})
     emails = sorted({e for p in probes.values() for e in p.emails})
-    if phone_index is not None:
+    if phone_index is not None:  # it holds what the chunk before wrote, too
         ids |= phone_index.records(_key_hashes(phones))
     else:
         for batch in _batches(phones):
             ids |= {pk for _number, pk in duplicates.phone_owners(batch, valid=True)}
+        ids |= {pk for n in phones for pk, valid in recent.phones.get(n, ()) if valid}
     for batch in _batches(emails):
         ids |= set(ContactEmail.objects.filter(email_key__in_array=batch).values_list("contact_id", flat=True))
-    ids |= {pk for n in phones for pk, valid in recent.phones.get(n, ()) if valid}
     ids |= {pk for e in emails for pk in recent.emails.get(e, ())}
     base = _base_rows(ctx, ids, recent)
     # a name this common in the city says little: counted in the base and in the rows before, as the
@@ -454,40 +455,29 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     return involved
 
 
-def _indexes(ctx) -> tuple[name_index.NameIndex | None, name_index.NameIndex | None]:
-    """The name keys and the phones in memory, loaded at a run's first chunk and told what other users
-    changed since the chunk before; None for one that gave up (the database is asked instead)."""
+def _indexes(ctx) -> None:
+    """Load the name keys and the phones in memory at a run's first chunk, and tell them what other users
+    changed since the chunk before; one that gives up is False from then on (the database is asked)."""
     if ctx.watch is None:
         ctx.watch = name_index.Watch()
         for attribute, load in (("name_index", name_index.load), ("phone_index", name_index.load_phones)):
             if getattr(ctx, attribute) is None:  # not refused already
-                setattr(ctx, attribute, _loaded(load))
+                try:
+                    setattr(ctx, attribute, load())
+                except name_index.GaveUp:
+                    setattr(ctx, attribute, False)
     changed = ctx.watch.changed(ctx.job.by) if ctx.name_index or ctx.phone_index else []
     for attribute, held in (("name_index", name_index.name_keys_of), ("phone_index", name_index.phones_of)):
-        index = getattr(ctx, attribute)
-        if index:
-            try:
-                index.catch_up(changed, held)
-            except name_index.GaveUp:
-                setattr(ctx, attribute, False)
-    return ctx.name_index or None, ctx.phone_index or None
+        if getattr(ctx, attribute):
+            _guarded(ctx, attribute, lambda index, held=held: index.catch_up(changed, held))
 
 
-def _loaded(load) -> name_index.NameIndex | bool:
+def _guarded(ctx, attribute: str, work) -> None:
+    """Do `work` with one of the indexes in memory (`ctx.<attribute>`); one that gives up is dropped."""
     try:
-        return load()
+        work(getattr(ctx, attribute))
     except name_index.GaveUp:
-        return False
-
-
-def _remember(ctx, attribute: str, records: list[int], hashes: list[int], replacing: list[int]) -> None:
-    """Tell one of the indexes in memory what the chunk writes (it gives up when that is too much)."""
-    index = getattr(ctx, attribute)
-    if index:
-        try:
-            index.add(records, hashes, replacing=replacing)
-        except name_index.GaveUp:
-            setattr(ctx, attribute, False)
+        setattr(ctx, attribute, False)
 
 
 def _candidates_in_memory(index: name_index.NameIndex, keys_of: dict[int, frozenset[str]]):
@@ -809,12 +799,14 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         plan.add(bulk.update, Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
     for batch in _batches(rekeyed):
         plan.add(_drop_keys, batch)
-    _remember(ctx, "name_index", keys.records, keys.hashes, rekeyed)
+    if ctx.name_index:
+        _guarded(ctx, "name_index", lambda index: index.add(keys.records, keys.hashes, replacing=rekeyed))
     if ctx.phone_index:
         rephoned = [card for card in changed if "phones" in card.changed]
         numbers = [(card.id, p["number"]) for card in made + rephoned for p in card.phones if p.get("valid", True)]
-        _remember(ctx, "phone_index", [pk for pk, _n in numbers], _key_hashes([n for _pk, n in numbers]),
-                  [card.id for card in rephoned])
+        _guarded(ctx, "phone_index", lambda index: index.add(
+            [pk for pk, _n in numbers], _key_hashes([n for _pk, n in numbers]),
+            replacing=[card.id for card in rephoned]))
     plan.add(bulk.insert, ContactPhone, phones)
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)

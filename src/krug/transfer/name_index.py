@@ -49,6 +49,16 @@ class GaveUp(Exception):
     """The index cannot hold what it was given; the import asks the database instead."""
 
 
+def _top(hashes: Sequence[int]) -> np.ndarray:
+    """The top 40 bits of each stored (signed 64-bit) key hash."""
+    return np.asarray(hashes, dtype=np.int64).view(np.uint64) >> _SHIFT
+
+
+def _spread(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions starts[i], starts[i] + 1, … (counts[i] of them) for every i, one after the other."""
+    return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+
+
 def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Two sorted runs as one, in linear time (b's numbers placed among a's, not a new sort)."""
     at = np.searchsorted(a, b) + np.arange(len(b))
@@ -79,8 +89,7 @@ class NameIndex:
         slots = ids - self.offset
         if slots.min() < 0 or slots.max() >= int(SLOT_MASK):
             raise GaveUp(f"record outside the index's window of {1 << SLOT_BITS:,} ids")
-        top = np.asarray(hashes, dtype=np.int64).view(np.uint64) >> _SHIFT
-        return (top << _SHIFT) | slots.astype(np.uint64)
+        return (_top(hashes) << _SHIFT) | slots.astype(np.uint64)
 
     def add(self, records: Sequence[int], hashes: Sequence[int], *, replacing: Sequence[int] = ()) -> None:
         """Record that `records[i]` holds the key hashed `hashes[i]`; the records in `replacing` hold
@@ -122,10 +131,9 @@ class NameIndex:
         found = []
         for n, (run, (starts, ends)) in enumerate(zip(runs, spans, strict=True)):
             counts = np.where(read, ends - starts, 0)
-            total = int(counts.sum())
-            if not total:
+            if not counts.any():
                 continue
-            numbers = run[np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)]
+            numbers = run[_spread(starts, counts)]
             if n < len(self.runs) and len(self.replaced):  # a replaced record's first keys no longer count
                 numbers = numbers[~np.isin(numbers & SLOT_MASK, self.replaced)]
             found.append(numbers)
@@ -143,17 +151,14 @@ class NameIndex:
         at_company = np.fromiter(("@c" in key for key in keys), dtype=bool, count=len(keys))
         strong = at_company | np.fromiter((key.startswith("n:") for key in keys), dtype=bool, count=len(keys))
         limits = np.where(at_company, duplicates.COMPANY_BLOCK_LIMIT, duplicates.CITY_BLOCK_LIMIT)
-        top = np.asarray(hashes, dtype=np.int64).view(np.uint64) >> _SHIFT
-        distinct, which = np.unique(top, return_inverse=True)
+        distinct, which = np.unique(_top(hashes), return_inverse=True)
         firsts, counts, slots = self.holders(distinct)
         held = counts[which]
         usable = held <= limits
         take = np.where(usable, held, 0)
-        total = int(take.sum())
-        if not total:
+        if not take.any():
             return set(), held
-        at = np.repeat(firsts[which] - (np.cumsum(take) - take), take) + np.arange(total)
-        member = slots[at]
+        member = slots[_spread(firsts[which], take)]
         probe = np.repeat(np.asarray(probes, dtype=np.int64), take)
         pair = (probe << SLOT_BITS) | member
         codes, shared = np.unique(pair, return_counts=True)
@@ -166,8 +171,7 @@ class NameIndex:
         """Every record holding one of the keys (an index made with a `gather` no key reaches)."""
         if not len(hashes):
             return set()
-        _firsts, _counts, slots = self.holders(np.unique(np.asarray(hashes, dtype=np.int64).view(np.uint64)
-                                                         >> _SHIFT))
+        _firsts, _counts, slots = self.holders(np.unique(_top(hashes)))
         return set((np.unique(slots) + self.offset).tolist())
 
     # ---- keeping up with the base ----------------------------------------------------------------------

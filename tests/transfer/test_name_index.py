@@ -119,6 +119,24 @@ def test_an_index_that_gives_up_mid_run_leaves_the_database_to_answer(org, tmp_p
     assert Contact.objects.filter(surname="Жуков").count() == 1
 
 
+def test_an_index_giving_up_between_chunks_waits_for_the_chunk_before_to_be_written(org, tmp_path, monkeypatch):
+    """The chunk before told its keys to the index alone: a pipelined run's writer may not have committed
+    them, so the database is asked only once it has (`settle`)."""
+    ctx = _job(org, tmp_path, "ФИО;Город\nЖуков Иван;Сочи\nЖуков Иван;Сочи\n")
+    first = bulk_contacts.plan_chunk(ctx, [(2, ["Жуков Иван", "Сочи"])])
+    assert ctx.name_index and not first.recent.keys  # not kept for the database path while the index answers
+
+    def give_up(*_args):
+        raise name_index.GaveUp("full")
+
+    monkeypatch.setattr(name_index.NameIndex, "catch_up", give_up)
+    written = []
+    second = bulk_contacts.plan_chunk(ctx, [(3, ["Жуков Иван", "Сочи"])], first.recent,
+                                      settle=lambda: written.append(bulk_contacts.flush(first)))
+    assert ctx.name_index is False and written
+    assert second.rows[0].outcome == bulk_contacts.MERGED
+
+
 def test_a_key_held_by_more_than_can_count_is_not_read_holder_by_holder(monkeypatch):
     monkeypatch.setattr(name_index, "GATHER", 60)
     index = name_index.NameIndex(1)

@@ -53,6 +53,7 @@ class NewCompany:
     name: str
     inn: str
     fields: dict
+    cache_key: str  # its place in the run's `ctx.companies`
     id: int | None = None
 
 
@@ -224,7 +225,7 @@ def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
             ctx.companies[cache_key] = ValidationFailed("company", errors={
                 ("company_inn" if k == "inn" else "company"): v for k, v in exc.errors.items()})
             continue
-        ctx.companies[cache_key] = NewCompany(fields["name"], fields.get("inn", ""), fields)
+        ctx.companies[cache_key] = NewCompany(fields["name"], fields.get("inn", ""), fields, cache_key)
 
 
 def _company_names(ctx, ids: set[int]) -> None:
@@ -270,9 +271,8 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
     plan.add(bulk.insert, Company, rows, with_ids=True)
     keys.store(plan, CompanyKey)
     plan.add(_write_history, entries, events)
-    for cache_key, ref in list(ctx.companies.items()):
-        if isinstance(ref, NewCompany) and ref.id is not None:
-            ctx.companies[cache_key] = ref.id
+    for company in companies:  # not a walk over all of the run's companies, some 100,000 by its end
+        ctx.companies[company.cache_key] = company.id
 
 
 def _audit(content_type, pk, title, action, by, changes, now) -> dict:
@@ -411,9 +411,24 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
     index, phone_index = ctx.name_index or None, ctx.phone_index or None  # see _indexes, in plan_chunk
     if index is not None:
-        ids, holders = _candidates_in_memory(index, keys_of)
+        holders, candidates = _names_in_memory(index, keys_of)
     else:
-        ids, holders = _candidates_from_database(ctx, keys_of, recent, rules)
+        holders, candidates = _names_from_database(ctx, keys_of, recent, rules)
+    # a name this common in the city says little: counted in the base and in the rows before, as the
+    # per-row check would count it
+    seen: dict[str, int] = defaultdict(int)
+    common = []
+    for i in probes:
+        exact = duplicates.exact_key(keys_of[i])
+        count = holders(exact) + seen[exact] + 1 if exact else 1
+        if exact:
+            seen[exact] += 1
+        common.append(count > rules.max_namesakes)
+    # such a row's keys in its city cannot make a match (the matcher drops the name and city evidence of a
+    # common name), so only its company's keys choose its namesakes: at a million contacts a quarter of the
+    # rows are that common, and their neighbours in the city were half of all candidates read
+    ids = candidates({i: frozenset(k for k in keys if "@c" in k) if is_common else keys
+                      for (i, keys), is_common in zip(keys_of.items(), common, strict=True)})
     phones = sorted({n for p in probes.values() for n in p.phones})
     emails = sorted({e for p in probes.values() for e in p.emails})
     if phone_index is not None:  # it holds what the chunk before wrote, too
@@ -426,16 +441,6 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
         ids |= set(ContactEmail.objects.filter(email_key__in_array=batch).values_list("contact_id", flat=True))
     ids |= {pk for e in emails for pk in recent.emails.get(e, ())}
     base = _base_rows(ctx, ids, recent)
-    # a name this common in the city says little: counted in the base and in the rows before, as the
-    # per-row check would count it
-    seen: dict[str, int] = defaultdict(int)
-    common = []
-    for i in probes:
-        exact = duplicates.exact_key(keys_of[i])
-        count = holders(i, exact) + seen[exact] + 1 if exact else 1
-        if exact:
-            seen[exact] += 1
-        common.append(count > rules.max_namesakes)
     import numpy as np
 
     all_rows = list(probes.values()) + base
@@ -480,21 +485,22 @@ def _guarded(ctx, attribute: str, work) -> None:
         setattr(ctx, attribute, False)
 
 
-def _candidates_in_memory(index: name_index.NameIndex, keys_of: dict[int, frozenset[str]]):
-    """The base contacts sharing name keys with the rows, and how many hold a row's key (see `_match`)."""
-    probes, keys, exact_at = [], [], {}
-    for i, held in keys_of.items():
-        for key in held:
-            if duplicates.is_exact_key(key):
-                exact_at[(i, key)] = len(keys)
-            probes.append(i)
-            keys.append(key)
-    ids, holders = index.match(probes, keys, _key_hashes(keys))
-    return ids, lambda i, key: int(holders[exact_at[(i, key)]])
+def _names_in_memory(index: name_index.NameIndex, keys_of: dict[int, frozenset[str]]):
+    """How many base contacts hold each row's whole-name key, and what chooses the base contacts that share
+    name keys with the rows (see `_match`)."""
+    exact = sorted({key for keys in keys_of.values() if (key := duplicates.exact_key(keys))})
+    counts = dict(zip(exact, index.count(_key_hashes(exact)).tolist(), strict=True))
+
+    def candidates(chosen: dict[int, frozenset[str]]) -> set[int]:
+        probes = [i for i, keys in chosen.items() for _key in keys]
+        keys = [key for held in chosen.values() for key in held]
+        return index.match(probes, keys, _key_hashes(keys))[0]
+
+    return lambda key: counts[key], candidates
 
 
-def _candidates_from_database(ctx, keys_of: dict[int, frozenset[str]], recent: Recent, rules: MatchRules):
-    """As `_candidates_in_memory`, asking the database (with what the chunk before wrote, `recent`)."""
+def _names_from_database(ctx, keys_of: dict[int, frozenset[str]], recent: Recent, rules: MatchRules):
+    """As `_names_in_memory`, asking the database (with what the chunk before wrote, `recent`)."""
     wanted = {k for ks in keys_of.values() for k in ks}
     members = {k: ctx.common_keys[k] for k in wanted & ctx.common_keys.keys()}
     asked = list(wanted - members.keys())
@@ -504,10 +510,14 @@ def _candidates_from_database(ctx, keys_of: dict[int, frozenset[str]], recent: R
     for key, found in members.items():
         if key not in ctx.common_keys and duplicates.settled(key, found, rules.max_namesakes):
             ctx.common_keys[key] = found[:duplicates.COMPANY_BLOCK_LIMIT + 1]
-    ids: set[int] = set()
-    for keys in keys_of.values():
-        ids |= duplicates.name_candidates(keys, members)
-    return ids, lambda _i, key: len(members.get(key, ()))
+
+    def candidates(chosen: dict[int, frozenset[str]]) -> set[int]:
+        ids: set[int] = set()
+        for keys in chosen.values():
+            ids |= duplicates.name_candidates(keys, members)
+        return ids
+
+    return lambda key: len(members.get(key, ())), candidates
 
 
 def _base_rows(ctx, ids: set[int], recent: Recent) -> list[ContactRow]:
@@ -753,7 +763,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones)]
         emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails)]
         tags += [(card.id, t) for t in card.tags]
-        keys.add(card.id, _match_keys(ctx, card, recent))
+        keys.add(card.id, _key_hashes(_match_keys(ctx, card)))
         changes = {}
         for name in Contact.audited_fields:
             value = card.fields.get(f"{name}_id" if name in ("company", "owner") else name)
@@ -788,7 +798,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
             diff["tags"] = [old["tags"], sorted(card.tags)]
         if REKEYING & card.changed:
             rekeyed.append(card.id)
-            keys.add(card.id, _match_keys(ctx, card, recent))
+            keys.add(card.id, _key_hashes(_match_keys(ctx, card)))
         names = {"company_id": "company", "owner_id": "owner"}
         diff = {names.get(k, k): v for k, v in diff.items()}
         entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by, diff, now))
@@ -801,6 +811,10 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         plan.add(_drop_keys, batch)
     if ctx.name_index:
         _guarded(ctx, "name_index", lambda index: index.add(keys.records, keys.hashes, replacing=rekeyed))
+    if not ctx.name_index:  # the next chunk asks the database, which may not have these keys yet
+        for card in made + [card for card in changed if REKEYING & card.changed]:
+            for key in _match_keys(ctx, card):
+                recent.keys[key].append(card.id)
     if ctx.phone_index:
         rephoned = [card for card in changed if "phones" in card.changed]
         numbers = [(card.id, p["number"]) for card in made + rephoned for p in card.phones if p.get("valid", True)]
@@ -853,18 +867,14 @@ def _key_hashes(keys) -> list[int]:
 _KEY_HASHES = "bulk_contacts.key_hashes"
 
 
-def _match_keys(ctx, card: Card, recent: Recent) -> list[int]:
-    """The hashes of the card's name keys: those its row was matched with when it is new and so unchanged
-    since, else computed again."""
+def _match_keys(ctx, card: Card) -> frozenset[str]:
+    """The card's name keys: those its row was matched with when it is new and so unchanged since, else
+    computed again."""
     f = card.fields
-    keys = card.keys
-    if keys is None or REKEYING & card.changed:
-        keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"),
-                                       _company_name(ctx, f.get("company_id")), f.get("city"))
-    pk, remembered = card.id, recent.keys
-    for key in keys:
-        remembered[key].append(pk)
-    return _key_hashes(keys)
+    if card.keys is None or REKEYING & card.changed:
+        card.keys = duplicates.contact_keys(f.get("surname"), f.get("first_name"),
+                                            _company_name(ctx, f.get("company_id")), f.get("city"))
+    return card.keys
 
 
 # ---- one chunk -------------------------------------------------------------------------------------------
@@ -877,12 +887,16 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
     with memo.scope():
         # first of all: a run's first chunk loads them before anything of the run is written, and every
         # chunk writes its keys into them, new rows or not
+        indexed = bool(ctx.name_index)
         _indexes(ctx)
+        if indexed and not ctx.name_index:  # given up: the chunk before told its keys to it alone (`_build`),
+            settle()  # so the database is asked once it has them
         rows = _prepare(ctx, chunk)
         plan = Plan(rows)
         _find_by_key(ctx, rows, recent)
         _resolve_companies(ctx, rows, recent)
-        _company_names(ctx, {ref for ref in ctx.companies.values() if isinstance(ref, int)})
+        refs = (ctx.companies.get(_company_key(*row.company)) for row in rows if row.company)
+        _company_names(ctx, {ref for ref in refs if isinstance(ref, int)})  # not all the run's 100,000
         _clean(ctx, rows)
         involved = _match(ctx, rows, recent)
         in_play = involved | {r.key_target for r in rows if r.key_target is not None}

@@ -28,9 +28,11 @@ from datetime import timedelta
 from itertools import islice
 
 import numpy as np
+from django.db.models import Q
 from django.utils import timezone
 
 from krug.quality import duplicates
+from krug.quality.scan import distinct
 
 SLOT_BITS = 24
 SLOT_MASK = np.uint64((1 << SLOT_BITS) - 1)
@@ -98,11 +100,11 @@ class NameIndex:
         if len(replacing):
             if self.offset is None:
                 self.offset = min(replacing)
-            slots = np.unique(self._pack(replacing, [0] * len(replacing)) & SLOT_MASK)
+            slots = distinct(self._pack(replacing, [0] * len(replacing)) & SLOT_MASK)
             theirs = np.isin(numbers & SLOT_MASK, slots)
             kept = self.current[~np.isin(self.current & SLOT_MASK, slots)]
-            self.current = _merge(kept, np.unique(numbers[theirs]))
-            self.replaced = np.union1d(self.replaced, slots)
+            self.current = _merge(kept, distinct(numbers[theirs]))
+            self.replaced = distinct(np.concatenate([self.replaced, slots]))
             numbers = numbers[~theirs]
         if not len(numbers):
             return
@@ -137,7 +139,7 @@ class NameIndex:
             if n < len(self.runs) and len(self.replaced):  # a replaced record's first keys no longer count
                 numbers = numbers[~np.isin(numbers & SLOT_MASK, self.replaced)]
             found.append(numbers)
-        numbers = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.uint64)
+        numbers = distinct(np.concatenate(found)) if found else np.empty(0, dtype=np.uint64)
         counts = np.bincount(np.searchsorted(hashes, numbers >> _SHIFT), minlength=len(hashes))
         firsts = np.cumsum(counts) - counts
         return firsts, np.where(read, counts, raw), (numbers & SLOT_MASK).astype(np.int64)
@@ -151,8 +153,8 @@ class NameIndex:
         at_company = np.fromiter(("@c" in key for key in keys), dtype=bool, count=len(keys))
         strong = at_company | np.fromiter((key.startswith("n:") for key in keys), dtype=bool, count=len(keys))
         limits = np.where(at_company, duplicates.COMPANY_BLOCK_LIMIT, duplicates.CITY_BLOCK_LIMIT)
-        distinct, which = np.unique(_top(hashes), return_inverse=True)
-        firsts, counts, slots = self.holders(distinct)
+        tops, which = np.unique(_top(hashes), return_inverse=True)
+        firsts, counts, slots = self.holders(tops)
         held = counts[which]
         usable = held <= limits
         take = np.where(usable, held, 0)
@@ -164,15 +166,22 @@ class NameIndex:
         codes, shared = np.unique(pair, return_counts=True)
         chosen = codes[shared >= 2]
         strong_pairs = pair[np.repeat(strong, take)]
-        picked = np.union1d(chosen, strong_pairs) & int(SLOT_MASK)
-        return set((np.unique(picked) + self.offset).tolist()), held
+        picked = distinct(np.concatenate([chosen, strong_pairs]) & int(SLOT_MASK))
+        return set((picked + self.offset).tolist()), held
+
+    def count(self, hashes: Sequence[int]) -> np.ndarray:
+        """How many records hold each key (over `GATHER`: at least that many, see `holders`)."""
+        if not len(hashes):
+            return np.zeros(0, dtype=np.int64)
+        tops, which = np.unique(_top(hashes), return_inverse=True)
+        return self.holders(tops)[1][which]
 
     def records(self, hashes: Sequence[int]) -> set[int]:
         """Every record holding one of the keys (an index made with a `gather` no key reaches)."""
         if not len(hashes):
             return set()
-        _firsts, _counts, slots = self.holders(np.unique(_top(hashes)))
-        return set((np.unique(slots) + self.offset).tolist())
+        _firsts, _counts, slots = self.holders(distinct(_top(hashes)))
+        return set((distinct(slots) + self.offset).tolist())
 
     # ---- keeping up with the base ----------------------------------------------------------------------
 
@@ -194,8 +203,12 @@ class Watch:
         from krug.clients.models import Contact
 
         now = timezone.now()
-        ids = sorted(Contact.objects.filter(updated_at__gte=self.since - CATCH_UP_MARGIN)
-                     .exclude(updated_by_id=by.pk).values_list("pk", flat=True))
+        # "someone else" spelt as ranges: PostgreSQL then reads the user's index for them, which finds none
+        # during an import into a quiet base, instead of the import's own 30 seconds of rows one by one
+        # (26 ms a chunk at a million contacts); when others have changed many, it scans the time as before
+        others = Q(updated_by_id__lt=by.pk) | Q(updated_by_id__gt=by.pk) | Q(updated_by_id__isnull=True)
+        ids = sorted(Contact.objects.filter(others, updated_at__gte=self.since - CATCH_UP_MARGIN)
+                     .values_list("pk", flat=True))
         self.since = now
         return ids
 

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -531,17 +532,39 @@ def _base_rows(ctx, ids: set[int], recent: Recent) -> list[ContactRow]:
                               _company_name(ctx, f.get("company_id")), f.get("city") or "",
                               tuple(p["number"] for p in card.phones if p.get("valid", True)),
                               tuple(e["email"].casefold() for e in card.emails)))
-    for batch in _batches(sorted(ids - recent.cards.keys())):
-        for row in Contact.objects.alive().filter(pk__in_array=batch).values_list(
+    wanted = sorted(ids - recent.cards.keys())
+    if connection.vendor == "postgresql":
+        return out + [ContactRow(pk, s or "", f or "", p or "", c or "", t or "", tuple(ps), tuple(es))
+                      for batch in _batches(wanted) for pk, s, f, p, c, t, ps, es in _base_rows_at_once(batch)]
+    for batch in _batches(wanted):
+        for row in Contact.objects.alive().filter(pk__in_array=batch).order_by("pk").values_list(
                 "pk", "surname", "first_name", "patronymic", "company__name", "city"):
             people[row[0]] = row
-        for pk, number in ContactPhone.objects.filter(contact_id__in_array=batch, valid=True).values_list(
+        for pk, number in ContactPhone.objects.filter(contact_id__in_array=batch, valid=True).order_by().values_list(
                 "contact_id", "number"):
             phones[pk].append(number)
-        for pk, key in ContactEmail.objects.filter(contact_id__in_array=batch).values_list("contact_id", "email_key"):
+        for pk, key in ContactEmail.objects.filter(contact_id__in_array=batch).order_by().values_list(
+                "contact_id", "email_key"):
             emails[pk].append(key)
     return out + [ContactRow(pk, s or "", f or "", p or "", c or "", t or "", tuple(phones[pk]), tuple(emails[pk]))
                   for pk, s, f, p, c, t in people.values()]
+
+
+def _base_rows_at_once(ids: list[int]) -> list[tuple]:
+    """The candidates' names, valid phones and e-mails in one statement, the lists as arrays: three queries
+    (the third and second sorting a chunk's 12,000 phones and 6,000 e-mails by position, for nothing) were 49
+    s of the server's time at the million, and the reading thread waited for each."""
+    contact, company = Contact._meta.db_table, Company._meta.db_table
+    phone, email = ContactPhone._meta.db_table, ContactEmail._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, c.surname, c.first_name, c.patronymic, co.name, c.city, "
+            f"ARRAY(SELECT p.number FROM {phone} p WHERE p.contact_id = c.id AND p.valid), "
+            f"ARRAY(SELECT e.email_key FROM {email} e WHERE e.contact_id = c.id) "
+            f"FROM {contact} c LEFT JOIN {company} co ON co.id = c.company_id "
+            f"WHERE c.id IN (SELECT unnest(%s::bigint[])) AND c.deleted_at IS NULL ORDER BY c.id",
+            [bulk.int_array(ids)])
+        return cursor.fetchall()
 
 
 # ---- the records in play ---------------------------------------------------------------------------------

@@ -243,10 +243,12 @@ class TimelineEvent(models.Model):
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
                                 db_index=False)
     deal_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # no database constraint on these two: see core.models.TrackedModel
+    source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+", db_index=False,
+                                    db_constraint=False)
     source_id = models.BigIntegerField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+                              related_name="+", db_constraint=False)
     summary = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
     hidden = models.BooleanField(default=False, help_text="the source record is in the recycle bin")

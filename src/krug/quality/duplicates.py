@@ -172,7 +172,7 @@ def key_members(keys: Iterable[str] | Mapping[str, int]) -> dict[str, list[int]]
 def block_limit(key: str) -> int:
     """How many contacts may share a name key before it is too common to fetch candidates by (the import's
     keys in memory, `transfer.name_index`, apply the same rule to arrays)."""
-    return COMPANY_BLOCK_LIMIT if "@c" in key else CITY_BLOCK_LIMIT
+    return COMPANY_BLOCK_LIMIT if is_company_key(key) else CITY_BLOCK_LIMIT
 
 
 def name_candidates(keys: Iterable[str], members: dict[str, list[int]]) -> set[int]:
@@ -187,7 +187,7 @@ def name_candidates(keys: Iterable[str], members: dict[str, list[int]]) -> set[i
             continue  # too common to tell anyone apart
         for record in found:
             shared[record] = shared.get(record, 0) + 1
-            if key.startswith("n:") or "@c" in key:
+            if key.startswith("n:") or is_company_key(key):
                 strong.add(record)
     return strong | {record for record, count in shared.items() if count >= 2}
 
@@ -199,6 +199,11 @@ def settled(key: str, members: list[int], max_namesakes: int) -> bool:
     namesakes = max_namesakes if exact_key([key]) else 0
     # key_members reads at most COMPANY_BLOCK_LIMIT + 1 members, so a larger count is never seen anyway
     return len(members) > min(max(block_limit(key), namesakes), COMPANY_BLOCK_LIMIT)
+
+
+def is_company_key(key: str) -> bool:
+    """A name key at the contact's company (the others are in his city)."""
+    return "@c" in key
 
 
 def is_exact_key(key: str) -> bool:

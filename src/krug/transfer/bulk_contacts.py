@@ -415,20 +415,11 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
         holders, candidates = _names_in_memory(index, keys_of)
     else:
         holders, candidates = _names_from_database(ctx, keys_of, recent, rules)
-    # a name this common in the city says little: counted in the base and in the rows before, as the
-    # per-row check would count it
-    seen: dict[str, int] = defaultdict(int)
-    common = []
-    for i in probes:
-        exact = duplicates.exact_key(keys_of[i])
-        count = holders(exact) + seen[exact] + 1 if exact else 1
-        if exact:
-            seen[exact] += 1
-        common.append(count > rules.max_namesakes)
+    common = _common_names(keys_of, holders, rules.max_namesakes)
     # such a row's keys in its city cannot make a match (the matcher drops the name and city evidence of a
     # common name), so only its company's keys choose its namesakes: at a million contacts a quarter of the
-    # rows are that common, and their neighbours in the city were half of all candidates read
-    ids = candidates({i: frozenset(k for k in keys if "@c" in k) if is_common else keys
+    # rows are that common, and their neighbours in the city were a fifth of all candidates read
+    ids = candidates({i: frozenset(filter(duplicates.is_company_key, keys)) if is_common else keys
                       for (i, keys), is_common in zip(keys_of.items(), common, strict=True)})
     phones = sorted({n for p in probes.values() for n in p.phones})
     emails = sorted({e for p in probes.values() for e in p.emails})
@@ -459,6 +450,20 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     for row in rows:
         row.partners.sort(key=lambda p: -p[0])
     return involved
+
+
+def _common_names(keys_of: dict[int, frozenset[str]], holders, max_namesakes: int) -> list[bool]:
+    """Per row (in order), whether its name is too common in its city to say who is who: counted in the base
+    (`holders` of its whole-name key) and in the rows before it, as the per-row check would count it."""
+    seen: dict[str, int] = defaultdict(int)
+    common = []
+    for keys in keys_of.values():
+        exact = duplicates.exact_key(keys)
+        count = holders(exact) + seen[exact] + 1 if exact else 1
+        if exact:
+            seen[exact] += 1
+        common.append(count > max_namesakes)
+    return common
 
 
 def _indexes(ctx) -> None:

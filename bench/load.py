@@ -37,6 +37,7 @@ def load_people(people: list[Person], owner_ids: list[int]) -> dict[int, int]:
     """Companies, contacts, phones, e-mails and match keys for `people`; returns {person id: contact id}."""
     from krug.clients.models import Company, Contact, ContactEmail, ContactPhone
     from krug.quality import normalize
+    from krug.clients.services import contact_search_key
     from krug.quality.duplicates import company_keys, contact_keys, key_hash
     from krug.quality.models import CompanyKey, ContactKey
 
@@ -59,7 +60,7 @@ def load_people(people: list[Person], owner_ids: list[int]) -> dict[int, int]:
             yield {"id": ids[p.id], "surname": p.surname, "first_name": p.first_name, "patronymic": p.patronymic,
                    "position": "", "job_title": "", "company_id": companies.get(p.company), "city": p.city,
                    "source": "", "owner_id": owner_ids[n % len(owner_ids)], "created_at": now, "updated_at": now,
-                   "search_key": normalize.search_key(p.surname, p.first_name, p.patronymic, *p.emails, p.company)}
+                   "search_key": contact_search_key(p.surname, p.first_name, p.patronymic, p.company)}
 
     copy_rows(Contact, contacts())
     phone_id, email_id = _next_id(ContactPhone), _next_id(ContactEmail)

@@ -24,6 +24,35 @@ def test_search_finds_by_cyrillic_name_in_any_case_and_by_email(base, query, tit
     assert title in [h["title"] for h in hits]
 
 
+@pytest.mark.parametrize("query", ["s.ivanov", "S.Ivanov@Sev", "s.ivanov@severstal.ru"])
+def test_search_and_the_contact_list_find_a_contact_by_the_beginning_of_his_email(base, query):
+    assert "Иванов Сергей" in [h["title"] for h in base.get("/search", q=query).body]
+    assert [c["surname"] for c in base.get("/contacts", q=query).body["items"]] == ["Иванов"]
+
+
+def test_an_email_is_searched_by_its_beginning_and_no_longer_inside_the_name_key(base):
+    from krug.clients.models import Contact
+
+    assert base.get("/search", q="severstal.ru").body == []  # the middle of an e-mail is not searched
+    assert "@" not in Contact.objects.get(surname="Иванов").search_key
+
+
+def test_the_migration_takes_the_emails_out_of_stored_search_keys(base):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from krug.clients.models import Contact
+
+    Contact.objects.filter(surname="Иванов").update(search_key="иванов сергей s.ivanov@severstal.ru x")
+    migration = importlib.import_module("krug.clients.migrations.0008_contact_search_key_without_emails")
+    migration.rekey(apps, SimpleNamespace(connection=connection))
+    assert Contact.objects.get(surname="Иванов").search_key == "иванов сергей северсталь-инвест"
+    assert Contact.objects.get(surname="Петрова").search_key == "петрова анна"
+
+
 def test_search_finds_company_by_inn_and_contact_by_company_name(base):
     hits = base.get("/search", q="7707083893").body
     assert hits[0]["entity"] == "companies"

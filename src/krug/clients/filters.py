@@ -105,6 +105,18 @@ def common(qs: QuerySet, params: Mapping[str, Any], *, owner_field: str = "owner
     return qs
 
 
+def email_holders(text: str) -> QuerySet | None:
+    """The ids of the contacts with an e-mail that begins with the text, when it is one word (`s.ivanov`,
+    `s.ivanov@sev`). E-mails are searched by their beginning, on the b-tree of their casefolded form: as
+    substrings in the contact's search key they doubled what its trigram index costs to write."""
+    from krug.clients.models import ContactEmail
+
+    start = normalize.tidy(text, 254).casefold()
+    if not start or " " in start:
+        return None
+    return ContactEmail.objects.filter(email_key__startswith=start).values("contact_id")
+
+
 def _text_search(qs: QuerySet, text: str, *, phones: bool) -> QuerySet:
     query = Q(search_key__contains=normalize.search_key(text))
     digits = normalize.phone_digits(text)
@@ -112,6 +124,9 @@ def _text_search(qs: QuerySet, text: str, *, phones: bool) -> QuerySet:
         from krug.clients.models import ContactPhone
 
         query |= Q(pk__in=ContactPhone.objects.filter(number__contains=digits).values("contact_id"))
+    holders = email_holders(text)
+    if holders is not None:
+        query |= Q(pk__in=holders)
     return qs.filter(query)
 
 

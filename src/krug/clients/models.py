@@ -76,7 +76,7 @@ class Contact(OwnedModel):
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
     position = models.CharField(_("position"), max_length=200, blank=True)
-    job_title = models.CharField(_("standard job title"), max_length=200, blank=True, db_index=True,
+    job_title = models.CharField(_("standard job title"), max_length=200, blank=True,
                                  help_text="the position mapped through the title dictionary (quality.titles)")
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="contacts", db_index=False)  # contact_company_idx serves it
@@ -100,7 +100,9 @@ class Contact(OwnedModel):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         indexes = [models.Index(fields=["owner", "-id"], name="contact_owner_idx"),
-                   models.Index(fields=["company", "-id"], name="contact_company_idx")]
+                   models.Index(fields=["company", "-id"], name="contact_company_idx"),
+                   # equality only: db_index would add a pattern index that no query uses
+                   models.Index(fields=["job_title"], name="contact_job_title_idx")]
 
     @property
     def full_name(self) -> str:

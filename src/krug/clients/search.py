@@ -5,7 +5,8 @@ Every branch starts from `visible_to(user)`, so search never shows what the user
 
 from __future__ import annotations
 
-from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Lead
+from krug.clients import filters
+from krug.clients.models import Company, Contact, ContactPhone, Lead
 from krug.quality import normalize
 
 
@@ -33,9 +34,9 @@ def search(user, query: str, limit: int = 20) -> list[dict]:
     if is_phoneish:
         ids |= newest(visible.filter(pk__in=ContactPhone.objects.filter(number__contains=digits)
                                      .values("contact_id")))
-    if "@" in text:
-        ids |= newest(visible.filter(pk__in=ContactEmail.objects.filter(email_key=text.casefold())
-                                     .values("contact_id")))
+    holders = filters.email_holders(text)
+    if holders is not None and not is_phoneish:
+        ids |= newest(visible.filter(pk__in=holders))
     contacts = (Contact.objects.filter(pk__in=ids).select_related("company")
                 .prefetch_related("phones", "emails").order_by("-id")[:limit])
     for c in contacts:

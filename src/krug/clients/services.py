@@ -295,16 +295,22 @@ def _tag(name: str) -> Tag:
 
 
 def _contact_key(contact: Contact) -> str:
-    emails = [e.email for e in contact.emails.all()]
     company = contact.company.name if contact.company_id else ""
-    return normalize.search_key(contact.surname, contact.first_name, contact.patronymic, *emails, company)
+    return contact_search_key(contact.surname, contact.first_name, contact.patronymic, company)
+
+
+def contact_search_key(surname: str | None, first_name: str | None, patronymic: str | None, company: str | None) -> str:
+    """What substring search reads for a contact: his name and his company's. E-mails are searched by their
+    beginning on their own b-tree (`filters.email_start`): in this key, their trigrams were a third of the
+    trigram index's and cost an import of a million contacts some 27 s of the database's time."""
+    return normalize.search_key(surname, first_name, patronymic, company)
 
 
 def _refresh_people_keys(company: Company) -> None:
     """A renamed company is found under its new name through its contacts and deals too."""
     from krug.sales.services import refresh_search_keys
 
-    for contact in company.contacts.select_related("company").prefetch_related("emails").iterator(chunk_size=500):
+    for contact in company.contacts.select_related("company").iterator(chunk_size=500):
         _refresh_search_key(contact)
         duplicates.index_contact(contact)
     refresh_search_keys(company)

@@ -29,7 +29,9 @@ class KrugQuerySet(models.QuerySet):
 # timeline event), and of what kind an audited record is, carry no foreign-key constraint in the database
 # (`db_constraint=False`). Django still applies their `on_delete` when a user is deleted, and the services
 # deactivate users rather than delete them. A constraint cost the database a lookup and a lock of the user's row
-# for every row written: a million-contact import makes some 6.4 million such checks.
+# for every row written: a million-contact import makes some 6.4 million such checks. Who created or deleted a
+# record has no index either: no list or filter asks it, and each index is written for every row an import
+# writes (a user's deletion, which sets them to null, reads the tables through).
 
 
 class TrackedModel(models.Model):
@@ -39,7 +41,7 @@ class TrackedModel(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False,  # see the note above TrackedModel
+        db_constraint=False, db_index=False,  # see the note above TrackedModel
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -49,7 +51,7 @@ class TrackedModel(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False,  # see the note above TrackedModel
+        db_constraint=False, db_index=False,  # see the note above TrackedModel
     )
 
     objects = KrugQuerySet.as_manager()
@@ -70,8 +72,8 @@ class TrackedModel(models.Model):
 class OwnedModel(TrackedModel):
     """A record with a responsible user; ownership drives visibility (see permissions.OwnerPolicy)."""
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    owner = models.ForeignKey(  # no index of its own: each owned model has an (owner, -id) one for its lists
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
     )
 
     access = permissions.OWNER

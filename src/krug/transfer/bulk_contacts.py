@@ -754,8 +754,8 @@ def _write_tags(links: list[tuple[int, str]]) -> None:
 
 def _search_key(ctx, card: Card) -> str:
     f = card.fields
-    return normalize.search_key(f.get("surname"), f.get("first_name"), f.get("patronymic"),
-                                *[e["email"] for e in card.emails], _company_name(ctx, f.get("company_id")))
+    return clients.contact_search_key(f.get("surname"), f.get("first_name"), f.get("patronymic"),
+                                      _company_name(ctx, f.get("company_id")))
 
 
 def _title(card: Card) -> str:

@@ -6,6 +6,7 @@ Each returns the clean value or raises ValueError with a message fit to show nex
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
@@ -36,6 +37,11 @@ def tidy(text: str | None, max_length: int | None = None) -> str:
 
 def person_name(text: str | None) -> str:
     """`иванова-петрова` -> `Иванова-Петрова`; keeps the letters the user typed, fixes case and spaces."""
+    return _person_name(text if type(text) is str else tidy(text))
+
+
+@lru_cache(maxsize=20_000)  # names and cities repeat: an import cleans four of them a row
+def _person_name(text: str) -> str:
     cleaned = tidy(text, 150)
     if not cleaned:
         return ""

@@ -36,8 +36,8 @@ def _next_id(model) -> int:
 def load_people(people: list[Person], owner_ids: list[int]) -> dict[int, int]:
     """Companies, contacts, phones, e-mails and match keys for `people`; returns {person id: contact id}."""
     from krug.clients.models import Company, Contact, ContactEmail, ContactPhone
-    from krug.quality import normalize
     from krug.clients.services import contact_search_key
+    from krug.quality import normalize
     from krug.quality.duplicates import company_keys, contact_keys, key_hash
     from krug.quality.models import CompanyKey, ContactKey
 

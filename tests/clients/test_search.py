@@ -90,3 +90,12 @@ def test_substring_search_has_trigram_indexes_on_postgresql(db):
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", ["%_trgm"])
         names = {row[0] for row in cursor.fetchall()}
     assert {"contact_search_trgm", "contactphone_number_trgm", "company_search_trgm", "deal_search_trgm"} <= names
+
+
+def test_a_contact_is_found_under_his_new_name_and_company_after_an_edit(base):
+    contact = base.get("/contacts", q="петрова").body["items"][0]
+    company = base.post("/companies", {"name": "Новатэк-Юг"}).body
+    assert base.patch(f"/contacts/{contact['id']}", {"surname": "Смирнова"}).status_code == 200
+    assert [c["id"] for c in base.get("/contacts", q="смирнова").body["items"]] == [contact["id"]]
+    assert base.patch(f"/contacts/{contact['id']}", {"company_id": company["id"]}).status_code == 200
+    assert contact["id"] in [c["id"] for c in base.get("/contacts", q="новатэк").body["items"]]

@@ -368,7 +368,8 @@ def update_contact(by, contact: Contact, data: dict[str, Any], version: int | No
         if not changes:
             records.touch(contact, by)
         audit.record(AuditEntry.Action.UPDATE, contact, by, related_changes)
-    _refresh_search_key(contact)
+    if {*CONTACT_NAMES, "company"} & set(changes):  # what the search key is made of (contact_search_key)
+        _refresh_search_key(contact)
     _record_change(contact, {**changes, **related_changes}, by, contact=contact)
     return contact
 

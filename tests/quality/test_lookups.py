@@ -110,6 +110,9 @@ def test_the_stored_form_of_a_name_key_never_changes():
     for key in ("n:ivanov|ivan@tмосква", "p:ivan|iv@c#5vektor", "", "s:" + "я" * 200):
         assert migration._hash(key) == duplicates.key_hash(key)
         assert -2**63 <= duplicates.key_hash(key) < 2**63  # fits a bigint
+    keys = ["n:ivanov|ivan@tмосква", "i:7707083893", "", "s:" + "я" * 200]
+    assert duplicates.key_hashes(keys) == [duplicates.key_hash(key) for key in keys]  # the batch form agrees
+    assert duplicates.key_hashes([]) == []
 
 
 @pytest.mark.django_db

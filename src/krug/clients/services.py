@@ -54,12 +54,12 @@ def clean_with(data: dict, name: str, normaliser, errors: FieldErrors, out: dict
 
 def resolve_owner(by, data: dict, errors: FieldErrors, *, default_self: bool, out: dict) -> None:
     """`owner_id` in data -> out['owner'], refusing owners the user may not assign."""
-    from krug.accounts.models import User
-
     if "owner_id" not in data:
         if default_self:
             out["owner"] = by
         return
+    from krug.accounts.models import User
+
     owner_id = data["owner_id"]
     owner = None
     if owner_id is not None:
@@ -154,9 +154,10 @@ def _choices(choices) -> frozenset[str]:
 
 
 def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, default_kind: str,
-                   parse) -> list[dict]:
+                   parse, identity) -> list[dict]:
     """Phones or e-mails from strings or {key, kind} dicts: each parsed by `parse` (raw -> dict of stored
-    values, ValueError with the reason), errors named `field.index`, repeats dropped."""
+    values, ValueError with the reason), errors named `field.index`, repeats (same `identity` of the parsed
+    entry) dropped."""
     out, seen = [], set()
     for index, item in enumerate(items or []):
         raw = item if isinstance(item, str) else (item.get(key) or "")
@@ -169,10 +170,11 @@ def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, d
         except ValueError as exc:
             errors.add(f"{field}.{index}", str(exc))
             continue
-        identity = tuple(str(v).casefold() for k, v in entry.items() if k not in ("raw", "valid"))
-        if identity not in seen:
-            seen.add(identity)
-            out.append({**entry, "kind": kind})
+        same = identity(entry)
+        if same not in seen:
+            seen.add(same)
+            entry["kind"] = kind
+            out.append(entry)
     return out
 
 
@@ -195,12 +197,21 @@ def _clean_phones(items, errors: FieldErrors) -> list[dict]:
 
     keep = QualitySettings.current().invalid_phones == QualitySettings.InvalidPhones.KEEP if items else False
     return _clean_entries(items, errors, field="phones", key="number", kinds=ContactPhone.Kind,
-                          default_kind="mobile", parse=lambda raw: _parse_phone(raw, keep_invalid=keep))
+                          default_kind="mobile", parse=lambda raw: _parse_phone(raw, keep_invalid=keep),
+                          identity=_phone_identity)
+
+
+def _phone_identity(entry: dict) -> tuple[str, str]:
+    return entry["number"], entry["extension"].casefold()
 
 
 def _clean_emails(items, errors: FieldErrors) -> list[dict]:
     return _clean_entries(items, errors, field="emails", key="email", kinds=ContactEmail.Kind, default_kind="work",
-                          parse=lambda raw: {"email": normalize.email(raw)})
+                          parse=lambda raw: {"email": normalize.email(raw)}, identity=_email_identity)
+
+
+def _email_identity(entry: dict) -> str:
+    return entry["email"].casefold()
 
 
 def _clean_tags(items, errors: FieldErrors) -> list[str]:

@@ -83,6 +83,7 @@ class Row:
     cells: list[str]
     data: dict = field(default_factory=dict)
     company: tuple[str, str] | None = None
+    company_key: str = ""  # its place in the run's `ctx.companies` (`_company_key`), "" without a company
     external_id: str = ""
     outcome: str = ""
     errors: list[dict] = field(default_factory=list)
@@ -186,12 +187,17 @@ def _company_key(name: str, inn: str) -> str:
     return f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
 
 
+def _company_ref(ctx, row: Row):
+    """The company a row names: its id, a NewCompany, the DomainError that refused it, or None."""
+    return ctx.companies.get(row.company_key) if row.company_key else None
+
+
 def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     """Find the companies the rows name (INN first, then the exact name), or plan their creation."""
     wanted = {}
     for row in rows:
-        if row.company and _company_key(*row.company) not in ctx.companies:
-            wanted[_company_key(*row.company)] = row.company
+        if row.company_key and row.company_key not in ctx.companies:
+            wanted[row.company_key] = row.company
     if not wanted:
         return
     visible = Company.objects.visible_to(ctx.job.by)
@@ -268,9 +274,9 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         keys.add(pk, duplicates.company_keys(company.name, company.inn))
         changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
                    for name in Company.audited_fields}
-        entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by,
+        entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by.pk,
                               {k: v for k, v in changes.items() if v[1] not in (None, "", [], {})}, now))
-        events.append(_event(TimelineEvent.Kind.CREATED, company_type, pk, by, None, pk,
+        events.append(_event(TimelineEvent.Kind.CREATED, company_type, pk, by.pk, None, pk,
                              created % {"name": company.name}, {}, now))
         ctx.company_names[pk] = company.name
         if company.inn:
@@ -283,14 +289,14 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         ctx.companies[company.cache_key] = company.id
 
 
-def _audit(content_type, pk, title, action, by, changes, now) -> dict:
+def _audit(content_type, pk, title, action, by_id: int, changes, now) -> dict:
     return {"content_type_id": content_type.pk, "object_id": pk, "object_repr": str(title)[:300], "action": action,
-            "user_id": by.pk, "changes": changes, "at": now}
+            "user_id": by_id, "changes": changes, "at": now}
 
 
-def _event(kind, content_type, pk, by, contact_id, company_id, summary, data, now) -> dict:
+def _event(kind, content_type, pk, by_id: int, contact_id, company_id, summary, data, now) -> dict:
     return {"kind": kind, "source_type_id": content_type.pk, "source_id": pk, "contact_id": contact_id,
-            "company_id": company_id, "actor_id": by.pk, "summary": summary[:500], "data": data,
+            "company_id": company_id, "actor_id": by_id, "summary": summary[:500], "data": data,
             "at": now, "hidden": False, "deal_id": None}
 
 
@@ -323,7 +329,7 @@ def _prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             continue
         name, inn = data.pop("company", ""), data.pop("company_inn", "")
         if name or inn:
-            row.company = (name, inn)
+            row.company, row.company_key = (name, inn), _company_key(name, inn)
         row.external_id = data.pop("external_id", "")
         row.data = data
     return rows
@@ -385,7 +391,7 @@ def _clean(ctx, rows: list[Row]) -> None:
     for row in rows:
         if row.outcome or row.key_target is not None:
             continue
-        ref = ctx.companies.get(_company_key(*row.company)) if row.company else None
+        ref = _company_ref(ctx, row)
         if isinstance(ref, DomainError):
             row.fail(ref)
             continue
@@ -398,7 +404,7 @@ def _clean(ctx, rows: list[Row]) -> None:
 # ---- duplicates ------------------------------------------------------------------------------------------
 
 def _probe(ctx, row: Row, index: int) -> ContactRow:
-    ref = ctx.companies.get(_company_key(*row.company)) if row.company else None
+    ref = _company_ref(ctx, row)
     f = row.fields
     return ContactRow(-(index + 1), f.get("surname") or "", f.get("first_name") or "", f.get("patronymic") or "",
                       _company_name(ctx, ref), f.get("city") or "",
@@ -418,11 +424,12 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
         rows[i].keys = keys
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
     index, phone_index = ctx.name_index or None, ctx.phone_index or None  # see _indexes, in plan_chunk
+    exact = [duplicates.exact_key(keys) for keys in keys_of.values()]
     if index is not None:
-        holders, candidates = _names_in_memory(index, keys_of)
+        holders, candidates = _names_in_memory(index, exact)
     else:
         holders, candidates = _names_from_database(ctx, keys_of, recent, rules)
-    common = _common_names(keys_of, holders, rules.max_namesakes)
+    common = _common_names(exact, holders, rules.max_namesakes)
     # such a row's keys in its city cannot make a match (the matcher drops the name and city evidence of a
     # common name), so only its company's keys choose its namesakes: at a million contacts a quarter of the
     # rows are that common, and their neighbours in the city were a fifth of all candidates read
@@ -459,13 +466,13 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     return involved
 
 
-def _common_names(keys_of: dict[int, frozenset[str]], holders, max_namesakes: int) -> list[bool]:
+def _common_names(exact_keys: list[str | None], holders, max_namesakes: int) -> list[bool]:
     """Per row (in order), whether its name is too common in its city to say who is who: counted in the base
-    (`holders` of its whole-name key) and in the rows before it, as the per-row check would count it."""
+    (`holders` of its whole-name key, `duplicates.exact_key`) and in the rows before it, as the per-row check
+    would count it."""
     seen: dict[str, int] = defaultdict(int)
     common = []
-    for keys in keys_of.values():
-        exact = duplicates.exact_key(keys)
+    for exact in exact_keys:
         count = holders(exact) + seen[exact] + 1 if exact else 1
         if exact:
             seen[exact] += 1
@@ -498,10 +505,10 @@ def _guarded(ctx, attribute: str, work) -> None:
         setattr(ctx, attribute, False)
 
 
-def _names_in_memory(index: name_index.NameIndex, keys_of: dict[int, frozenset[str]]):
-    """How many base contacts hold each row's whole-name key, and what chooses the base contacts that share
-    name keys with the rows (see `_match`)."""
-    exact = sorted({key for keys in keys_of.values() if (key := duplicates.exact_key(keys))})
+def _names_in_memory(index: name_index.NameIndex, exact_keys: list[str | None]):
+    """How many base contacts hold each row's whole-name key (`exact_keys`, the rows' in order), and what
+    chooses the base contacts that share name keys with the rows (see `_match`)."""
+    exact = sorted(set(exact_keys) - {None})
     counts = dict(zip(exact, index.count(_key_hashes(exact)).tolist(), strict=True))
 
     def candidates(chosen: dict[int, frozenset[str]]) -> set[int]:
@@ -682,7 +689,7 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) 
     for index, row in enumerate(rows):
         if row.outcome:
             continue
-        ref = ctx.companies.get(_company_key(*row.company)) if row.company else None
+        ref = _company_ref(ctx, row)
         if isinstance(ref, DomainError):
             row.fail(ref)
             continue
@@ -766,7 +773,16 @@ def _search_key(ctx, card: Card) -> str:
 
 
 def _title(card: Card) -> str:
-    return " ".join(p for p in (card.fields.get(n) for n in clients.CONTACT_NAMES) if p) or f"#{card.id}"
+    f = card.fields
+    return " ".join(filter(None, (f.get("surname"), f.get("first_name"), f.get("patronymic")))) or f"#{card.id}"
+
+
+def _audited() -> list[tuple[str, str]]:
+    """(audited field, the attribute holding its value in a card's fields)."""
+    return [(name, f"{name}_id" if name in ("company", "owner") else name) for name in Contact.audited_fields]
+
+
+_EMPTY = (None, "", [], {})  # values a created record's audit entry leaves out
 
 
 def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
@@ -791,28 +807,31 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
     for card, pk in zip(made, bulk.take_ids(Contact, len(made)), strict=True):
         card.id = pk
     rows_out = []
+    audited, by_id = _audited(), by.pk
     for card in made:
+        f, pk = card.fields, card.id
         title = _title(card)
-        rows_out.append({**card.fields, "id": card.id, "version": 1, "created_by_id": by.pk, "updated_by_id": by.pk,
+        rows_out.append({**f, "id": pk, "version": 1, "created_by_id": by_id, "updated_by_id": by_id,
                          "created_at": now, "updated_at": now, "search_key": _search_key(ctx, card)})
-        phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones)]
-        emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails)]
-        tags += [(card.id, t) for t in card.tags]
-        keys.add(card.id, _match_keys(ctx, card))
-        changes = {}
-        for name in Contact.audited_fields:
-            value = card.fields.get(f"{name}_id" if name in ("company", "owner") else name)
-            if value not in (None, "", [], {}):
-                changes[name] = [None, _plain(value)]
-        for name, items in (("phones", [p["number"] for p in card.phones]),
-                            ("emails", [e["email"] for e in card.emails]), ("tags", sorted(card.tags))):
-            if items:
-                changes[name] = [[], items]
-        entries.append(_audit(contact_type, card.id, title, AuditEntry.Action.CREATE, by, changes, now))
-        events.append(_event(TimelineEvent.Kind.CREATED, contact_type, card.id, by, card.id,
-                             card.fields.get("company_id"), created % {"name": title},
-                             {}, now))
-        recent.created.add(card.id)
+        if card.phones:
+            phones += [_phone_row(pk, i, p) for i, p in enumerate(card.phones)]
+        if card.emails:
+            emails += [_email_row(pk, i, e) for i, e in enumerate(card.emails)]
+        if card.tags:
+            tags += [(pk, t) for t in card.tags]
+        keys.add(pk, _match_keys(ctx, card))
+        changes = {name: [None, _plain(value)] for name, attribute in audited
+                   if (value := f.get(attribute)) not in _EMPTY}
+        if card.phones:
+            changes["phones"] = [[], [p["number"] for p in card.phones]]
+        if card.emails:
+            changes["emails"] = [[], [e["email"] for e in card.emails]]
+        if card.tags:
+            changes["tags"] = [[], sorted(card.tags)]
+        entries.append(_audit(contact_type, pk, title, AuditEntry.Action.CREATE, by_id, changes, now))
+        events.append(_event(TimelineEvent.Kind.CREATED, contact_type, pk, by_id, pk, f.get("company_id"),
+                             created % {"name": title}, {}, now))
+        recent.created.add(pk)
     if rows_out:
         plan.add(bulk.insert, Contact, rows_out, with_ids=True)
     rekeyed = []
@@ -836,9 +855,9 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
             keys.add(card.id, _match_keys(ctx, card))
         names = {"company_id": "company", "owner_id": "owner"}
         diff = {names.get(k, k): v for k, v in diff.items()}
-        entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by, diff, now))
+        entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by_id, diff, now))
         summary = changed_fields % {"fields": ", ".join(sorted(diff))}
-        events.append(_event(TimelineEvent.Kind.CHANGED, contact_type, card.id, by, card.id,
+        events.append(_event(TimelineEvent.Kind.CHANGED, contact_type, card.id, by_id, card.id,
                              card.fields.get("company_id"), summary, diff, now))
     for columns, values in grouped.items():
         plan.add(bulk.update, Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
@@ -894,9 +913,9 @@ def _key_hashes(keys) -> list[int]:
     """The stored form of each key, computed once a chunk: a chunk hashes its 40,000 keys to look them up,
     then most of them again to store them."""
     known = memo.remembered(_KEY_HASHES, dict)
-    for key in keys:
-        if key not in known:
-            known[key] = duplicates.key_hash(key)
+    missing = list({key: None for key in keys if key not in known})
+    if missing:
+        known.update(zip(missing, duplicates.key_hashes(missing), strict=True))
     return [known[key] for key in keys]
 
 
@@ -931,7 +950,7 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
         plan = Plan(rows)
         _find_by_key(ctx, rows, recent)
         _resolve_companies(ctx, rows, recent)
-        refs = (ctx.companies.get(_company_key(*row.company)) for row in rows if row.company)
+        refs = (ctx.companies.get(row.company_key) for row in rows if row.company_key)
         _company_names(ctx, {ref for ref in refs if isinstance(ref, int)})  # not all the run's 100,000
         _clean(ctx, rows)
         involved = _match(ctx, rows, recent)

@@ -906,7 +906,7 @@ def _phone_row(contact_id: int, position: int, phone: dict) -> dict:
 
 def _email_row(contact_id: int, position: int, email: dict) -> dict:
     return {"contact_id": contact_id, "position": position, "email": email["email"],
-            "email_key": email["email"].casefold(), "kind": email.get("kind", ContactEmail.Kind.WORK)}
+            "email_key": email["email"].casefold(), "kind": email.get("kind", ContactEmail.Kind.WORK), "bounced": False}
 
 
 def _key_hashes(keys) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -95,44 +96,62 @@ class Owners:
         return self._cache[key]
 
 
+_LISTS = {"phone": "phones", "email": "emails", "tags": "tags"}  # columns a contact takes several of
+_PARSERS = {"birthday": parse_date, "founded": parse_date, "expected_close": parse_date, "opt_out": parse_yes_no,
+            "amount": parse_amount, "client_type": lambda value: _CLIENT_TYPES.get(value.casefold(), value)}
+_PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED = range(6)
+
+
+@lru_cache(maxsize=256)
+def _columns(entity: str, mapping: tuple[str, ...]) -> tuple[tuple[int, str, int], ...]:
+    """(position, field, what to do with it) for each mapped column: decided once per file, not per cell."""
+    out = []
+    for position, name in enumerate(mapping):
+        if not name:
+            continue
+        if name in _LISTS and entity == "contacts":
+            out.append((position, _LISTS[name], _LIST))
+        elif name == "full_name":
+            out.append((position, name, _FULL_NAME))
+        elif name.startswith("cf."):
+            out.append((position, name[3:], _CUSTOM))
+        elif name == "owner":
+            out.append((position, name, _OWNER))
+        else:
+            out.append((position, name, _PARSED if name in _PARSERS else _PLAIN))
+    return tuple(out)
+
+
 def to_data(entity: str, mapping: list[str], row: list[str], owners: Owners) -> tuple[dict[str, Any], FieldErrors]:
     """The service data of one row (only the columns that have a value) and the problems found on the way."""
     errors = FieldErrors()
     data: dict[str, Any] = {}
     lists: dict[str, list[str]] = {}
-    for name, raw in zip(mapping, row, strict=False):
-        value = (raw or "").strip()
-        if not name or not value:
+    length = len(row)
+    for position, name, kind in _columns(entity, tuple(mapping)):
+        if position >= length:
+            break
+        value = (row[position] or "").strip()
+        if not value:
             continue
-        if name in ("phone", "email", "tags") and entity in ("contacts",):
-            lists.setdefault({"phone": "phones", "email": "emails", "tags": "tags"}[name], []).extend(
-                split_list(value))
-            continue
-        if name == "full_name":
+        if kind == _PLAIN:
+            data[name] = value
+        elif kind == _LIST:
+            lists.setdefault(name, []).extend(split_list(value))
+        elif kind == _FULL_NAME:
             for part, text in split_full_name(value).items():
                 data.setdefault(part, text)
-            continue
-        if name.startswith("cf."):
-            data.setdefault("custom", {})[name[3:]] = value
-            continue
-        if name == "owner":
+        elif kind == _CUSTOM:
+            data.setdefault("custom", {})[name] = value
+        elif kind == _OWNER:
             owner = owners.find(value)
             if owner is None:
                 errors.add("owner", _("no active user %(name)s") % {"name": value})
             data["owner_id"] = owner
-            continue
-        try:
-            if name in ("birthday", "founded", "expected_close"):
-                data[name] = parse_date(value)
-            elif name == "opt_out":
-                data[name] = parse_yes_no(value)
-            elif name == "amount":
-                data[name] = parse_amount(value)
-            elif name == "client_type":
-                data[name] = _CLIENT_TYPES.get(value.casefold(), value)
-            else:
-                data[name] = value
-        except ValueError as exc:
-            errors.add(name, str(exc))
+        else:
+            try:
+                data[name] = _PARSERS[name](value)
+            except ValueError as exc:
+                errors.add(name, str(exc))
     data.update(lists)
     return data, errors

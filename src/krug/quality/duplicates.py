@@ -106,9 +106,22 @@ def contact_keys(surname: str | None, first_name: str | None, company: str | Non
                  city: str | None) -> frozenset[str]:
     """The name keys of a person at his company and in his city: a name alone never makes a duplicate, so
     keys carry the context that must agree too, which keeps each key shared by a handful of records."""
+    at_company, in_city = contact_key_kinds(surname, first_name, company, city)
+    return frozenset(at_company + in_city)
+
+
+def contact_key_kinds(surname: str | None, first_name: str | None, company: str | None,
+                      city: str | None) -> tuple[list[str], list[str]]:
+    """`contact_keys`, those at his company apart from those in his city (what the duplicate scan blocks
+    by, `scan.NAME_COMPANY` and `scan.NAME_CITY`, holds a key to)."""
     names = _person_keys(surname or "", first_name or "")
-    contexts = ([f"@c{company_skeleton(company)}"] if company else []) + ([f"@t{city.casefold()}"] if city else [])
-    return frozenset([(key + context)[:120] for key in names for context in contexts])
+    company_context = f"@c{company_skeleton(company)}" if company and names else ""
+    city_context = f"@t{city.casefold()}" if city and names else ""
+    return ([(key + company_context)[:KEY_LENGTH] for key in names] if company_context else [],
+            [(key + city_context)[:KEY_LENGTH] for key in names] if city_context else [])
+
+
+KEY_LENGTH = 120  # a name key is cut to this (some long names and company names would make it longer)
 
 
 @lru_cache(maxsize=20_000)  # first names and surnames repeat: an import asks for some ten thousand a minute

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from krug.quality.duplicates import company_skeleton
+from krug.quality.duplicates import KEY_LENGTH, company_skeleton
 from krug.quality.matching import person_keys, skeleton
 
 
@@ -100,22 +100,27 @@ PHONE, EMAIL, NAME_COMPANY, NAME_CITY = range(4)
 REASONS = {PHONE: ["phone"], EMAIL: ["email"], NAME_COMPANY: ["name", "company"], NAME_CITY: ["name", "city"]}
 
 
-def _block_keys(row: ContactRow, rules: MatchRules) -> list[tuple[int, list[str]]]:
+def _block_keys(row: ContactRow, rules: MatchRules,
+                name_keys: tuple[list[str], list[str]] | None = None) -> list[tuple[int, list[str]]]:
     """The row's blocking keys, kind by kind (a list per kind: a million rows have some twenty million keys,
-    and a generator of single keys cost a third of finding the candidate pairs)."""
+    and a generator of single keys cost a third of finding the candidate pairs). Its name keys are the
+    stored ones (`duplicates.contact_key_kinds`); `name_keys` are they when the caller has them already."""
     out = []
     if rules.use_phone and row.phones:
         out.append((PHONE, ["p" + p for p in row.phones]))
     if rules.use_email and row.emails:
         out.append((EMAIL, ["e" + e for e in row.emails]))
     if rules.use_name:
-        keys = _keys(row.surname, row.first_name)
-        if keys and row.company:
-            company = "@c" + _company(row.company)
-            out.append((NAME_COMPANY, [key + company for key in keys]))
-        if keys and row.city:
-            city = "@t" + row.city.casefold()
-            out.append((NAME_CITY, [key + city for key in keys]))
+        if name_keys is None:
+            keys = _keys(row.surname, row.first_name)
+            company = "@c" + _company(row.company) if keys and row.company else ""
+            city = "@t" + row.city.casefold() if keys and row.city else ""
+            name_keys = ([(key + company)[:KEY_LENGTH] for key in keys] if company else [],
+                         [(key + city)[:KEY_LENGTH] for key in keys] if city else [])
+        if name_keys[0]:
+            out.append((NAME_COMPANY, name_keys[0]))
+        if name_keys[1]:
+            out.append((NAME_CITY, name_keys[1]))
     return out
 
 
@@ -128,14 +133,16 @@ def namesakes(rows: Sequence[ContactRow]) -> np.ndarray:
     return counts[inverse]
 
 
-def candidate_pairs(rows: Sequence[ContactRow], rules: MatchRules, probes: int | None = None) -> dict[int, np.ndarray]:
+def candidate_pairs(rows: Sequence[ContactRow], rules: MatchRules, probes: int | None = None,
+                    probe_keys: Sequence[tuple[list[str], list[str]]] | None = None) -> dict[int, np.ndarray]:
     """Per kind of evidence, the unique (i, j) index pairs (i < j) of rows sharing such a key in a block of
-    acceptable size; with `probes`, only the pairs involving one of the first `probes` rows."""
+    acceptable size; with `probes`, only the pairs involving one of the first `probes` rows, whose name keys
+    `probe_keys` may give (`duplicates.contact_key_kinds` of each)."""
     hashes: list[int] = []
     owners: list[int] = []
     kinds: list[int] = []
     for index, row in enumerate(rows[:probes]):
-        for kind, keys in _block_keys(row, rules):
+        for kind, keys in _block_keys(row, rules, probe_keys[index] if probe_keys is not None else None):
             hashes += map(hash, keys)
             owners += [index] * len(keys)
             kinds += [kind] * len(keys)
@@ -225,13 +232,14 @@ def _accepted(rows, kind: int, pairs: np.ndarray, similarity: np.ndarray, missin
 
 def find_duplicates(rows: Sequence[ContactRow], rules: MatchRules | None = None,
                     progress: Callable[[int, int], None] | None = None, common: np.ndarray | None = None,
-                    probes: int | None = None) -> list[Pair]:
+                    probes: int | None = None,
+                    probe_keys: Sequence[tuple[list[str], list[str]]] | None = None) -> list[Pair]:
     """Every pair of rows that is probably one person, with its score and reasons. `common` marks rows whose
     name is too common in their city to match on name and city (counted over `rows` when not given).
     `probes`: only pairs involving one of the first `probes` rows are wanted (the rest are their candidates,
-    which need not be compared with each other)."""
+    which need not be compared with each other), and `probe_keys` their name keys when the caller has them."""
     rules = rules or MatchRules()
-    candidates = candidate_pairs(rows, rules, probes)
+    candidates = candidate_pairs(rows, rules, probes, probe_keys)
     if common is None:
         common = namesakes(rows) > rules.max_namesakes if NAME_CITY in candidates else np.zeros(len(rows), bool)
     found: dict[tuple[int, int], Pair] = {}

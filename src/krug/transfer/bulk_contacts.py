@@ -419,7 +419,8 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     if not new:
         return set()
     probes = {i: _probe(ctx, r, i) for i, r in new}
-    keys_of = {i: duplicates.contact_keys(p.surname, p.first_name, p.company, p.city) for i, p in probes.items()}
+    kinds = {i: duplicates.contact_key_kinds(p.surname, p.first_name, p.company, p.city) for i, p in probes.items()}
+    keys_of = {i: frozenset(at_company + in_city) for i, (at_company, in_city) in kinds.items()}
     for i, keys in keys_of.items():
         rows[i].keys = keys
     rules = MatchRules.from_dict(QualitySettings.current().match_rules)
@@ -453,7 +454,7 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     flags = np.zeros(len(all_rows), dtype=bool)
     flags[:len(common)] = common
     involved = set()
-    for pair in find_duplicates(all_rows, rules, common=flags, probes=len(probes)):
+    for pair in find_duplicates(all_rows, rules, common=flags, probes=len(probes), probe_keys=list(kinds.values())):
         indexes = sorted(-x - 1 for x in (pair.a, pair.b) if x < 0)
         if len(indexes) == 2:  # two rows: the later one is the earlier one
             rows[indexes[1]].partners.append((pair.score, pair.reasons, ("row", indexes[0])))

@@ -4,10 +4,9 @@
 
 Imports a generated CSV (the `transfer` scenario's file) into the (fresh) database named by DATABASE_URL, or a
 temporary SQLite one, in this process, with each step of the set-based contact path timed: its elapsed seconds
-and its own thread's CPU seconds. On PostgreSQL the run is pipelined: the cleaning thread (read the file and
-clean a chunk ahead), the reading thread (match, decide, build) and the writing thread (COPY and commit) work
-at once, and what the elapsed time waits for is whichever of them is slowest. The database server's CPU
-seconds are shown when it runs on this machine.
+and its own thread's CPU seconds. On PostgreSQL the run is pipelined: the reading thread (read, clean, match,
+decide, build) and the writing thread (COPY and commit) work at once, and what the elapsed time waits for is
+whichever of them is slower. The database server's CPU seconds are shown when it runs on this machine.
 
 The steps are timed by wrapping the functions that do them; the wrappers cost about a microsecond a call, and
 the steps are called once or a few times a chunk.
@@ -26,12 +25,11 @@ from pathlib import Path
 STEPS = [
     ("krug.transfer.bulk_contacts", "plan_chunk", "reader", "the reading thread, all of a chunk"),
     ("krug.transfer.bulk_contacts", "_indexes", "reader", "others' changes into the keys in memory"),
-    ("krug.transfer.bulk_contacts", "clean_rows", "cleaner", "reading and cleaning a chunk (ahead)"),
-    ("krug.transfer.bulk_contacts", "_prepare", "cleaner", "reading rows into values"),
+    ("krug.transfer.bulk_contacts", "_prepare", "reader", "reading rows into values"),
     ("krug.transfer.bulk_contacts", "_find_by_key", "reader", "records named by the job's key"),
     ("krug.transfer.bulk_contacts", "_resolve_companies", "reader", "companies by INN or name"),
     ("krug.transfer.bulk_contacts", "_company_names", "reader", "the companies' names (database)"),
-    ("krug.transfer.bulk_contacts", "_clean", "reader", "failing the rows cleaning refused"),
+    ("krug.transfer.bulk_contacts", "_clean", "reader", "cleaning, as a create cleans"),
     ("krug.transfer.bulk_contacts", "_match", "reader", "finding duplicates, all of it"),
     ("krug.transfer.bulk_contacts", "_key_hashes", "reader", "hashing name keys and phones"),
     ("krug.transfer.name_index", "NameIndex.match", "reader", "name keys' holders (memory)"),

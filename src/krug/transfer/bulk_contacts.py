@@ -92,7 +92,6 @@ class Row:
     key_target: int | None = None
     partners: list[tuple[float, list[str], Any]] = field(default_factory=list)
     keys: frozenset[str] | None = None  # the name keys it was matched by
-    refused: ValidationFailed | None = None  # what cleaning found wrong with it, see `clean_rows`
 
     def fail(self, exc: DomainError) -> None:
         self.outcome = FAILED
@@ -387,33 +386,19 @@ def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
         live[index].key_target = next((found[v] for v in vs if v in found), None)
 
 
-def clean_rows(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
-    """A chunk's rows read and cleaned as a create cleans them (the values the duplicate check compares),
-    before anything about the base is asked: a pipelined run does this a chunk ahead, on its own thread,
-    while the reading thread waits for the database. What cleaning refuses is kept for `_clean` to report
-    (a row naming a record by the job's key is cleaned again against that record, `_apply`)."""
-    with memo.scope():
-        rows = _prepare(ctx, chunk)
-        for row in rows:
-            if row.outcome:
-                continue
-            try:
-                row.fields, row.related = clients._clean_contact(ctx.job.by, row.data, current=None)
-            except ValidationFailed as exc:
-                row.refused = exc
-    return rows
-
-
 def _clean(ctx, rows: list[Row]) -> None:
-    """Fail the new rows whose company or values were refused."""
+    """Each new row cleaned as a create would clean it: the values the duplicate check compares."""
     for row in rows:
         if row.outcome or row.key_target is not None:
             continue
         ref = _company_ref(ctx, row)
         if isinstance(ref, DomainError):
             row.fail(ref)
-        elif row.refused is not None:
-            row.fail(row.refused)
+            continue
+        try:
+            row.fields, row.related = clients._clean_contact(ctx.job.by, row.data, current=None)
+        except ValidationFailed as exc:
+            row.fail(exc)
 
 
 # ---- duplicates ------------------------------------------------------------------------------------------
@@ -951,13 +936,10 @@ def _match_keys(ctx, card: Card) -> frozenset[str]:
 # ---- one chunk -------------------------------------------------------------------------------------------
 
 def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = None,
-               settle=lambda: None, rows: list[Row] | None = None) -> Plan:
+               settle=lambda: None) -> Plan:
     """Read and decide a chunk of contact rows. `recent` is what the chunk before wrote, when it may not be
-    committed yet; `settle` waits until it is (for the one question only the database can answer); `rows`
-    are the chunk's rows already read and cleaned (`clean_rows`)."""
+    committed yet; `settle` waits until it is (for the one question only the database can answer)."""
     recent = recent or Recent()
-    if rows is None:
-        rows = clean_rows(ctx, chunk)
     with memo.scope():
         # first of all: a run's first chunk loads them before anything of the run is written, and every
         # chunk writes its keys into them, new rows or not
@@ -965,6 +947,7 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
         _indexes(ctx)
         if indexed and not ctx.name_index:  # given up: the chunk before told its keys to it alone (`_build`),
             settle()  # so the database is asked once it has them
+        rows = _prepare(ctx, chunk)
         plan = Plan(rows)
         _find_by_key(ctx, rows, recent)
         _resolve_companies(ctx, rows, recent)

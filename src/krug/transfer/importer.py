@@ -449,32 +449,17 @@ def _run_pipelined(job_id: int, ctx: Context, start: int, chunk_size: int,
                    progress: Callable[[ImportJob], None] | None) -> None:
     from krug.transfer import bulk_contacts
 
-    writer, cleaner = Writer(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="krug-import-cleaner")
-    chunks = _chunks(ctx.job, start, chunk_size)
-
-    def ahead():  # on the cleaner's thread: the next chunk read from the file and cleaned, or None at the end
-        item = next(chunks, None)
-        return None if item is None else (*item, bulk_contacts.clean_rows(ctx, item[1]))
-
+    writer = Writer()
     recent = None
     try:
-        pending = cleaner.submit(ahead)
-        while (item := pending.result()) is not None:
-            pending = cleaner.submit(ahead)
-            first, chunk, rows = item
-            plan = bulk_contacts.plan_chunk(ctx, chunk, recent, settle=writer.settle, rows=rows)
+        for first, chunk in _chunks(ctx.job, start, chunk_size):
+            plan = bulk_contacts.plan_chunk(ctx, chunk, recent, settle=writer.settle)
             writer.submit(job_id, first, chunk, ctx, plan)
             recent = plan.recent
             if progress:
                 progress(ImportJob.objects.get(pk=job_id))
     finally:
-        try:
-            writer.close()
-        finally:
-            try:
-                cleaner.submit(connections.close_all).result()  # the connection it read owners and settings on
-            finally:
-                cleaner.shutdown()
+        writer.close()
 
 
 def _chunks(job: ImportJob, start: int, size: int):

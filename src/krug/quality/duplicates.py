@@ -102,6 +102,9 @@ def _replace_keys(entity: str, record_id: int, keys: Iterable[str]) -> None:
     model.objects.bulk_create(model(hash=h, record_id=record_id) for h in {key_hash(k) for k in keys})
 
 
+KEY_LENGTH = 120  # a name key is cut to this (some long names and company names would make it longer)
+
+
 def contact_keys(surname: str | None, first_name: str | None, company: str | None,
                  city: str | None) -> frozenset[str]:
     """The name keys of a person at his company and in his city: a name alone never makes a duplicate, so
@@ -119,9 +122,6 @@ def contact_key_kinds(surname: str | None, first_name: str | None, company: str 
     city_context = f"@t{city.casefold()}" if city and names else ""
     return ([(key + company_context)[:KEY_LENGTH] for key in names] if company_context else [],
             [(key + city_context)[:KEY_LENGTH] for key in names] if city_context else [])
-
-
-KEY_LENGTH = 120  # a name key is cut to this (some long names and company names would make it longer)
 
 
 @lru_cache(maxsize=20_000)  # first names and surnames repeat: an import asks for some ten thousand a minute

@@ -18,8 +18,8 @@ from typing import NamedTuple
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from krug.quality.duplicates import KEY_LENGTH, company_skeleton
-from krug.quality.matching import person_keys, skeleton
+from krug.quality.duplicates import contact_key_kinds
+from krug.quality.matching import skeleton
 
 
 class ContactRow(NamedTuple):
@@ -75,16 +75,6 @@ def _name(surname: str, first_name: str) -> str:
     return " ".join(skeleton(p) for p in (surname, first_name) if p)
 
 
-@lru_cache(maxsize=500_000)
-def _keys(surname: str, first_name: str) -> frozenset[str]:
-    return frozenset(person_keys(surname, first_name))
-
-
-@lru_cache(maxsize=200_000)
-def _company(name: str) -> str:
-    return company_skeleton(name)
-
-
 @lru_cache(maxsize=100_000)
 def _patronymic(text: str) -> str:
     return skeleton(text)
@@ -92,7 +82,7 @@ def _patronymic(text: str) -> str:
 
 def forget_names() -> None:
     """Empty the name caches (a long-running import calls this between chunks to keep its memory flat)."""
-    for cached in (_name, _keys, _company, _patronymic):
+    for cached in (_name, _patronymic):
         cached.cache_clear()
 
 
@@ -112,11 +102,7 @@ def _block_keys(row: ContactRow, rules: MatchRules,
         out.append((EMAIL, ["e" + e for e in row.emails]))
     if rules.use_name:
         if name_keys is None:
-            keys = _keys(row.surname, row.first_name)
-            company = "@c" + _company(row.company) if keys and row.company else ""
-            city = "@t" + row.city.casefold() if keys and row.city else ""
-            name_keys = ([(key + company)[:KEY_LENGTH] for key in keys] if company else [],
-                         [(key + city)[:KEY_LENGTH] for key in keys] if city else [])
+            name_keys = contact_key_kinds(row.surname, row.first_name, row.company, row.city)
         if name_keys[0]:
             out.append((NAME_COMPANY, name_keys[0]))
         if name_keys[1]:

@@ -275,7 +275,7 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
                    for name in Company.audited_fields}
         entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by.pk,
-                              {k: v for k, v in changes.items() if v[1] not in (None, "", [], {})}, now))
+                              {k: v for k, v in changes.items() if v[1] not in _EMPTY}, now))
         events.append(_event(TimelineEvent.Kind.CREATED, company_type, pk, by.pk, None, pk,
                              created % {"name": company.name}, {}, now))
         ctx.company_names[pk] = company.name

@@ -357,17 +357,41 @@ def _items_total(items: list[dict]) -> Decimal:
     return sum((DealItem(**i).total for i in items), Decimal(0)).quantize(Decimal("0.01"))
 
 
-def _clean_deal_links(by, data: dict, current: Deal | None, errors: FieldErrors, out: dict) -> None:
+class DealLinks:
+    """How a new deal's pipeline, stage, contact and company are found: a query each (one deal at a time), or,
+    in a subclass, from what a set-based import fetched for thousands of rows at once (transfer.bulk_deals)."""
+
+    def __init__(self, by) -> None:
+        self.by = by
+
+    def stage(self, data: dict, errors: FieldErrors) -> tuple[Pipeline | None, Stage | None]:
+        return _resolve_stage(data, errors)
+
+    def default_pipeline(self) -> Pipeline:
+        return default_pipeline(self.by)
+
+    def open_stage(self, pipeline: Pipeline) -> Stage | None:
+        return _live_stages(pipeline).filter(kind=Stage.Kind.OPEN).first()
+
+    def contact(self, pk: int) -> Contact | None:
+        """The contact, if the user sees it (its company comes along)."""
+        return Contact.objects.visible_to(self.by).select_related("company").filter(pk=pk).first()
+
+    def company(self, pk: int) -> Company | None:
+        return Company.objects.visible_to(self.by).filter(pk=pk).first()
+
+
+def _clean_deal_links(links: DealLinks, data: dict, current: Deal | None, errors: FieldErrors, out: dict) -> None:
     if "contact_id" in data:
         out["contact"] = None
         if data["contact_id"] is not None:
-            out["contact"] = Contact.objects.visible_to(by).filter(pk=data["contact_id"]).first()
+            out["contact"] = links.contact(data["contact_id"])
             if out["contact"] is None:
                 errors.add("contact_id", _("no such contact"))
     if "company_id" in data:
         out["company"] = None
         if data["company_id"] is not None:
-            out["company"] = Company.objects.visible_to(by).filter(pk=data["company_id"]).first()
+            out["company"] = links.company(data["company_id"])
             if out["company"] is None:
                 errors.add("company_id", _("no such company"))
     contact = out.get("contact")
@@ -376,7 +400,8 @@ def _clean_deal_links(by, data: dict, current: Deal | None, errors: FieldErrors,
         out["company"] = contact.company
 
 
-def _clean_deal(by, data: dict, *, current: Deal | None) -> tuple[dict, list[dict] | None]:
+def _clean_deal(by, data: dict, *, current: Deal | None,
+                links: DealLinks | None = None) -> tuple[dict, list[dict] | None]:
     errors = FieldErrors()
     out = clean_text_fields(data, DEAL_TEXT, errors)
     if (current is None or "title" in data) and not out.get("title"):
@@ -385,7 +410,7 @@ def _clean_deal(by, data: dict, *, current: Deal | None) -> tuple[dict, list[dic
     _clean_currency(data, errors, out)
     if "expected_close" in data:
         out["expected_close"] = data["expected_close"]
-    _clean_deal_links(by, data, current, errors, out)
+    _clean_deal_links(links or DealLinks(by), data, current, errors, out)
     custom_fields.clean_into("deal", data, current, errors, out)
     resolve_owner(by, data, errors, default_self=current is None, out=out)
     items = None
@@ -407,8 +432,11 @@ def _clean_deal(by, data: dict, *, current: Deal | None) -> tuple[dict, list[dic
 
 
 def _deal_key(deal: Deal) -> str:
-    company = deal.company.name if deal.company_id else ""
-    return normalize.search_key(deal.title, company)
+    return deal_search_key(deal.title, deal.company.name if deal.company_id else "")
+
+
+def deal_search_key(title: str, company_name: str) -> str:
+    return normalize.search_key(title, company_name)
 
 
 def refresh_search_keys(company: Company) -> None:
@@ -459,31 +487,43 @@ def _resolve_stage(data: dict, errors: FieldErrors) -> tuple[Pipeline | None, St
     return pipeline, stage
 
 
-@transaction.atomic
-def create_deal(by, data: dict[str, Any]) -> Deal:
-    """A new deal in its pipeline's first stage (or the given one), with its line items, on the timeline."""
+def new_deal_fields(by, data: dict[str, Any], links: DealLinks, now) -> tuple[dict, list[dict] | None, Stage]:
+    """A new deal's cleaned fields, line items and stage, checked against the stage's requirements; refuses
+    with every problem named. Nothing is written."""
     errors = FieldErrors()
-    pipeline, stage = _resolve_stage(data, errors)
+    pipeline, stage = links.stage(data, errors)
     errors.raise_if_any()
-    fields, items = _clean_deal(by, data, current=None)
-    pipeline = pipeline or default_pipeline(by)
-    stage = stage or _live_stages(pipeline).filter(kind=Stage.Kind.OPEN).first()
+    fields, items = _clean_deal(by, data, current=None, links=links)
+    pipeline = pipeline or links.default_pipeline()
+    stage = stage or links.open_stage(pipeline)
     if stage is None:
         raise ValidationFailed.single("pipeline_id", _("this pipeline has no stage in progress"))
-    now = timezone.now()
     fields.setdefault("currency", settings.KRUG_DEFAULT_CURRENCY)
     fields.update(pipeline=pipeline, stage=stage, stage_entered_at=now,
                   closed_at=now if stage.is_closed else None)
     _check_requirements(Deal(**fields), stage, loss_reason=fields.get("loss_reason", ""), has_items=bool(items))
+    return fields, items, stage
+
+
+def created_event(deal: Deal, stage: Stage) -> tuple[str, dict]:
+    """The summary and data of a new deal's timeline event."""
+    return (_("Deal created: %(title)s") % {"title": deal.title},
+            {"amount": deal.amount, "currency": deal.currency, "stage": stage.name})
+
+
+@transaction.atomic
+def create_deal(by, data: dict[str, Any]) -> Deal:
+    """A new deal in its pipeline's first stage (or the given one), with its line items, on the timeline."""
+    fields, items, stage = new_deal_fields(by, data, DealLinks(by), timezone.now())
     deal = records.create(Deal, fields, by)
     if items:
         _write_items(deal, items)
         audit.record(AuditEntry.Action.UPDATE, deal, by, {"items": [[], _items_audit(items)]})
     Deal.objects.filter(pk=deal.pk).update(search_key=_deal_key(deal))
-    StageHistory.objects.create(deal=deal, stage=stage, entered_at=now, moved_by=by)
+    StageHistory.objects.create(deal=deal, stage=stage, entered_at=deal.stage_entered_at, moved_by=by)
+    summary, event = created_event(deal, stage)
     timeline.add_event(TimelineEvent.Kind.DEAL, deal, by=by, contact=deal.contact_id, company=deal.company_id,
-                       deal_id=deal.pk, summary=_("Deal created: %(title)s") % {"title": deal.title},
-                       data={"amount": deal.amount, "currency": deal.currency, "stage": stage.name})
+                       deal_id=deal.pk, summary=summary, data=event)
     return deal
 
 

@@ -111,7 +111,10 @@ def _company_for(ctx: Context, name: str, inn: str) -> int:
     from krug.clients import services
 
     cache_key = f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
-    if cache_key not in ctx.companies:
+    known = ctx.companies.get(cache_key)
+    if isinstance(known, DomainError):  # refused already, on the set-based path
+        raise known
+    if not isinstance(known, int):  # not looked for yet (or a company the set-based path did not create)
         by = ctx.job.by
         company = services.find_existing_company(by, inn=inn, name=name)
         if company is None:
@@ -269,16 +272,14 @@ def _same(record, name: str, value) -> bool:
     return current == value or str(current) == str(value)
 
 
-def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
-    from krug.clients.models import Contact
-    from krug.quality import normalize
+def deal_stage(by, pipeline_name: str, stage_name: str) -> tuple[dict, dict[str, list[str]]]:
+    """What a deal row's pipeline and stage names point at: (`stage_id` or `pipeline_id` for its data, the
+    problems by column)."""
     from krug.sales import services
-    from krug.sales.models import Deal, Pipeline, Stage
+    from krug.sales.models import Pipeline, Stage
 
-    by, key = ctx.job.by, ctx.job.key
-    external_id = data.pop("external_id", "")
+    found: dict[str, int] = {}
     problems: dict[str, list[str]] = {}
-    pipeline_name, stage_name = data.pop("pipeline", ""), data.pop("stage", "")
     pipeline = Pipeline.objects.alive().filter(name__iexact=pipeline_name).first() if pipeline_name else None
     if pipeline_name and pipeline is None:
         problems["pipeline"] = [_("no pipeline named %(name)s") % {"name": pipeline_name}]
@@ -290,9 +291,32 @@ def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
         if stage is None:
             problems["stage"] = [_("no stage named %(name)s") % {"name": stage_name}]
         else:
-            data["stage_id"] = stage.pk
+            found["stage_id"] = stage.pk
     elif pipeline is not None:
-        data["pipeline_id"] = pipeline.pk
+        found["pipeline_id"] = pipeline.pk
+    return found, problems
+
+
+def no_contact(email: str, phone: str) -> dict[str, list[str]]:
+    """The problem of a deal row whose contact is not in the base."""
+    return {"contact_email" if email else "contact_phone": [
+        _("no contact with %(value)s in the base; import the contacts first") % {"value": email or phone}]}
+
+
+def refused(problems: dict[str, list[str]]) -> ValidationFailed:
+    return ValidationFailed(next(iter(problems.values()))[0], errors=problems)
+
+
+def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
+    from krug.clients.models import Contact
+    from krug.quality import normalize
+    from krug.sales import services
+    from krug.sales.models import Deal
+
+    by, key = ctx.job.by, ctx.job.key
+    external_id = data.pop("external_id", "")
+    found, problems = deal_stage(by, data.pop("pipeline", ""), data.pop("stage", ""))
+    data.update(found)
     name, inn = data.pop("company", ""), data.pop("company_inn", "")
     email, phone = data.pop("contact_email", ""), data.pop("contact_phone", "")
     if email or phone:
@@ -304,13 +328,11 @@ def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
             except ValueError:
                 contact = None
         if contact is None:
-            field = "contact_email" if email else "contact_phone"
-            problems[field] = [_("no contact with %(value)s in the base; import the contacts first")
-                               % {"value": email or phone}]
+            problems.update(no_contact(email, phone))
         else:
             data["contact_id"] = contact.pk
     if problems:
-        raise ValidationFailed(next(iter(problems.values()))[0], errors=problems)
+        raise refused(problems)
     if name or inn:
         data["company_id"] = _company_for(ctx, name, inn)
     existing = _by_external_id("deals", Deal, external_id) if key == "external_id" and external_id else None
@@ -381,13 +403,17 @@ def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], c
         if job.done_rows != start or job.status != ImportJob.Status.RUNNING:
             raise Superseded
         failures = []
-        if ctx.bulk and job.entity == "contacts":
-            from krug.transfer import bulk_contacts
+        if ctx.bulk and job.entity in ("contacts", "deals"):
+            from krug.transfer import bulk_contacts, bulk_deals
 
-            if plan is None:
-                plan = bulk_contacts.plan_chunk(ctx, chunk)
-            bulk_contacts.flush(plan)
-            for row in plan.rows:
+            if job.entity == "deals":
+                rows = bulk_deals.import_chunk(ctx, chunk)
+            else:
+                if plan is None:
+                    plan = bulk_contacts.plan_chunk(ctx, chunk)
+                bulk_contacts.flush(plan)
+                rows = plan.rows
+            for row in rows:
                 counts[row.outcome] += 1
                 if row.outcome == FAILED:
                     failures.append(ImportRowError(job=job, row=row.number, values=row.cells, errors=row.errors))

@@ -1,0 +1,253 @@
+"""The set-based path for deals: the new deals of a chunk are checked together and written with a handful of
+statements (COPY on PostgreSQL), instead of some twenty queries a row.
+
+It gives what the per-row path (`importer.import_row`, the sales services one deal at a time) gives, which
+the tests compare it with:
+- each row is cleaned and checked by the services' own code (`sales.services.new_deal_fields`): the same
+  values, the same errors, the same stage requirements; only the lookups it makes (pipeline, stage, contact,
+  company) are answered from what was fetched for the whole chunk (`ChunkLinks`);
+- pipelines and stages are found by name once per chunk and name; contacts by e-mail, then phone, with one
+  query per kind; companies by INN or name as the contact import finds them, the new ones created once,
+  together, and only when a deal that survives its checks names them;
+- what is written for each deal is what `create_deal` writes: the row, its search key, its stage history,
+  its audit entry and its timeline event, and the external id when the file gives one.
+
+A row that updates a deal (one the job's key names, or one an earlier row of the chunk created with the same
+external id) goes through the per-row path, in its turn: the new deals before it are written first.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from krug.clients.models import Company, Contact, TimelineEvent
+from krug.core import audit, bulk, memo
+from krug.core.errors import DomainError
+from krug.core.models import AuditEntry
+from krug.quality import normalize
+from krug.sales import services as sales
+from krug.sales.models import Deal, StageHistory
+from krug.transfer import bulk_contacts, importer
+from krug.transfer.bulk_contacts import NewCompany, Row, _batches
+from krug.transfer.models import ExternalKey
+
+ENTITY = "deals"
+
+
+class ChunkLinks(sales.DealLinks):
+    """The services' lookups, answered from what was fetched for the whole chunk (`_fetch`)."""
+
+    def __init__(self, by) -> None:
+        super().__init__(by)
+        self.stages: dict[tuple, tuple] = {}
+        self.open_stages: dict[int, object] = {}
+        self.pipeline = None
+        self.contacts: dict[int, Contact] = {}
+        self.companies: dict[int, Company] = {}
+
+    def stage(self, data, errors):
+        key = (data.get("pipeline_id"), data.get("stage_id"))
+        if key not in self.stages:
+            self.stages[key] = super().stage(data, errors)
+        return self.stages[key]
+
+    def default_pipeline(self):
+        if self.pipeline is None:
+            self.pipeline = super().default_pipeline()
+        return self.pipeline
+
+    def open_stage(self, pipeline):
+        if pipeline.pk not in self.open_stages:
+            self.open_stages[pipeline.pk] = super().open_stage(pipeline)
+        return self.open_stages[pipeline.pk]
+
+    def contact(self, pk):
+        return self.contacts.get(pk)
+
+    def company(self, pk):
+        return self.companies.get(pk)
+
+
+def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
+    """Import a chunk of deal rows; returns them with their outcomes. The caller's transaction holds it."""
+    with memo.scope():
+        rows = bulk_contacts._prepare(ctx, chunk)
+        targets = _targets(ctx, rows)
+        waiting: list[Row] = []
+        created_here: set[str] = set()
+        for row in rows:
+            if row.outcome:
+                continue
+            if row.external_id and (row.external_id in targets or row.external_id in created_here):
+                _create(ctx, waiting)  # the deals before it first, as the file orders them
+                waiting = []
+                row.outcome, row.errors = importer.import_row(ctx, row.cells)
+                continue
+            waiting.append(row)
+            if row.external_id and ctx.job.key == "external_id":
+                created_here.add(row.external_id)
+        _create(ctx, waiting)
+    return rows
+
+
+def _targets(ctx, rows: list[Row]) -> set[str]:
+    """The external ids that name a live deal, when the job updates by external id."""
+    if ctx.job.key != "external_id":
+        return set()
+    wanted = sorted({r.external_id for r in rows if not r.outcome and r.external_id})
+    pairs: list[tuple[str, int]] = []
+    for batch in _batches(wanted):
+        pairs += ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).values_list(
+            "external_id", "record_id")
+    alive: set[int] = set()
+    for batch in _batches(sorted({pk for _e, pk in pairs})):
+        alive |= set(Deal.objects.alive().filter(pk__in_array=batch).values_list("pk", flat=True))
+    return {external_id for external_id, pk in pairs if pk in alive}
+
+
+def _create(ctx, rows: list[Row]) -> None:
+    """Check the rows as new deals and write those that pass."""
+    if not rows:
+        return
+    by = ctx.job.by
+    links = ChunkLinks(by)
+    for row in rows:
+        row.related = {"pipeline": row.data.pop("pipeline", ""), "stage": row.data.pop("stage", ""),
+                       "email": row.data.pop("contact_email", ""), "phone": row.data.pop("contact_phone", "")}
+    _find_contacts(ctx, rows, links)
+    live = [r for r in rows if not r.outcome]
+    bulk_contacts._resolve_companies(ctx, live, bulk_contacts.Recent())
+    stand_ins = _fetch_companies(ctx, live, links)
+    now = timezone.now()
+    for row in live:
+        ref = bulk_contacts._company_ref(ctx, row)
+        if isinstance(ref, DomainError):
+            row.fail(ref)
+            continue
+        if ref is not None:
+            row.data["company_id"] = ref if isinstance(ref, int) else stand_ins[id(ref)].pk
+        try:
+            row.fields, _items, stage = sales.new_deal_fields(by, row.data, links, now)
+        except DomainError as exc:
+            row.fail(exc)
+            continue
+        row.related["stage"] = stage
+    made = [r for r in live if not r.outcome]
+    _write(ctx, made, stand_ins, now)
+    for key, ref in list(ctx.companies.items()):  # a company only failed rows named is not made (yet)
+        if isinstance(ref, NewCompany) and ref.id is None:
+            del ctx.companies[key]
+
+
+def _find_contacts(ctx, rows: list[Row], links: ChunkLinks) -> None:
+    """Each row's contact by its e-mail, else its phone (the smallest id the user sees, as the per-row path
+    takes), and its pipeline and stage by name; a row naming one that is not there fails, naming them all."""
+    emails = sorted({r.related["email"].casefold() for r in rows if r.related["email"]})
+    numbers: dict[str, str] = {}
+    for row in rows:
+        phone = row.related["phone"]
+        if phone and phone not in numbers:
+            try:
+                numbers[phone] = normalize.phone(phone)[0]
+            except ValueError:
+                numbers[phone] = ""
+    visible = Contact.objects.visible_to(ctx.job.by)
+    by_email: dict[str, int] = {}
+    for batch in _batches(emails):
+        for key, pk in visible.filter(emails__email_key__in_array=batch).values_list("emails__email_key", "pk"):
+            bulk_contacts._first(by_email, key, pk)
+    by_number: dict[str, int] = {}
+    for batch in _batches(sorted(set(numbers.values()) - {""})):
+        for number, pk in visible.filter(phones__number__in_array=batch).values_list("phones__number", "pk"):
+            bulk_contacts._first(by_number, number, pk)
+    stages: dict[tuple[str, str], tuple] = {}
+    for row in rows:
+        names = (row.related["pipeline"], row.related["stage"])
+        if names not in stages:
+            stages[names] = importer.deal_stage(ctx.job.by, *names)
+        found, problems = stages[names]
+        row.data.update(found)
+        problems = dict(problems)
+        email, phone = row.related["email"], row.related["phone"]
+        if email or phone:
+            pk = by_email.get(email.casefold()) if email else None
+            if pk is None and phone:
+                pk = by_number.get(numbers[phone])
+            if pk is None:
+                problems.update(importer.no_contact(email, phone))
+            else:
+                row.data["contact_id"] = pk
+        if problems:
+            row.fail(importer.refused(problems))
+    wanted = sorted({r.data["contact_id"] for r in rows if not r.outcome and "contact_id" in r.data})
+    for batch in _batches(wanted):
+        links.contacts.update((c.pk, c) for c in visible.select_related("company").filter(pk__in_array=batch))
+
+
+def _fetch_companies(ctx, rows: list[Row], links: ChunkLinks) -> dict[int, Company]:
+    """The companies the rows name, as the services' lookups see them: those in the base the user sees, and an
+    unsaved stand-in with a provisional id (negative) for each one to be created."""
+    refs = [bulk_contacts._company_ref(ctx, r) for r in rows]
+    wanted = sorted({ref for ref in refs if isinstance(ref, int)})
+    for batch in _batches(wanted):
+        links.companies.update((c.pk, c) for c in Company.objects.visible_to(ctx.job.by).filter(pk__in_array=batch))
+    stand_ins: dict[int, Company] = {}
+    for ref in refs:
+        if isinstance(ref, NewCompany) and id(ref) not in stand_ins:
+            provisional = -1 - len(stand_ins)
+            stand_ins[id(ref)] = links.companies[provisional] = Company(pk=provisional, name=ref.name, inn=ref.inn)
+    return stand_ins
+
+
+def _write(ctx, rows: list[Row], stand_ins: dict[int, Company], now) -> None:
+    """The new companies the rows name, then the deals with their history, as `create_deal` writes them."""
+    if not rows:
+        return
+    by = ctx.job.by
+    plan = bulk_contacts.Plan(rows=[])
+    news = {id(ref): ref for ref in (bulk_contacts._company_ref(ctx, r) for r in rows) if isinstance(ref, NewCompany)}
+    bulk_contacts._create_companies(ctx, list(news.values()), plan)
+    bulk_contacts.flush(plan)
+    real = {stand_ins[key].pk: ref.id for key, ref in news.items()}
+    deal_type = ContentType.objects.get_for_model(Deal)
+    deals, history, entries, events, external = [], [], [], [], {}
+    for row, pk in zip(rows, bulk.take_ids(Deal, len(rows)), strict=True):
+        fields, stage = row.fields, row.related["stage"]
+        company = fields.get("company")
+        if company is not None and company.pk < 0:
+            company = Company(pk=real[company.pk], name=company.name)
+            fields["company"] = company
+        deal = Deal(pk=pk, **fields, created_by=by, updated_by=by, created_at=now, updated_at=now)
+        deal.search_key = sales.deal_search_key(deal.title, company.name if company is not None else "")
+        deals.append({f.attname: getattr(deal, f.attname) for f in Deal._meta.concrete_fields})
+        history.append({"deal_id": pk, "stage_id": stage.pk, "entered_at": now, "left_at": None,
+                        "moved_by_id": by.pk})
+        changes = {k: [None, v] for k, v in audit.snapshot(deal, Deal.audited_fields).items()
+                   if v not in (None, "", [], {})}
+        entries.append(bulk_contacts._audit(deal_type, pk, deal, AuditEntry.Action.CREATE, by.pk, changes, now))
+        company_id = deal.company_id  # as add_event fills it in: the contact's company
+        if company_id is None and deal.contact_id is not None:
+            company_id = fields["contact"].company_id
+        if deal.contact_id is not None or company_id is not None:
+            summary, data = sales.created_event(deal, stage)
+            events.append(bulk_contacts._event(TimelineEvent.Kind.DEAL, deal_type, pk, by.pk, deal.contact_id,
+                                               company_id, summary, audit.plain(data), now) | {"deal_id": pk})
+        if row.external_id:
+            external[row.external_id] = pk
+        row.outcome = bulk_contacts.CREATED
+    bulk.insert(Deal, deals, with_ids=True)
+    bulk.insert(StageHistory, history)
+    bulk_contacts._write_history(entries, events)
+    _external_keys(external)
+
+
+def _external_keys(external: dict[str, int]) -> None:
+    """Point each external id at its new deal (an id the file gives twice: at the later one)."""
+    if not external:
+        return
+    for batch in _batches(sorted(external)):  # those of deleted deals
+        ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).delete()
+    ExternalKey.objects.bulk_create(ExternalKey(entity=ENTITY, external_id=e, record_id=pk)
+                                    for e, pk in external.items())
+

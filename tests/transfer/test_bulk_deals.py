@@ -1,0 +1,146 @@
+"""The set-based deal import agrees with the per-row path (the sales services, one deal at a time), which is the
+reference: the same deals with the same links, stage history, audit entries, timeline events, external ids,
+companies and failed rows, on a file that mixes good rows with every kind of bad one, over several chunks."""
+
+import random
+from pathlib import Path
+
+import pytest
+
+from krug.clients.models import Company, Contact, TimelineEvent
+from krug.core.models import AuditEntry
+from krug.quality.models import CompanyKey, ContactKey
+from krug.sales import services as sales
+from krug.sales.models import Deal, Pipeline, Stage, StageHistory
+from krug.transfer import importer, services
+from krug.transfer.models import ExternalKey, ImportJob
+from tests import factories
+
+HEADER = "ID;Название;Сумма;Воронка;Этап;Компания;ИНН;Email контакта;Телефон контакта;Ответственный;Источник\n"
+
+
+def _rows(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    lines = []
+    for i in range(count):
+        kind = rng.choice(["plain", "plain", "plain", "contact", "phone", "inn", "stage", "partner", "repeat",
+                           "bad stage", "bad pipeline", "no contact", "bad amount", "no title", "bad inn",
+                           "needs contact", "empty", "bad phone", "owner"])
+        ext, title, amount, pipeline, stage = f"D-{i}", f"Сделка {i}", str(rng.randint(1, 90) * 1000), "", ""
+        company, inn, email, phone, owner, source = f"Клиент {rng.randint(1, 12)}", "", "", "", "", "сайт"
+        if kind == "contact":
+            email, company = rng.choice(["oleg@orlov.ru", "OLEG@ORLOV.RU", "anna@lis.ru"]), ""
+        elif kind == "phone":
+            phone, company = "8 912 345-67-89", ""
+        elif kind == "inn":
+            company, inn = rng.choice(["", "Вектор"]), "7707083893"
+        elif kind == "stage":
+            stage = rng.choice(["Negotiation", "negotiation", "Won"])
+        elif kind == "partner":
+            pipeline, stage = "Партнёры", rng.choice(["", "Договор"])
+        elif kind == "repeat":
+            ext = f"D-{max(i - rng.randint(1, 3), 0)}"  # an id an earlier row gave
+        elif kind == "bad stage":
+            stage = "Нет такого этапа"
+        elif kind == "bad pipeline":
+            pipeline, stage = "Нет такой", "Negotiation"
+        elif kind == "no contact":
+            email, company = "nobody@nowhere.ru", f"Только у ошибки {i}"
+        elif kind == "bad amount":
+            amount = "сто рублей"
+        elif kind == "no title":
+            title, company = "", f"Только у ошибки {i}"
+        elif kind == "bad inn":
+            company, inn = "", "1234567890"
+        elif kind == "needs contact":
+            pipeline, stage = "Партнёры", "Договор"  # the stage requires a contact
+            email = rng.choice(["", "anna@lis.ru"])
+        elif kind == "empty":
+            ext = title = amount = company = source = ""
+        elif kind == "bad phone":
+            phone, company = "12", ""
+        elif kind == "owner":
+            owner = rng.choice(["manager", "nobody-here"])
+        lines.append(";".join([ext, title, amount, pipeline, stage, company, inn, email, phone, owner, source]))
+    return lines
+
+
+def _base(org) -> None:
+    factories.contact(org.admin, surname="Орлов", first_name="Олег", emails=["oleg@orlov.ru"],
+                      company_id=factories.company(org.admin, name="Орлов и сыновья").pk)
+    factories.contact(org.admin, surname="Лисина", first_name="Анна", emails=["anna@lis.ru"],
+                      phones=["+7 912 345-67-89"])
+    factories.company(org.admin, name="Клиент 3", inn="7707083893")
+    sales.default_pipeline(org.admin)
+    sales.create_pipeline(org.admin, {"name": "Партнёры", "stages": [
+        {"name": "Знакомство"}, {"name": "Договор", "required_fields": ["contact"]},
+        {"name": "Партнёр", "kind": "won"}]})
+
+
+def _import(org, path: Path, bulk: bool, chunk: int, key: str | None = None) -> ImportJob:
+    with path.open("rb") as stream:
+        job = services.upload(org.admin, "deals", path.name, stream)
+    if key is not None:
+        services.configure(org.admin, job, key=key)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    return importer.run(job.pk, chunk_size=chunk, bulk=bulk)
+
+
+def _state(jobs: list[ImportJob]) -> dict:
+    """What the imports left, with ids replaced by what they stand for (the two runs number records apart)."""
+    deals = {d.pk: d for d in Deal.objects.select_related("stage", "pipeline", "contact", "company", "owner")}
+
+    def deal(pk):
+        d = deals[pk]
+        return (d.title, str(d.amount), d.currency, d.pipeline.name, d.stage.name, d.closed_at is None,
+                d.contact.surname if d.contact_id else None, d.company.name if d.company_id else None,
+                d.owner.username if d.owner_id else None, d.source, d.search_key, d.version)
+
+    def plain(values: dict) -> list:  # ids and times left out
+        return sorted((k, v) for k, v in values.items() if k not in ("pipeline", "stage", "contact", "company",
+                                                                     "owner", "closed_at"))
+
+    return {
+        "outcomes": [(j.created, j.updated, j.merged, j.skipped, j.failed) for j in jobs],
+        "failures": [sorted((e.row, tuple(sorted((x["field"], x["message"]) for x in e.errors)))
+                            for e in j.row_errors.all()) for j in jobs],
+        "deals": sorted(deal(pk) for pk in deals),
+        "history": sorted((h.deal.title, h.stage.name, h.moved_by_id) for h in
+                          StageHistory.objects.select_related("deal", "stage")),
+        "audit": sorted((e.object_repr, e.action, e.user_id, plain(e.changes)) for e in AuditEntry.objects.filter(
+            content_type__model__in=["deal", "company"]).order_by("id")),
+        "events": sorted((e.kind, e.summary, str(plain(e.data)), e.deal_id in deals,
+                          e.contact.surname if e.contact_id else None, e.company.name if e.company_id else None)
+                         for e in TimelineEvent.objects.select_related("contact", "company")),
+        "companies": sorted(Company.objects.values_list("name", "inn", "search_key")),
+        "external": sorted((k.external_id, deal(k.record_id)[0]) for k in ExternalKey.objects.filter(entity="deals")),
+    }
+
+
+@pytest.mark.parametrize("key", ["", "external_id"], ids=["no key", "key external_id"])
+def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key):
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + "\n".join(_rows(11, 160)) + "\n", encoding="utf-8")
+    results = {}
+    for bulk in (False, True):
+        for model in (StageHistory, Deal, Stage, Pipeline, Contact, Company, CompanyKey, ContactKey, TimelineEvent,
+                      AuditEntry, ExternalKey):
+            model.objects.all().delete()
+        _base(org)
+        jobs = [_import(org, path, bulk, 23, key), _import(org, path, bulk, 40, key)]  # the second: a re-run
+        results[bulk] = _state(jobs)
+    per_row, set_based = results[False], results[True]
+    for part in per_row:
+        assert set_based[part] == per_row[part], part
+    created, updated, _merged, skipped, failed = set_based["outcomes"][0]
+    assert created > 60 and failed > 40 and skipped > 3  # the file exercised every kind of row
+    if key:
+        assert set_based["outcomes"][1][0] == 0 and updated > 0  # the re-run creates nothing
+
+
+def test_a_company_only_a_failed_row_names_is_not_created(org, tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + ";;1000;;;Никому не нужна;;;;;\n;Хорошая;1000;;;Нужна;;;;;\n", encoding="utf-8")
+    job = _import(org, path, True, 50)
+    assert (job.created, job.failed) == (1, 1)
+    assert list(Company.objects.values_list("name", flat=True)) == ["Нужна"]

@@ -7,6 +7,8 @@ SQLite database when it is not set).
 3. Times `krug import FILE --entity contacts` in its own process (normalisation, duplicate checks, company
    linking, audit and timeline), with the process's peak memory.
 4. Times the CSV export of everything just imported, streamed, with its peak memory.
+5. Times `krug import FILE --entity deals` of a third as many deals of those contacts (`--deals`), linked to
+   them by e-mail or phone and to their companies by name.
 Prints a table with the rows/s and the ratio to COPY.
 """
 
@@ -29,6 +31,32 @@ HEADER = ["Фамилия", "Имя", "Отчество", "Телефон", "Ema
 
 def write_csv(path: Path, size: int, seed: int) -> int:
     return write_people(path, generate(size, seed))
+
+
+DEAL_HEADER = ["ID", "Название", "Сумма", "Компания", "Email контакта", "Телефон контакта", "Источник"]
+
+
+def write_deals(path: Path, people, count: int, seed: int) -> int:
+    """`count` deals of the generated people, as a CRM's export names them: the contact by e-mail or phone
+    (some by a value no contact has, so they fail), the company by name, an amount in any format."""
+    import random
+
+    rng = random.Random(seed)
+    titles = ["Поставка оборудования", "Сервисный договор", "Лицензии", "Внедрение", "Аренда", "Консалтинг"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(DEAL_HEADER)
+        for i in range(count):
+            p = people[rng.randrange(len(people))]
+            email = p.emails[0] if p.emails and rng.random() < 0.8 else ""
+            phone = p.phones[0] if p.phones and not email else ""
+            if rng.random() < 0.01:
+                email, phone = f"nobody{i}@example.org", ""
+            amount = rng.choice([f"{rng.randint(5, 5000) * 1000}", f"{rng.randint(5, 5000)} 000,00 ₽",
+                                 f"{rng.randint(1, 900)}.50"])
+            writer.writerow([f"D-{i}", f"{rng.choice(titles)} №{i}", amount, p.company, email, phone,
+                             rng.choice(["сайт", "звонок", "выставка", ""])])
+    return count
 
 
 def write_people(path: Path, people) -> int:
@@ -159,13 +187,19 @@ def _child(script: str, args: list[str], env: dict, postmaster: int | None = Non
     return Run(elapsed, peak / 1024, done.stdout, cpu, db_cpu)
 
 
-def run(size: int, seed: int) -> list[dict]:
+def run(size: int, seed: int, deals: int | None = None) -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix="krug-bench-transfer-"))
     env = dict(os.environ)
     env.setdefault("KRUG_DATA", str(folder / "data"))
     database_url = env.get("DATABASE_URL", "")
     source = folder / "contacts.csv"
-    rows = write_csv(source, size, seed)
+    people = generate(size, seed)
+    rows = write_people(source, people)
+    deals = size // 3 if deals is None else deals
+    deals_source = folder / "deals.csv"
+    if deals:
+        write_deals(deals_source, people, deals, seed)
+    del people
     results = [{"scenario": "file", "rows": rows, "seconds": 0.0, "peak_mb": 0.0,
                 "note": f"{source.stat().st_size / 1e6:.0f} MB CSV"}]
     copy_seconds = None
@@ -183,6 +217,14 @@ def run(size: int, seed: int) -> list[dict]:
     exported = next((int(line.split()[1]) for line in run.out.splitlines() if line.startswith("ROWS")), 0)
     results.append({"scenario": "export CSV", "rows": exported, "seconds": run.seconds, "peak_mb": run.peak_mb,
                     "note": "streamed", "cpu": run.cpu, "db_cpu": run.db_cpu})
+    if deals:
+        run = _child(PEAK_WRAPPER, ["import", str(deals_source), "--entity", "deals", "--as", "bench-admin"], env,
+                     postmaster)
+        summary = next((line for line in run.out.splitlines() if " in " in line and "created" in line),
+                       run.out[-300:])
+        results.append({"scenario": "krug import deals", "rows": deals, "seconds": run.seconds,
+                        "peak_mb": run.peak_mb, "note": summary.split(": ", 1)[-1], "cpu": run.cpu,
+                        "db_cpu": run.db_cpu})
     for row in results:
         row["rows_per_s"] = row["rows"] / row["seconds"] if row["seconds"] else 0
         row["vs_copy"] = row["seconds"] / copy_seconds if copy_seconds and row["seconds"] else None

@@ -274,10 +274,11 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         keys.add(pk, duplicates.company_keys(company.name, company.inn))
         changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
                    for name in Company.audited_fields}
-        entries.append(_audit(company_type, pk, company.name, AuditEntry.Action.CREATE, by.pk,
+        shown = str(Company(name=company.name, legal_form=fields.get("legal_form", "")))  # as its card names it
+        entries.append(_audit(company_type, pk, shown, AuditEntry.Action.CREATE, by.pk,
                               {k: v for k, v in changes.items() if v[1] not in _EMPTY}, now))
         events.append(_event(TimelineEvent.Kind.CREATED, company_type, pk, by.pk, None, pk,
-                             created % {"name": company.name}, {}, now))
+                             created % {"name": shown}, {}, now))
         ctx.company_names[pk] = company.name
         if company.inn:
             plan.recent.company_inns[company.inn] = pk
@@ -890,13 +891,14 @@ def _drop_keys(ids: list[int]) -> None:
     ContactKey.objects.filter(record_id__in_array=ids).delete()
 
 
-def _external_keys(pairs: dict[str, int]) -> None:
-    """Point each external id at its record (a re-import may move one to the record it was merged into)."""
+def external_keys(pairs: dict[str, int], entity: str = "contacts") -> None:
+    """Point each external id at its record (a re-import may move one to the record it was merged into; one
+    that named a deleted record is taken over)."""
     if not pairs:
         return
     for batch in _batches(sorted(pairs)):
-        ExternalKey.objects.filter(entity="contacts", external_id__in_array=batch).delete()
-    bulk.insert(ExternalKey, [{"entity": "contacts", "external_id": e, "record_id": pk} for e, pk in pairs.items()])
+        ExternalKey.objects.filter(entity=entity, external_id__in_array=batch).delete()
+    bulk.insert(ExternalKey, [{"entity": entity, "external_id": e, "record_id": pk} for e, pk in pairs.items()])
 
 
 def _phone_row(contact_id: int, position: int, phone: dict) -> dict:
@@ -962,7 +964,7 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
         changed = [c for c in cards.values() if c.changed]
         _build(ctx, made, changed, plan)
         pairs = {e: c.id for c in [*made, *cards.values()] for e in c.external_ids}
-        plan.add(_external_keys, pairs)
+        plan.add(external_keys, pairs)
         plan.recent.external.update(pairs)
         for card in cards.values():
             if card.external_ids and not card.changed:

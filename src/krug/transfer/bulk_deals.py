@@ -239,15 +239,5 @@ def _write(ctx, rows: list[Row], stand_ins: dict[int, Company], now) -> None:
     bulk.insert(Deal, deals, with_ids=True)
     bulk.insert(StageHistory, history)
     bulk_contacts._write_history(entries, events)
-    _external_keys(external)
-
-
-def _external_keys(external: dict[str, int]) -> None:
-    """Point each external id at its new deal (an id the file gives twice: at the later one)."""
-    if not external:
-        return
-    for batch in _batches(sorted(external)):  # those of deleted deals
-        ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).delete()
-    ExternalKey.objects.bulk_create(ExternalKey(entity=ENTITY, external_id=e, record_id=pk)
-                                    for e, pk in external.items())
+    bulk_contacts.external_keys(external, ENTITY)
 

@@ -361,11 +361,17 @@ IMPORTERS: dict[str, Callable[[Context, dict], tuple[str, int]]] = {
 
 def import_row(ctx: Context, row: list[str]) -> tuple[str, list[dict]]:
     """(outcome, errors) of one row; the row's writes happen in the caller's transaction."""
+    outcome, errors, _record = import_one(ctx, row)
+    return outcome, errors
+
+
+def import_one(ctx: Context, row: list[str]) -> tuple[str, list[dict], int | None]:
+    """`import_row`, with the id of the record the row created or changed (None when it failed)."""
     data, errors = to_data(ctx.job.entity, ctx.job.mapping, row, ctx.owners)
     if errors:
-        return FAILED, [{"field": f, "message": m} for f, ms in errors.errors.items() for m in ms]
+        return FAILED, [{"field": f, "message": m} for f, ms in errors.errors.items() for m in ms], None
     if not any(v for k, v in data.items() if k != "owner_id"):
-        return SKIPPED, []
+        return SKIPPED, [], None
     external_id = data.get("external_id", "")
     known_companies = dict(ctx.companies)
     try:
@@ -377,8 +383,8 @@ def import_row(ctx: Context, row: list[str]) -> tuple[str, list[dict]]:
     except DomainError as exc:
         ctx.companies = known_companies  # a company this row created is gone with the savepoint
         found = [{"field": f, "message": m} for f, ms in exc.errors.items() for m in ms]
-        return FAILED, found or [{"field": "", "message": exc.message}]
-    return outcome, []
+        return FAILED, found or [{"field": "", "message": exc.message}], None
+    return outcome, [], record_id
 
 
 # ---- the job ---------------------------------------------------------------------------------------------
@@ -403,11 +409,11 @@ def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], c
         if job.done_rows != start or job.status != ImportJob.Status.RUNNING:
             raise Superseded
         failures = []
-        if ctx.bulk and job.entity in ("contacts", "deals"):
-            from krug.transfer import bulk_contacts, bulk_deals
+        if ctx.bulk and job.entity in ("contacts", "companies", "deals"):
+            from krug.transfer import bulk_companies, bulk_contacts, bulk_deals
 
-            if job.entity == "deals":
-                rows = bulk_deals.import_chunk(ctx, chunk)
+            if job.entity != "contacts":
+                rows = {"companies": bulk_companies, "deals": bulk_deals}[job.entity].import_chunk(ctx, chunk)
             else:
                 if plan is None:
                     plan = bulk_contacts.plan_chunk(ctx, chunk)

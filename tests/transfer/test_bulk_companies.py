@@ -1,0 +1,140 @@
+"""The set-based company import agrees with the per-row path (the services, one company at a time), which is
+the reference: the same companies, match keys, audit entries, timeline events, external ids, merges and failed
+rows, on a file with duplicates of the base and of its own rows, over several chunks, and on a re-run."""
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from krug.clients.models import Company, TimelineEvent
+from krug.core.models import AuditEntry
+from krug.quality.models import CompanyKey
+from krug.transfer import importer, services
+from krug.transfer.models import ExternalKey, ImportJob
+from tests import factories
+
+HEADER = "ID;Название;ОПФ;ИНН;КПП;Город;Телефон;Email;Сайт;Ответственный\n"
+INNS = ["3982597915", "9074833780", "8762328602", "1290404798", "6669725104", "2734646867", "9589693501"]
+NAMES = ["Вектор", "Гамма Плюс", "Северный ветер", "Ромашка", "Техносфера", "Стройресурс", "Альфа-Трейд",
+         "Школа №5", "Школа №12", "Vektor"]
+
+
+def _rows(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    lines = []
+    for i in range(count):
+        kind = rng.choice(["new", "new", "new", "same name", "quoted", "latin", "inn", "branch", "other city",
+                           "bad inn", "no name", "bad email", "repeat id", "empty", "owner", "base"])
+        ext, name, form, inn, kpp, city = f"C-{i}", f"Компания {i}", "", "", "", rng.choice(["Москва", "Казань"])
+        phone, email, site, owner = "", "", f"site{i}.ru", ""
+        if kind == "same name":
+            name, form = rng.choice(NAMES), rng.choice(["", "ООО", "АО"])
+        elif kind == "quoted":
+            name = f"«{rng.choice(NAMES)}»"
+        elif kind == "latin":
+            name, city = "Vektor", "Москва"
+        elif kind == "inn":
+            name, inn = rng.choice(["", "Вектор", "Новое имя"]) or f"Без имени {i}", rng.choice(INNS)
+        elif kind == "branch":
+            inn, kpp = INNS[0], rng.choice(["770101001", "770201001"])
+        elif kind == "other city":
+            name, city = rng.choice(NAMES), rng.choice(["Омск", "Тверь"])
+        elif kind == "bad inn":
+            inn = "1234567890"
+        elif kind == "no name":
+            name = ""
+        elif kind == "bad email":
+            email = "нет@"
+        elif kind == "repeat id":
+            ext = f"C-{max(i - rng.randint(1, 4), 0)}"
+        elif kind == "empty":
+            ext = name = city = site = ""
+        elif kind == "owner":
+            owner = rng.choice(["manager", "nobody-here"])
+        elif kind == "base":
+            name, inn = rng.choice(["Орлов и сыновья", "ООО «Лисий хвост»", "Чужая"]), rng.choice(["", INNS[6]])
+        phone = rng.choice(["", "8 (495) 123-45-67", "12"])
+        lines.append(";".join([ext, name, form, inn, kpp, city, phone, email, site, owner]))
+    return lines
+
+
+def _base(org) -> None:
+    factories.company(org.admin, name="Орлов и сыновья", city="Москва")
+    factories.company(org.admin, name="Лисий хвост", inn=INNS[6])
+    factories.company(org.outsider, name="Чужая", city="Москва")
+
+
+def _import(org, path: Path, bulk: bool, chunk: int, key: str, by) -> ImportJob:
+    with path.open("rb") as stream:
+        job = services.upload(by, "companies", path.name, stream)
+    services.configure(by, job, key=key)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    return importer.run(job.pk, chunk_size=chunk, bulk=bulk)
+
+
+def _state(jobs: list[ImportJob]) -> dict:
+    companies = {c.pk: c for c in Company.objects.select_related("owner")}
+
+    def plain(values: dict) -> list:  # ids left out
+        return sorted((k, v) for k, v in values.items() if k != "owner")
+
+    return {
+        "outcomes": [(j.created, j.updated, j.merged, j.skipped, j.failed) for j in jobs],
+        "failures": [sorted((e.row, tuple(sorted((x["field"], x["message"]) for x in e.errors)))
+                            for e in j.row_errors.all()) for j in jobs],
+        "companies": sorted((c.name, c.legal_form, c.inn, c.kpp, c.city, c.phone, c.email, c.website, c.search_key,
+                             c.owner.username if c.owner_id else None, c.version) for c in companies.values()),
+        "keys": Counter((companies[k.record_id].name, k.hash) for k in CompanyKey.objects.all()),
+        "audit": sorted((e.object_repr, e.action, e.user_id, plain(e.changes)) for e in AuditEntry.objects.filter(
+            content_type__model="company")),
+        "events": sorted((e.kind, e.summary, str(plain(e.data)), companies[e.company_id].name)
+                         for e in TimelineEvent.objects.all()),
+        "external": sorted((k.external_id, companies[k.record_id].name) for k in ExternalKey.objects.all()),
+    }
+
+
+@pytest.mark.parametrize("who", ["admin", "manager"])
+@pytest.mark.parametrize("key", ["", "inn", "external_id"])
+def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key, who):
+    path = tmp_path / "companies.csv"
+    path.write_text(HEADER + "\n".join(_rows(5, 150)) + "\n", encoding="utf-8")
+    results = {}
+    for bulk in (False, True):
+        for model in (Company, CompanyKey, TimelineEvent, AuditEntry, ExternalKey):
+            model.objects.all().delete()
+        _base(org)
+        by = getattr(org, who)
+        jobs = [_import(org, path, bulk, 17, key, by), _import(org, path, bulk, 40, key, by)]  # the second: a re-run
+        results[bulk] = _state(jobs)
+    per_row, set_based = results[False], results[True]
+    for part in per_row:
+        assert set_based[part] == per_row[part], part
+    created, updated, merged, skipped, failed = set_based["outcomes"][0]
+    assert created > 25 and merged > 10 and failed > 20 and skipped > 3, "the file exercises every kind of row"
+    if key:
+        assert set_based["outcomes"][1][0] == 0  # the re-run creates nothing
+
+
+def test_many_candidates_are_narrowed_by_name_without_losing_one_the_scoring_keeps():
+    from krug.quality import duplicates
+    from krug.quality.company_scan import compare
+    from krug.transfer.bulk_companies import Known
+
+    rng = random.Random(3)
+    known = Known()
+    shared = [duplicates.key_hash("p:строй")]  # a key some thousands of companies share
+    stems = ["Стройресурс", "Стройресурсы", "Стройресур", "Стройтрест", "Стройсервис", "Строймаш"]
+    for pk in range(1, 400):
+        name = rng.choice(stems) + rng.choice(["", " Плюс", "-2", " №5"])
+        known.add(pk, name, rng.choice(["", INNS[0], INNS[1]]), rng.choice(["", "770101001"]),
+                  rng.choice(["", "Москва", "Омск"]), shared)
+    for fields in ({"name": "Стройресурс", "city": "Москва"}, {"name": "Стройресурсы", "inn": INNS[0]},
+                   {"name": "Строймаш №5", "inn": INNS[1], "kpp": "770101001"}, {"name": "Совсем другое"}):
+        core = duplicates.company_skeleton(fields["name"])
+        every = [pk for pk, company in sorted(known.companies.items())
+                 if compare(core, fields.get("inn", ""), fields.get("kpp", ""), fields.get("city", ""),
+                            *company)[0] >= duplicates.ENTRY_THRESHOLD]
+        assert known.duplicates_of(fields, shared) == every
+        assert (len(every) > 0) == (fields["name"] != "Совсем другое")

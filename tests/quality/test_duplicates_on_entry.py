@@ -77,3 +77,20 @@ def test_a_company_with_a_known_inn_or_the_same_name_in_the_same_city_is_a_dupli
     elsewhere = api.post("/companies", {"name": "Вектор", "city": "Казань"})
     assert elsewhere.status_code == 201
     assert Company.objects.count() == 2
+
+
+def test_a_company_is_found_by_its_name_among_many_that_share_the_first_letters(org):
+    """A prefix key everyone shares is left out, not the whole-name key: with a cap on all candidates together,
+    the double was missed once some fifty companies began with the same five letters."""
+    from krug.quality import duplicates
+
+    # a name whose own keys sort after the shared one: read in key order, the cap was filled before they came
+    words = ("Восток", "Запад", "Север", "Юг", "Центр", "Урал", "Дон", "Кама", "Обь", "Лена", "Ока", "Нева")
+    name = next(n for n in (f"Стройресурс {w}" for w in words)
+                if min(map(duplicates.key_hash, duplicates.company_keys(n, "") - {"p:stroi"}))
+                > duplicates.key_hash("p:stroi"))
+    for i in range(120):
+        factories.company(org.admin, name=f"Стройресурс {i}", city="Москва", allow_duplicate=True)
+    target = factories.company(org.admin, name=name, city="Москва", allow_duplicate=True)
+    found = duplicates.check_company(org.admin, {"name": f"ООО «{name}»", "city": "Москва"})
+    assert [c.id for c in found] == [target.pk] and found[0].reasons == ["name"]

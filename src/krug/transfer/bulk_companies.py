@@ -6,9 +6,9 @@ tests compare it with. The path only ever *creates*; every other row is handed t
 turn, so updates and merges stay the services' own:
 - a row that names a company by the job's key (external id or INN), in the base or created by an earlier row;
 - a row the duplicate check on entry could refuse: one with a company in the base, or made by an earlier row,
-  that scores as a duplicate (`company_scan.compare`, the check's own scoring). The per-row check scores at
-  most 50 of the companies sharing a key; this path scores them all, so a row it creates is one the per-row
-  check would create too, and a row it hands over is checked again there.
+  that scores as a duplicate (`company_scan.compare`, the check's own scoring). The per-row check leaves out
+  a key held by more companies than the scan compares (`max_block`); this path scores every holder, so a row
+  it creates is one the per-row check would create too, and a row it hands over is checked again there.
 A row that is created is cleaned as `create_company` cleans it and written as it writes it (row, match keys,
 search key, audit entry, timeline event), with its external id.
 """

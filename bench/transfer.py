@@ -9,6 +9,8 @@ SQLite database when it is not set).
 4. Times the CSV export of everything just imported, streamed, with its peak memory.
 5. Times `krug import FILE --entity deals` of a third as many deals of those contacts (`--deals`), linked to
    them by e-mail or phone and to their companies by name.
+6. Times `krug import FILE --entity companies` of a tenth as many companies (`--companies`), some of them
+   duplicates of each other or of the contacts' companies (merged).
 Prints a table with the rows/s and the ratio to COPY.
 """
 
@@ -187,7 +189,46 @@ def _child(script: str, args: list[str], env: dict, postmaster: int | None = Non
     return Run(elapsed, peak / 1024, done.stdout, cpu, db_cpu)
 
 
-def run(size: int, seed: int, deals: int | None = None) -> list[dict]:
+COMPANY_HEADER = ["ID", "Наименование", "ОПФ", "ИНН", "Город", "Телефон", "Сайт"]
+
+
+def _inn(rng) -> str:
+    digits = [rng.randint(0, 9) for _ in range(9)]
+    check = sum(w * d for w, d in zip((2, 4, 10, 3, 5, 9, 4, 6, 8), digits, strict=True)) % 11 % 10
+    return "".join(map(str, digits + [check]))
+
+
+def write_companies(path: Path, people, count: int, seed: int) -> int:
+    """`count` companies as a CRM's export lists them: most new, most with an INN; about 5 % repeat an earlier
+    row of the file in another spelling (legal form, quotes) and about 3 % are companies the contacts named."""
+    import random
+
+    from bench.people import CITIES, COMPANY_WORDS
+
+    rng = random.Random(seed + 1)
+    named = sorted({(p.company, p.city) for p in people if p.company})
+    written: list[tuple[str, str, str]] = []
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(COMPANY_HEADER)
+        for i in range(count):
+            roll = rng.random()
+            if roll < 0.05 and written:
+                name, inn, city = rng.choice(written)
+                name, form = f"«{name}»", rng.choice(["ООО", "АО", ""])
+            elif roll < 0.08 and named:
+                (name, city), inn, form = rng.choice(named), "", ""
+            else:
+                name = f"{rng.choice(COMPANY_WORDS)}{rng.choice(COMPANY_WORDS).lower()} к{i}"
+                inn, city, form = _inn(rng) if rng.random() < 0.7 else "", rng.choice(CITIES), rng.choice(
+                    ["ООО", "АО", "ИП", ""])
+                written.append((name, inn, city))
+            writer.writerow([f"C-{i}", name, form, inn, city, f"+7 495 {rng.randint(1000000, 9999999)}",
+                             f"www.company{i}.ru"])
+    return count
+
+
+def run(size: int, seed: int, deals: int | None = None, companies: int | None = None) -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix="krug-bench-transfer-"))
     env = dict(os.environ)
     env.setdefault("KRUG_DATA", str(folder / "data"))
@@ -199,6 +240,10 @@ def run(size: int, seed: int, deals: int | None = None) -> list[dict]:
     deals_source = folder / "deals.csv"
     if deals:
         write_deals(deals_source, people, deals, seed)
+    companies = size // 10 if companies is None else companies
+    companies_source = folder / "companies.csv"
+    if companies:
+        write_companies(companies_source, people, companies, seed)
     del people
     results = [{"scenario": "file", "rows": rows, "seconds": 0.0, "peak_mb": 0.0,
                 "note": f"{source.stat().st_size / 1e6:.0f} MB CSV"}]
@@ -217,12 +262,14 @@ def run(size: int, seed: int, deals: int | None = None) -> list[dict]:
     exported = next((int(line.split()[1]) for line in run.out.splitlines() if line.startswith("ROWS")), 0)
     results.append({"scenario": "export CSV", "rows": exported, "seconds": run.seconds, "peak_mb": run.peak_mb,
                     "note": "streamed", "cpu": run.cpu, "db_cpu": run.db_cpu})
-    if deals:
-        run = _child(PEAK_WRAPPER, ["import", str(deals_source), "--entity", "deals", "--as", "bench-admin"], env,
+    for entity, count, path in (("deals", deals, deals_source), ("companies", companies, companies_source)):
+        if not count:
+            continue
+        run = _child(PEAK_WRAPPER, ["import", str(path), "--entity", entity, "--as", "bench-admin"], env,
                      postmaster)
         summary = next((line for line in run.out.splitlines() if " in " in line and "created" in line),
                        run.out[-300:])
-        results.append({"scenario": "krug import deals", "rows": deals, "seconds": run.seconds,
+        results.append({"scenario": f"krug import {entity}", "rows": count, "seconds": run.seconds,
                         "peak_mb": run.peak_mb, "note": summary.split(": ", 1)[-1], "cpu": run.cpu,
                         "db_cpu": run.db_cpu})
     for row in results:

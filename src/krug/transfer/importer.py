@@ -240,15 +240,20 @@ def _find_lead(by, key: str, data: dict):
     return None
 
 
+def lead_defaults(data: dict) -> None:
+    """A lead row's source as a known channel ("import" when it gives none) and a title when it has none."""
+    _lead_source(data)
+    if not data.get("title"):
+        who = " ".join(filter(None, [data.get("surname"), data.get("first_name")])) or data.get("company_name", "")
+        data["title"] = _("Request from %(who)s") % {"who": who} if who else _("Request")
+
+
 def _import_lead(ctx: Context, data: dict) -> tuple[str, int]:
     from krug.clients import services
 
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
-    _lead_source(data)
-    if not data.get("title"):
-        who = " ".join(filter(None, [data.get("surname"), data.get("first_name")])) or data.get("company_name", "")
-        data["title"] = _("Request from %(who)s") % {"who": who} if who else _("Request")
+    lead_defaults(data)
     existing = _find_lead(by, key, {**data, "external_id": external_id}) if key else None
     if existing is None:
         return CREATED, services.create_lead(by, data).pk
@@ -409,11 +414,12 @@ def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], c
         if job.done_rows != start or job.status != ImportJob.Status.RUNNING:
             raise Superseded
         failures = []
-        if ctx.bulk and job.entity in ("contacts", "companies", "deals"):
-            from krug.transfer import bulk_companies, bulk_contacts, bulk_deals
+        if ctx.bulk:
+            from krug.transfer import bulk_companies, bulk_contacts, bulk_deals, bulk_leads
 
             if job.entity != "contacts":
-                rows = {"companies": bulk_companies, "deals": bulk_deals}[job.entity].import_chunk(ctx, chunk)
+                module = {"companies": bulk_companies, "deals": bulk_deals, "leads": bulk_leads}[job.entity]
+                rows = module.import_chunk(ctx, chunk)
             else:
                 if plan is None:
                     plan = bulk_contacts.plan_chunk(ctx, chunk)

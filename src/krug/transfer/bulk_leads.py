@@ -1,0 +1,118 @@
+"""The set-based path for leads: a chunk's new leads are cleaned as `create_lead` cleans them and written with a
+handful of statements (COPY on PostgreSQL), with their search keys, audit entries and external ids.
+
+It gives what the per-row path (`importer.import_row`) gives, which the tests compare it with. A row that
+names a lead by the job's key (external id, e-mail or phone), one in the base or one an earlier row of the
+chunk created, is an update: it goes through the per-row path in its turn, after the new leads before it are
+written.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from krug.clients import services as clients
+from krug.clients.models import Lead
+from krug.core import audit, bulk, memo
+from krug.core.errors import ValidationFailed
+from krug.core.models import AuditEntry
+from krug.quality import normalize
+from krug.transfer import bulk_contacts, importer
+from krug.transfer.bulk_contacts import CREATED, Row, _batches
+from krug.transfer.models import ExternalKey
+
+ENTITY = "leads"
+
+
+def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
+    """Import a chunk of lead rows; returns them with their outcomes. The caller's transaction holds it."""
+    with memo.scope():
+        rows = bulk_contacts._prepare(ctx, chunk)
+        values = {id(r): _key_value(ctx.job.key, r) for r in rows if not r.outcome}
+        named = _named(ctx, sorted({v for v in values.values() if v}))
+        waiting: list[Row] = []
+        for row in rows:
+            if row.outcome:
+                continue
+            value = values[id(row)]
+            if value and value in named:  # "" never names one: _stored_value may add it
+                _create(ctx, waiting)
+                waiting = []
+                row.outcome, row.errors = importer.import_row(ctx, row.cells)
+                continue
+            importer.lead_defaults(row.data)
+            try:
+                row.fields = clients._clean_lead(ctx.job.by, row.data, current=None)
+            except ValidationFailed as exc:
+                row.fail(exc)
+                continue
+            waiting.append(row)
+            named.add(_stored_value(ctx.job.key, row))  # a later row naming it updates this lead
+        _create(ctx, waiting)
+    return rows
+
+
+def _key_value(key: str, row: Row) -> str:
+    """The value of the job's key a row names a lead by, as `importer._find_lead` compares it ("" for none)."""
+    if key == "external_id":
+        return row.external_id
+    if key == "email":
+        return (row.data.get("email") or "").strip().casefold()
+    if key == "phone" and row.data.get("phone"):
+        try:
+            return normalize.phone(row.data["phone"])[0]
+        except ValueError:
+            return ""
+    return ""
+
+
+def _stored_value(key: str, row: Row) -> str:
+    """The value of the job's key a new lead will hold, as a later row's `_key_value` would name it."""
+    if key == "external_id":
+        return row.external_id
+    if key == "email":
+        return (row.fields.get("email") or "").casefold()
+    return row.fields.get("phone") or "" if key == "phone" else ""
+
+
+def _named(ctx, values: list[str]) -> set[str]:
+    """The key values that name a lead in the base (live, and one the user sees but for external ids, as the
+    per-row path finds them)."""
+    key, found = ctx.job.key, set()
+    visible = Lead.objects.visible_to(ctx.job.by)
+    for batch in _batches(values):
+        if key == "external_id":
+            pairs = list(ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).values_list(
+                "external_id", "record_id"))
+            alive = set(Lead.objects.alive().filter(pk__in=[pk for _e, pk in pairs]).values_list("pk", flat=True))
+            found |= {e for e, pk in pairs if pk in alive}
+        elif key == "email":
+            emails = visible.annotate(key=Lower("email")).filter(key__in=batch).values_list("email", flat=True)
+            found |= {e.strip().casefold() for e in emails}
+        elif key == "phone":
+            found |= set(visible.filter(phone__in=batch).values_list("phone", flat=True))
+    return found
+
+
+def _create(ctx, rows: list[Row]) -> None:
+    """Write the rows as new leads, as `create_lead` writes them."""
+    if not rows:
+        return
+    by, now = ctx.job.by, timezone.now()
+    leads, entries, external = [], [], {}
+    lead_type = ContentType.objects.get_for_model(Lead)
+    for row, pk in zip(rows, bulk.take_ids(Lead, len(rows)), strict=True):
+        lead = Lead(pk=pk, **row.fields, created_by=by, updated_by=by, created_at=now, updated_at=now)
+        lead.search_key = clients._lead_key(lead)
+        leads.append({f.attname: getattr(lead, f.attname) for f in Lead._meta.concrete_fields})
+        changes = {k: [None, v] for k, v in audit.snapshot(lead, Lead.audited_fields).items()
+                   if v not in (None, "", [], {})}
+        entries.append(bulk_contacts._audit(lead_type, pk, lead, AuditEntry.Action.CREATE, by.pk, changes, now))
+        if row.external_id:
+            external[row.external_id] = pk
+        row.outcome = CREATED
+    bulk.insert(Lead, leads, with_ids=True)
+    bulk_contacts._write_history(entries, [])
+    bulk_contacts.external_keys(external, ENTITY)

@@ -28,7 +28,7 @@ from krug.quality import duplicates, normalize
 from krug.quality.company_scan import NAME_SIMILARITY, compare
 from krug.quality.models import CompanyKey
 from krug.transfer import bulk_contacts, importer
-from krug.transfer.bulk_contacts import CREATED, NewCompany, Row, _batches
+from krug.transfer.bulk_contacts import CREATED, SKIPPED, NewCompany, Row, _batches
 from krug.transfer.models import ExternalKey
 
 ENTITY = "companies"
@@ -44,6 +44,8 @@ class Known:
     companies: dict[int, tuple[str, str, str, str]] = field(default_factory=dict)  # id -> core, INN, KPP, city
     inns: set[str] = field(default_factory=set)  # INNs of the companies the chunk made (an `inn` key finds them)
     external: set[str] = field(default_factory=set)  # external ids that name a live company
+    targets: dict[str, Company] = field(default_factory=dict)  # the base's companies by the key's value
+    touched: set[int] = field(default_factory=set)  # companies the per-row path wrote in this chunk
 
     def add(self, pk: int, name: str, inn: str, kpp: str, city: str, hashes) -> None:
         self.companies[pk] = (duplicates.company_skeleton(name), inn, kpp, city)
@@ -92,6 +94,8 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             inn = _key_inn(row) if key == "inn" else ""
             named = (key == "external_id" and row.external_id in known.external) or (inn and inn in known.inns)
             like = [] if named or index in refused else known.duplicates_of(row.fields, _hashes(row))
+            if named and _skipped(ctx, row, known, inn or row.external_id):
+                continue
             if named or like:
                 if named or any(pk < 0 for pk in like):
                     _create(ctx, waiting, known)
@@ -107,6 +111,23 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
                 _remember(known, row.fields.get("inn", ""), row.external_id)
         _create(ctx, waiting, known)
     return rows
+
+
+def _skipped(ctx, row: Row, known: Known, value: str) -> bool:
+    """Whether the row names a base company by the key and would leave it as it is (`importer._import_company`'s
+    update, read only): then it is skipped here, or failed with what the update's cleaning refuses."""
+    existing = known.targets.get(value)
+    if existing is None or existing.pk in known.touched:
+        return False
+    try:
+        changes = clients.company_changes(ctx.job.by, existing, row.data)
+    except ValidationFailed as exc:
+        row.fail(exc)
+        return True
+    if changes:
+        return False
+    row.outcome = SKIPPED
+    return True
 
 
 def _hashes(row: Row) -> list[int]:
@@ -136,15 +157,18 @@ def _named_by_key(ctx, rows: list[Row], known: Known) -> None:
         for batch in _batches(wanted):
             pairs += ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).values_list(
                 "external_id", "record_id")
-        alive: set[int] = set()
+        alive: dict[int, Company] = {}
         for batch in _batches(sorted({pk for _e, pk in pairs})):
-            alive |= set(Company.objects.alive().filter(pk__in_array=batch).values_list("pk", flat=True))
-        known.external |= {external_id for external_id, pk in pairs if pk in alive}
+            alive.update((c.pk, c) for c in Company.objects.alive().filter(pk__in_array=batch))
+        known.targets = {external_id: alive[pk] for external_id, pk in pairs if pk in alive}
+        known.external |= set(known.targets)
     elif ctx.job.key == "inn":
         wanted = sorted({inn for inn in map(_key_inn, live) if inn})
         visible = Company.objects.visible_to(ctx.job.by)
         for batch in _batches(wanted):
-            known.inns |= set(visible.filter(inn__in_array=batch).values_list("inn", flat=True))
+            for company in visible.filter(inn__in_array=batch).order_by("pk"):
+                known.targets.setdefault(company.inn, company)  # the first, as `.first()` finds it
+        known.inns |= set(known.targets)
 
 
 def _fetch(rows: list[Row], known: Known) -> None:
@@ -167,6 +191,7 @@ def _hand_over(ctx, row: Row, known: Known) -> None:
     row.outcome, row.errors, record_id = importer.import_one(ctx, row.cells)
     if record_id is None:
         return
+    known.touched.add(record_id)
     company = Company.objects.alive().filter(pk=record_id).values_list("name", "inn", "kpp", "city").first()
     if company is not None:
         hashes = CompanyKey.objects.filter(record_id=record_id).values_list("hash", flat=True)

@@ -29,7 +29,7 @@ from krug.quality import normalize
 from krug.sales import services as sales
 from krug.sales.models import Deal, StageHistory
 from krug.transfer import bulk_contacts, importer
-from krug.transfer.bulk_contacts import NewCompany, Row, _batches
+from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, _batches
 from krug.transfer.models import ExternalKey
 
 ENTITY = "deals"
@@ -74,53 +74,77 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     with memo.scope():
         rows = bulk_contacts._prepare(ctx, chunk)
         targets = _targets(ctx, rows)
+        links = ChunkLinks(ctx.job.by)
+        live = [r for r in rows if not r.outcome]
+        for row in live:
+            row.related = {"pipeline": row.data.pop("pipeline", ""), "stage": row.data.pop("stage", ""),
+                           "email": row.data.pop("contact_email", ""), "phone": row.data.pop("contact_phone", "")}
+        _find_contacts(ctx, live, links)
+        bulk_contacts._resolve_companies(ctx, [r for r in live if not r.outcome], bulk_contacts.Recent())
         waiting: list[Row] = []
         created_here: set[str] = set()
+        touched: set[int] = set()  # deals the per-row path changed in this chunk: `targets` has them as before
         for row in rows:
             if row.outcome:
                 continue
             if row.external_id and (row.external_id in targets or row.external_id in created_here):
-                _create(ctx, waiting)  # the deals before it first, as the file orders them
+                deal = targets.get(row.external_id)
+                if deal is not None and deal.pk not in touched and _unchanged(ctx, row, deal):
+                    row.outcome = SKIPPED  # what the per-row path finds too, without its queries
+                    continue
+                _create(ctx, waiting, links)  # the deals before it first, as the file orders them
                 waiting = []
-                row.outcome, row.errors = importer.import_row(ctx, row.cells)
+                row.outcome, row.errors, record = importer.import_one(ctx, row.cells)
+                touched.add(record or 0)
                 continue
             waiting.append(row)
             if row.external_id and ctx.job.key == "external_id":
                 created_here.add(row.external_id)
-        _create(ctx, waiting)
+        _create(ctx, waiting, links)
+        for key, ref in list(ctx.companies.items()):  # a company only failed rows named is not made (yet)
+            if isinstance(ref, NewCompany) and ref.id is None:
+                del ctx.companies[key]
     return rows
 
 
-def _targets(ctx, rows: list[Row]) -> set[str]:
-    """The external ids that name a live deal, when the job updates by external id."""
+def _targets(ctx, rows: list[Row]) -> dict[str, Deal]:
+    """The live deals the rows' external ids name, when the job updates by external id."""
     if ctx.job.key != "external_id":
-        return set()
+        return {}
     wanted = sorted({r.external_id for r in rows if not r.outcome and r.external_id})
     pairs: list[tuple[str, int]] = []
     for batch in _batches(wanted):
         pairs += ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).values_list(
             "external_id", "record_id")
-    alive: set[int] = set()
+    deals: dict[int, Deal] = {}
     for batch in _batches(sorted({pk for _e, pk in pairs})):
-        alive |= set(Deal.objects.alive().filter(pk__in_array=batch).values_list("pk", flat=True))
-    return {external_id for external_id, pk in pairs if pk in alive}
+        deals.update((d.pk, d) for d in Deal.objects.alive().filter(pk__in_array=batch))
+    return {external_id: deals[pk] for external_id, pk in pairs if pk in deals}
 
 
-def _create(ctx, rows: list[Row]) -> None:
+def _unchanged(ctx, row: Row, deal: Deal) -> bool:
+    """Whether the row would leave the deal it names as it is (`importer._import_deal`'s update, read only)."""
+    ref = bulk_contacts._company_ref(ctx, row)
+    if ref is not None and not isinstance(ref, int):  # a company still to be made, or one refused
+        return False
+    data = dict(row.data)
+    if ref is not None:
+        data["company_id"] = ref
+    stage_id = data.pop("stage_id", None)
+    data.pop("pipeline_id", None)
+    if stage_id and stage_id != deal.stage_id:
+        return False
+    return all(importer._same(deal, name, value) for name, value in data.items())
+
+
+def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
     """Check the rows as new deals and write those that pass."""
     if not rows:
         return
     by = ctx.job.by
-    links = ChunkLinks(by)
-    for row in rows:
-        row.related = {"pipeline": row.data.pop("pipeline", ""), "stage": row.data.pop("stage", ""),
-                       "email": row.data.pop("contact_email", ""), "phone": row.data.pop("contact_phone", "")}
-    _find_contacts(ctx, rows, links)
-    live = [r for r in rows if not r.outcome]
-    bulk_contacts._resolve_companies(ctx, live, bulk_contacts.Recent())
-    stand_ins = _fetch_companies(ctx, live, links)
+    stand_ins = _fetch_companies(ctx, rows, links)
     now = timezone.now()
-    for row in live:
+    for row in rows:
         ref = bulk_contacts._company_ref(ctx, row)
         if isinstance(ref, DomainError):
             row.fail(ref)
@@ -133,11 +157,7 @@ def _create(ctx, rows: list[Row]) -> None:
             row.fail(exc)
             continue
         row.related["stage"] = stage
-    made = [r for r in live if not r.outcome]
-    _write(ctx, made, stand_ins, now)
-    for key, ref in list(ctx.companies.items()):  # a company only failed rows named is not made (yet)
-        if isinstance(ref, NewCompany) and ref.id is None:
-            del ctx.companies[key]
+    _write(ctx, [r for r in rows if not r.outcome], stand_ins, now)
 
 
 def _find_contacts(ctx, rows: list[Row], links: ChunkLinks) -> None:

@@ -20,7 +20,7 @@ from krug.core.errors import ValidationFailed
 from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.transfer import bulk_contacts, importer
-from krug.transfer.bulk_contacts import CREATED, Row, _batches
+from krug.transfer.bulk_contacts import CREATED, SKIPPED, Row, _batches
 from krug.transfer.models import ExternalKey
 
 ENTITY = "leads"
@@ -31,16 +31,23 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     with memo.scope():
         rows = bulk_contacts._prepare(ctx, chunk)
         values = {id(r): _key_value(ctx.job.key, r) for r in rows if not r.outcome}
-        named = _named(ctx, sorted({v for v in values.values() if v}))
+        targets = _targets(ctx, sorted({v for v in values.values() if v}))
+        named = set(targets)
+        touched: set[int] = set()  # leads the per-row path changed in this chunk: `targets` has them as before
         waiting: list[Row] = []
         for row in rows:
             if row.outcome:
                 continue
             value = values[id(row)]
             if value and value in named:  # "" never names one: _stored_value may add it
+                lead = targets.get(value)
+                if lead is not None and lead.pk not in touched and _unchanged(row, lead):
+                    row.outcome = SKIPPED  # what the per-row path finds too, without its queries
+                    continue
                 _create(ctx, waiting)
                 waiting = []
-                row.outcome, row.errors = importer.import_row(ctx, row.cells)
+                row.outcome, row.errors, record = importer.import_one(ctx, row.cells)
+                touched.add(record or 0)
                 continue
             importer.lead_defaults(row.data)
             try:
@@ -77,23 +84,30 @@ def _stored_value(key: str, row: Row) -> str:
     return row.fields.get("phone") or "" if key == "phone" else ""
 
 
-def _named(ctx, values: list[str]) -> set[str]:
-    """The key values that name a lead in the base (live, and one the user sees but for external ids, as the
-    per-row path finds them)."""
-    key, found = ctx.job.key, set()
+def _targets(ctx, values: list[str]) -> dict[str, Lead]:
+    """The leads in the base the key values name, as the per-row path finds them: live, the user's to see but
+    for external ids, the first by id."""
+    key, found = ctx.job.key, {}
     visible = Lead.objects.visible_to(ctx.job.by)
     for batch in _batches(values):
         if key == "external_id":
             pairs = list(ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).values_list(
                 "external_id", "record_id"))
-            alive = set(Lead.objects.alive().filter(pk__in=[pk for _e, pk in pairs]).values_list("pk", flat=True))
-            found |= {e for e, pk in pairs if pk in alive}
-        elif key == "email":
-            emails = visible.annotate(key=Lower("email")).filter(key__in=batch).values_list("email", flat=True)
-            found |= {e.strip().casefold() for e in emails}
-        elif key == "phone":
-            found |= set(visible.filter(phone__in=batch).values_list("phone", flat=True))
+            alive = {lead.pk: lead for lead in Lead.objects.alive().filter(pk__in=[pk for _e, pk in pairs])}
+            found.update((e, alive[pk]) for e, pk in pairs if pk in alive)
+        elif key in ("email", "phone"):
+            leads = visible.annotate(key=Lower("email")).filter(key__in=batch) if key == "email" else \
+                visible.filter(phone__in=batch)
+            for lead in leads.order_by("pk"):
+                found.setdefault(lead.email.strip().casefold() if key == "email" else lead.phone, lead)
     return found
+
+
+def _unchanged(row: Row, lead: Lead) -> bool:
+    """Whether the row would leave the lead it names as it is (`importer._import_lead`'s update, read only)."""
+    data = dict(row.data)
+    importer.lead_defaults(data)
+    return all(importer._same(lead, name, value) for name, value in data.items() if name != "source")
 
 
 def _create(ctx, rows: list[Row]) -> None:

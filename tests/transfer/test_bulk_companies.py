@@ -4,16 +4,15 @@ rows, on a file with duplicates of the base and of its own rows, over several ch
 
 import random
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from krug.clients.models import Company, TimelineEvent
 from krug.core.models import AuditEntry
 from krug.quality.models import CompanyKey
-from krug.transfer import importer, services
 from krug.transfer.models import ExternalKey, ImportJob
 from tests import factories
+from tests.transfer.both_paths import agree, reported
 
 HEADER = "ID;Название;ОПФ;ИНН;КПП;Город;Телефон;Email;Сайт;Ответственный\n"
 INNS = ["3982597915", "9074833780", "8762328602", "1290404798", "6669725104", "2734646867", "9589693501"]
@@ -66,14 +65,6 @@ def _base(org) -> None:
     factories.company(org.outsider, name="Чужая", city="Москва")
 
 
-def _import(org, path: Path, bulk: bool, chunk: int, key: str, by) -> ImportJob:
-    with path.open("rb") as stream:
-        job = services.upload(by, "companies", path.name, stream)
-    services.configure(by, job, key=key)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    return importer.run(job.pk, chunk_size=chunk, bulk=bulk)
-
-
 def _state(jobs: list[ImportJob]) -> dict:
     companies = {c.pk: c for c in Company.objects.select_related("owner")}
 
@@ -81,9 +72,7 @@ def _state(jobs: list[ImportJob]) -> dict:
         return sorted((k, v) for k, v in values.items() if k != "owner")
 
     return {
-        "outcomes": [(j.created, j.updated, j.merged, j.skipped, j.failed) for j in jobs],
-        "failures": [sorted((e.row, tuple(sorted((x["field"], x["message"]) for x in e.errors)))
-                            for e in j.row_errors.all()) for j in jobs],
+        **reported(jobs),
         "companies": sorted((c.name, c.legal_form, c.inn, c.kpp, c.city, c.phone, c.email, c.website, c.search_key,
                              c.owner.username if c.owner_id else None, c.version) for c in companies.values()),
         "keys": Counter((companies[k.record_id].name, k.hash) for k in CompanyKey.objects.all()),
@@ -100,17 +89,14 @@ def _state(jobs: list[ImportJob]) -> dict:
 def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key, who):
     path = tmp_path / "companies.csv"
     path.write_text(HEADER + "\n".join(_rows(5, 150)) + "\n", encoding="utf-8")
-    results = {}
-    for bulk in (False, True):
+    by = getattr(org, who)
+
+    def fresh():
         for model in (Company, CompanyKey, TimelineEvent, AuditEntry, ExternalKey):
             model.objects.all().delete()
         _base(org)
-        by = getattr(org, who)
-        jobs = [_import(org, path, bulk, 17, key, by), _import(org, path, bulk, 40, key, by)]  # the second: a re-run
-        results[bulk] = _state(jobs)
-    per_row, set_based = results[False], results[True]
-    for part in per_row:
-        assert set_based[part] == per_row[part], part
+
+    set_based = agree(fresh, by, "companies", path, key, _state)
     created, updated, merged, skipped, failed = set_based["outcomes"][0]
     assert created > 25 and merged > 10 and failed > 20 and skipped > 3, "the file exercises every kind of row"
     if key:

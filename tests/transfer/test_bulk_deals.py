@@ -3,7 +3,6 @@ reference: the same deals with the same links, stage history, audit entries, tim
 companies and failed rows, on a file that mixes good rows with every kind of bad one, over several chunks."""
 
 import random
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,9 @@ from krug.core.models import AuditEntry
 from krug.quality.models import CompanyKey, ContactKey
 from krug.sales import services as sales
 from krug.sales.models import Deal, Pipeline, Stage, StageHistory
-from krug.transfer import importer, services
 from krug.transfer.models import ExternalKey, ImportJob
 from tests import factories
+from tests.transfer.both_paths import agree, import_file, reported
 
 HEADER = "ID;Название;Сумма;Воронка;Этап;Компания;ИНН;Email контакта;Телефон контакта;Ответственный;Источник\n"
 
@@ -77,15 +76,6 @@ def _base(org) -> None:
         {"name": "Партнёр", "kind": "won"}]})
 
 
-def _import(org, path: Path, bulk: bool, chunk: int, key: str | None = None) -> ImportJob:
-    with path.open("rb") as stream:
-        job = services.upload(org.admin, "deals", path.name, stream)
-    if key is not None:
-        services.configure(org.admin, job, key=key)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    return importer.run(job.pk, chunk_size=chunk, bulk=bulk)
-
-
 def _state(jobs: list[ImportJob]) -> dict:
     """What the imports left, with ids replaced by what they stand for (the two runs number records apart)."""
     deals = {d.pk: d for d in Deal.objects.select_related("stage", "pipeline", "contact", "company", "owner")}
@@ -101,9 +91,7 @@ def _state(jobs: list[ImportJob]) -> dict:
                                                                      "owner", "closed_at"))
 
     return {
-        "outcomes": [(j.created, j.updated, j.merged, j.skipped, j.failed) for j in jobs],
-        "failures": [sorted((e.row, tuple(sorted((x["field"], x["message"]) for x in e.errors)))
-                            for e in j.row_errors.all()) for j in jobs],
+        **reported(jobs),
         "deals": sorted(deal(pk) for pk in deals),
         "history": sorted((h.deal.title, h.stage.name, h.moved_by_id) for h in
                           StageHistory.objects.select_related("deal", "stage")),
@@ -121,17 +109,13 @@ def _state(jobs: list[ImportJob]) -> dict:
 def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key):
     path = tmp_path / "deals.csv"
     path.write_text(HEADER + "\n".join(_rows(11, 160)) + "\n", encoding="utf-8")
-    results = {}
-    for bulk in (False, True):
+    def fresh():
         for model in (StageHistory, Deal, Stage, Pipeline, Contact, Company, CompanyKey, ContactKey, TimelineEvent,
                       AuditEntry, ExternalKey):
             model.objects.all().delete()
         _base(org)
-        jobs = [_import(org, path, bulk, 23, key), _import(org, path, bulk, 40, key)]  # the second: a re-run
-        results[bulk] = _state(jobs)
-    per_row, set_based = results[False], results[True]
-    for part in per_row:
-        assert set_based[part] == per_row[part], part
+
+    set_based = agree(fresh, org.admin, "deals", path, key, _state)
     created, updated, _merged, skipped, failed = set_based["outcomes"][0]
     assert created > 60 and failed > 40 and skipped > 3  # the file exercised every kind of row
     if key:
@@ -141,6 +125,6 @@ def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key
 def test_a_company_only_a_failed_row_names_is_not_created(org, tmp_path):
     path = tmp_path / "deals.csv"
     path.write_text(HEADER + ";;1000;;;Никому не нужна;;;;;\n;Хорошая;1000;;;Нужна;;;;;\n", encoding="utf-8")
-    job = _import(org, path, True, 50)
+    job = import_file(org.admin, "deals", path, bulk=True, chunk=50)
     assert (job.created, job.failed) == (1, 1)
     assert list(Company.objects.values_list("name", flat=True)) == ["Нужна"]

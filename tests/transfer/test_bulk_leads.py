@@ -3,15 +3,14 @@ reference: the same leads, audit entries, external ids, updates and failed rows,
 several chunks, and on a re-run."""
 
 import random
-from pathlib import Path
 
 import pytest
 
 from krug.clients.models import Lead
 from krug.core.models import AuditEntry
-from krug.transfer import importer, services
 from krug.transfer.models import ExternalKey, ImportJob
 from tests import factories
+from tests.transfer.both_paths import agree, reported
 
 HEADER = "ID;Заявка;ФИО;Компания;Телефон;Email;Источник;Сообщение;utm_campaign;Ответственный\n"
 
@@ -51,20 +50,10 @@ def _rows(seed: int, count: int) -> list[str]:
     return lines
 
 
-def _import(org, path: Path, bulk: bool, chunk: int, key: str, by) -> ImportJob:
-    with path.open("rb") as stream:
-        job = services.upload(by, "leads", path.name, stream)
-    services.configure(by, job, key=key)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    return importer.run(job.pk, chunk_size=chunk, bulk=bulk)
-
-
 def _state(jobs: list[ImportJob]) -> dict:
     leads = {lead.pk: lead for lead in Lead.objects.select_related("owner")}
     return {
-        "outcomes": [(j.created, j.updated, j.merged, j.skipped, j.failed) for j in jobs],
-        "failures": [sorted((e.row, tuple(sorted((x["field"], x["message"]) for x in e.errors)))
-                            for e in j.row_errors.all()) for j in jobs],
+        **reported(jobs),
         "leads": sorted((x.title, x.surname, x.first_name, x.company_name, x.phone, x.email, x.source, x.status,
                          x.message, x.utm_campaign, x.search_key, x.owner.username if x.owner_id else None, x.version)
                         for x in leads.values()),
@@ -80,17 +69,12 @@ def _state(jobs: list[ImportJob]) -> dict:
 def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key, who):
     path = tmp_path / "leads.csv"
     path.write_text(HEADER + "\n".join(_rows(9, 150)) + "\n", encoding="utf-8")
-    results = {}
-    for bulk in (False, True):
+    def fresh():
         for model in (Lead, AuditEntry, ExternalKey):
             model.objects.all().delete()
         factories.lead(org.admin, title="Старая заявка", email="old@base.ru", phone="+7 495 111-22-33")
-        by = getattr(org, who)
-        jobs = [_import(org, path, bulk, 17, key, by), _import(org, path, bulk, 40, key, by)]  # the second: a re-run
-        results[bulk] = _state(jobs)
-    per_row, set_based = results[False], results[True]
-    for part in per_row:
-        assert set_based[part] == per_row[part], part
+
+    set_based = agree(fresh, getattr(org, who), "leads", path, key, _state)
     created, updated, _merged, skipped, failed = set_based["outcomes"][0]
     assert created > 60 and failed > 15 and skipped > 3, "the file exercises every kind of row"
     if key:

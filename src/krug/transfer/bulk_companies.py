@@ -29,7 +29,6 @@ from krug.quality.company_scan import NAME_SIMILARITY, compare
 from krug.quality.models import CompanyKey
 from krug.transfer import bulk_contacts, importer
 from krug.transfer.bulk_contacts import CREATED, SKIPPED, NewCompany, Row, _batches
-from krug.transfer.models import ExternalKey
 
 ENTITY = "companies"
 _SCORED_ONE_BY_ONE = 64  # more candidates than this are narrowed by name in one rapidfuzz call first
@@ -152,15 +151,8 @@ def _named_by_key(ctx, rows: list[Row], known: Known) -> None:
     """The external ids (or INNs) of the job's key that name a company in the base."""
     live = [r for r in rows if not r.outcome]
     if ctx.job.key == "external_id":
-        wanted = sorted({r.external_id for r in live if r.external_id})
-        pairs: list[tuple[str, int]] = []
-        for batch in _batches(wanted):
-            pairs += ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).values_list(
-                "external_id", "record_id")
-        alive: dict[int, Company] = {}
-        for batch in _batches(sorted({pk for _e, pk in pairs})):
-            alive.update((c.pk, c) for c in Company.objects.alive().filter(pk__in_array=batch))
-        known.targets = {external_id: alive[pk] for external_id, pk in pairs if pk in alive}
+        known.targets = bulk_contacts.named_by_external_id(
+            ENTITY, Company, (r.external_id for r in live if r.external_id))
         known.external |= set(known.targets)
     elif ctx.job.key == "inn":
         wanted = sorted({inn for inn in map(_key_inn, live) if inn})

@@ -181,6 +181,20 @@ def _batches(values: list) -> list[list]:
     return [values[i:i + _IN_BATCH] for i in range(0, len(values), _IN_BATCH)]
 
 
+def named_by_external_id(entity: str, model, external_ids, *fields: str) -> dict[str, Any]:
+    """The live records of `model` that external ids name (kept by an earlier import), by external id; with
+    `fields`, only those are read."""
+    pairs: list[tuple[str, int]] = []
+    for batch in _batches(sorted(set(external_ids))):
+        pairs += ExternalKey.objects.filter(entity=entity, external_id__in_array=batch).values_list(
+            "external_id", "record_id")
+    records: dict[int, Any] = {}
+    for batch in _batches(sorted({pk for _e, pk in pairs})):
+        alive = model.objects.alive().filter(pk__in_array=batch)
+        records.update((r.pk, r) for r in (alive.only(*fields) if fields else alive))
+    return {external_id: records[pk] for external_id, pk in pairs if pk in records}
+
+
 # ---- companies ------------------------------------------------------------------------------------------
 
 def _company_key(name: str, inn: str) -> str:
@@ -345,15 +359,8 @@ def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
     visible = Contact.objects.visible_to(ctx.job.by)
     found: dict[str, int] = {}
     if key == "external_id":
-        wanted = sorted({r.external_id for r in live if r.external_id})
-        pairs = []
-        for batch in _batches(wanted):
-            pairs += ExternalKey.objects.filter(entity="contacts", external_id__in_array=batch).values_list(
-                "external_id", "record_id")
-        alive = set()
-        for batch in _batches(sorted({pk for _e, pk in pairs})):
-            alive |= set(Contact.objects.alive().filter(pk__in_array=batch).values_list("pk", flat=True))
-        found = {e: pk for e, pk in pairs if pk in alive}
+        named = named_by_external_id("contacts", Contact, (r.external_id for r in live if r.external_id), "pk")
+        found = {e: contact.pk for e, contact in named.items()}
         found.update(recent.external)
         for row in live:
             row.key_target = found.get(row.external_id)

@@ -30,7 +30,6 @@ from krug.sales import services as sales
 from krug.sales.models import Deal, StageHistory
 from krug.transfer import bulk_contacts, importer
 from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, _batches
-from krug.transfer.models import ExternalKey
 
 ENTITY = "deals"
 
@@ -111,15 +110,8 @@ def _targets(ctx, rows: list[Row]) -> dict[str, Deal]:
     """The live deals the rows' external ids name, when the job updates by external id."""
     if ctx.job.key != "external_id":
         return {}
-    wanted = sorted({r.external_id for r in rows if not r.outcome and r.external_id})
-    pairs: list[tuple[str, int]] = []
-    for batch in _batches(wanted):
-        pairs += ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).values_list(
-            "external_id", "record_id")
-    deals: dict[int, Deal] = {}
-    for batch in _batches(sorted({pk for _e, pk in pairs})):
-        deals.update((d.pk, d) for d in Deal.objects.alive().filter(pk__in_array=batch))
-    return {external_id: deals[pk] for external_id, pk in pairs if pk in deals}
+    return bulk_contacts.named_by_external_id(
+        ENTITY, Deal, (r.external_id for r in rows if not r.outcome and r.external_id))
 
 
 def _unchanged(ctx, row: Row, deal: Deal) -> bool:

@@ -21,7 +21,6 @@ from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.transfer import bulk_contacts, importer
 from krug.transfer.bulk_contacts import CREATED, SKIPPED, Row, _batches
-from krug.transfer.models import ExternalKey
 
 ENTITY = "leads"
 
@@ -88,14 +87,11 @@ def _targets(ctx, values: list[str]) -> dict[str, Lead]:
     """The leads in the base the key values name, as the per-row path finds them: live, the user's to see but
     for external ids, the first by id."""
     key, found = ctx.job.key, {}
+    if key == "external_id":
+        return bulk_contacts.named_by_external_id(ENTITY, Lead, values)
     visible = Lead.objects.visible_to(ctx.job.by)
     for batch in _batches(values):
-        if key == "external_id":
-            pairs = list(ExternalKey.objects.filter(entity=ENTITY, external_id__in_array=batch).values_list(
-                "external_id", "record_id"))
-            alive = {lead.pk: lead for lead in Lead.objects.alive().filter(pk__in=[pk for _e, pk in pairs])}
-            found.update((e, alive[pk]) for e, pk in pairs if pk in alive)
-        elif key in ("email", "phone"):
+        if key in ("email", "phone"):
             leads = visible.annotate(key=Lower("email")).filter(key__in=batch) if key == "email" else \
                 visible.filter(phone__in=batch)
             for lead in leads.order_by("pk"):

@@ -6,9 +6,9 @@ tests compare it with. The path only ever *creates*; every other row is handed t
 turn, so updates and merges stay the services' own:
 - a row that names a company by the job's key (external id or INN), in the base or created by an earlier row;
 - a row the duplicate check on entry could refuse: one with a company in the base, or made by an earlier row,
-  that scores as a duplicate (`company_scan.compare`, the check's own scoring). The per-row check leaves out
-  a key held by more companies than the scan compares (`max_block`); this path scores every holder, so a row
-  it creates is one the per-row check would create too, and a row it hands over is checked again there.
+  that scores as a duplicate (`company_scan.compare`, the check's own scoring), among the same candidates
+  the check reads: the holders of each of its keys, except a key held by more companies than `max_block`
+  (`Known`, which follows the keys the chunk writes and re-reads those of a record the per-row path wrote).
 A row that is created is cleaned as `create_company` cleans it and written as it writes it (row, match keys,
 search key, audit entry, timeline event), with its external id.
 """
@@ -18,54 +18,84 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
-
 from krug.clients import services as clients
 from krug.clients.models import Company
 from krug.core import memo
 from krug.core.errors import ValidationFailed
 from krug.quality import duplicates, normalize
-from krug.quality.company_scan import NAME_SIMILARITY, compare
-from krug.quality.models import CompanyKey
+from krug.quality.company_scan import compare
+from krug.quality.models import CompanyKey, QualitySettings
+from krug.quality.scan import MatchRules
 from krug.transfer import bulk_contacts, importer
 from krug.transfer.bulk_contacts import CREATED, SKIPPED, NewCompany, Row, _batches
 
 ENTITY = "companies"
-_SCORED_ONE_BY_ONE = 64  # more candidates than this are narrowed by name in one rapidfuzz call first
 
 
 @dataclass(eq=False)
 class Known:
-    """The companies a chunk's rows may be: those holding one of their keys in the base (alive), and those the
-    chunk creates (negative, provisional ids until written)."""
+    """What the check on entry would read for a chunk's rows: who holds each of their keys (the companies in
+    the base, and those the chunk creates, with negative provisional ids until written), and the fields of
+    the live ones. A key more companies hold than `max_block` is one the check passes over (`common`)."""
 
+    max_block: int = 50
     holders: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))  # key hash -> company ids
+    common: set[int] = field(default_factory=set)  # hashes held by more than max_block companies
+    unwritten: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))  # hash -> provisional ids
+    hashes_of: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))  # company id -> its hashes
     companies: dict[int, tuple[str, str, str, str]] = field(default_factory=dict)  # id -> core, INN, KPP, city
     inns: set[str] = field(default_factory=set)  # INNs of the companies the chunk made (an `inn` key finds them)
     external: set[str] = field(default_factory=set)  # external ids that name a live company
     targets: dict[str, Company] = field(default_factory=dict)  # the base's companies by the key's value
     touched: set[int] = field(default_factory=set)  # companies the per-row path wrote in this chunk
 
-    def add(self, pk: int, name: str, inn: str, kpp: str, city: str, hashes) -> None:
-        self.companies[pk] = (duplicates.company_skeleton(name), inn, kpp, city)
+    def hold(self, h: int, ids) -> None:
+        """Who holds the key as the database has it (at most max_block + 1 of them), with the unwritten ones."""
+        self.holders[h] = set(ids) | self.unwritten.get(h, set())
+        for pk in self.holders[h]:
+            self.hashes_of[pk].add(h)
+        if len(self.holders[h]) > self.max_block:
+            self.common.add(h)
+        else:
+            self.common.discard(h)
+
+    def add(self, pk: int, fields: tuple[str, str, str, str, str], hashes) -> None:
+        """A company the chunk creates (a provisional id) with its name, INN, KPP and city."""
+        name, *rest = fields
+        self.companies[pk] = (duplicates.company_skeleton(name), *rest)
         for h in hashes:
-            self.holders[h].add(pk)
+            self.unwritten[h].add(pk)
+            self.hold(h, self.holders[h] - self.unwritten[h])
+
+    def written(self, ids: dict[int, int]) -> None:
+        """The unwritten companies got their ids (provisional: real)."""
+        for h in self.unwritten:
+            self.holders[h] = {ids.get(pk, pk) for pk in self.holders[h]}
+        for provisional, pk in ids.items():
+            self.companies[pk] = self.companies.pop(provisional)
+            self.hashes_of[pk] = self.hashes_of.pop(provisional, set())
+        self.unwritten.clear()
 
     def duplicates_of(self, fields: dict, hashes: list[int]) -> list[int]:
-        """The known companies the check on entry would call this one (its cleaned fields) a duplicate of."""
-        ids = set().union(*(self.holders.get(h, ()) for h in hashes)) & self.companies.keys()
-        if not ids:
-            return []
+        """The companies the check on entry would call this one (its cleaned fields) a duplicate of."""
+        ids = {pk for h in hashes if h not in self.common for pk in self.holders.get(h, ())}
         core, inn = duplicates.company_skeleton(fields.get("name")), fields.get("inn") or ""
         kpp, city = fields.get("kpp") or "", fields.get("city") or ""
-        if len(ids) > _SCORED_ONE_BY_ONE:  # only the same INN or a name this close can score as a duplicate
-            chosen = sorted(ids)
-            close = process.extract(core, [self.companies[i][0] for i in chosen], scorer=fuzz.ratio,
-                                    score_cutoff=NAME_SIMILARITY, limit=None)
-            ids = {chosen[index] for _name, _score, index in close}
-            ids |= {i for i in chosen if inn and self.companies[i][1] == inn}
-        return [pk for pk in sorted(ids)
+        return [pk for pk in sorted(ids & self.companies.keys())
                 if compare(core, inn, kpp, city, *self.companies[pk])[0] >= duplicates.ENTRY_THRESHOLD]
+
+    def read(self, hashes) -> None:
+        """Who holds these keys in the database, and the fields of the live ones not known yet."""
+        hashes = sorted(set(hashes))
+        members = duplicates.key_members({str(h): h for h in hashes}, model=CompanyKey, limit=self.max_block + 1)
+        for h in hashes:
+            self.hold(h, members.get(str(h), ()))
+        wanted = sorted({pk for h in hashes if h not in self.common for pk in self.holders[h]
+                         if pk > 0 and pk not in self.companies})
+        for batch in _batches(wanted):
+            for pk, *fields in Company.objects.alive().filter(pk__in_array=batch).values_list(
+                    "pk", "name", "inn", "kpp", "city"):
+                self.companies[pk] = (duplicates.company_skeleton(fields[0]), *fields[1:])
 
 
 def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
@@ -73,7 +103,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     by, key = ctx.job.by, ctx.job.key
     with memo.scope():
         rows = bulk_contacts._prepare(ctx, chunk)
-        known = Known()
+        known = Known(MatchRules.from_dict(QualitySettings.current().match_rules).max_block)
         _named_by_key(ctx, rows, known)
         refused: dict[int, ValidationFailed] = {}
         for index, row in enumerate(rows):
@@ -85,7 +115,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
                 refused[index] = exc
                 continue
             row.keys = frozenset(duplicates.company_keys(row.fields["name"], row.fields.get("inn")))
-        _fetch(rows, known)
+        known.read(h for row in rows if row.keys for h in _hashes(row))
         waiting: list[Row] = []
         for index, row in enumerate(rows):
             if row.outcome:
@@ -96,7 +126,10 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             if named and _skipped(ctx, row, known, inn or row.external_id):
                 continue
             if named or like:
-                if named or any(pk < 0 for pk in like):
+                # the new companies before it are written first when it may be one of them, or when it gives an
+                # external id one of them gives too (the later row's record is the one the id keeps)
+                if named or any(pk < 0 for pk in like) or (row.external_id and any(
+                        w.external_id == row.external_id for w in waiting)):
                     _create(ctx, waiting, known)
                     waiting = []
                 _hand_over(ctx, row, known)
@@ -104,9 +137,9 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
                 row.fail(refused[index])
             else:
                 waiting.append(row)
-                provisional = -1 - len(known.companies)
-                known.add(provisional, row.fields["name"], row.fields.get("inn", ""), row.fields.get("kpp", ""),
-                          row.fields.get("city", ""), _hashes(row))
+                row.related["provisional"] = provisional = -1 - len(known.companies)
+                known.add(provisional, tuple(row.fields.get(f) or "" for f in ("name", "inn", "kpp", "city")),
+                          _hashes(row))
                 _remember(known, row.fields.get("inn", ""), row.external_id)
         _create(ctx, waiting, known)
     return rows
@@ -163,32 +196,18 @@ def _named_by_key(ctx, rows: list[Row], known: Known) -> None:
         known.inns |= set(known.targets)
 
 
-def _fetch(rows: list[Row], known: Known) -> None:
-    """Every live company in the base holding one of the rows' keys."""
-    hashes = sorted({h for row in rows if row.keys for h in _hashes(row)})
-    pairs: list[tuple[int, int]] = []
-    for batch in _batches(hashes):
-        pairs += CompanyKey.objects.filter(hash__in_array=batch).values_list("hash", "record_id")
-    by_company: dict[int, list[int]] = defaultdict(list)
-    for h, pk in pairs:
-        by_company[pk].append(h)
-    for batch in _batches(sorted(by_company)):
-        for pk, name, inn, kpp, city in Company.objects.alive().filter(pk__in_array=batch).values_list(
-                "pk", "name", "inn", "kpp", "city"):
-            known.add(pk, name, inn, kpp, city, by_company[pk])
-
-
 def _hand_over(ctx, row: Row, known: Known) -> None:
-    """The per-row path for this row; what it wrote joins what the chunk knows."""
+    """The per-row path for this row; what it wrote (a new company, or one it merged into, maybe renamed) is
+    read again, with every key it held before and holds now."""
     row.outcome, row.errors, record_id = importer.import_one(ctx, row.cells)
     if record_id is None:
         return
     known.touched.add(record_id)
-    company = Company.objects.alive().filter(pk=record_id).values_list("name", "inn", "kpp", "city").first()
-    if company is not None:
-        hashes = CompanyKey.objects.filter(record_id=record_id).values_list("hash", flat=True)
-        known.add(record_id, *company, hashes)
-        _remember(known, company[1] if ctx.job.key == "inn" else "", row.external_id)
+    known.companies.pop(record_id, None)
+    now = set(CompanyKey.objects.filter(record_id=record_id).values_list("hash", flat=True))
+    known.read(now | known.hashes_of.pop(record_id, set()))
+    inn = Company.objects.filter(pk=record_id).values_list("inn", flat=True).first() or ""
+    _remember(known, inn if ctx.job.key == "inn" else "", row.external_id)
 
 
 def _create(ctx, rows: list[Row], known: Known) -> None:
@@ -206,3 +225,4 @@ def _create(ctx, rows: list[Row], known: Known) -> None:
         if row.external_id:
             external[row.external_id] = company.id
     bulk_contacts.external_keys(external, ENTITY)
+    known.written({row.related["provisional"]: company.id for row, company in zip(rows, news, strict=True)})

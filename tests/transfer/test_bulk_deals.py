@@ -128,3 +128,14 @@ def test_a_company_only_a_failed_row_names_is_not_created(org, tmp_path):
     job = import_file(org.admin, "deals", path, bulk=True, chunk=50)
     assert (job.created, job.failed) == (1, 1)
     assert list(Company.objects.values_list("name", flat=True)) == ["Нужна"]
+
+
+def test_a_stage_the_chunk_looked_up_once_refuses_every_row_that_names_it(org):
+    from krug.core.errors import FieldErrors
+    from krug.transfer.bulk_deals import ChunkLinks
+
+    links = ChunkLinks(org.admin)
+    for _row in range(2):
+        errors = FieldErrors()
+        assert links.stage({"stage_id": 987654}, errors) == (None, None)
+        assert errors.errors == {"stage_id": ["no such stage"]}

@@ -167,8 +167,9 @@ def _hashes(row: Row) -> list[int]:
 
 
 def _key_inn(row: Row) -> str:
+    """The row's INN as the `inn` key compares it ("" when it has none, or a wrong one)."""
     try:
-        return normalize.inn(row.data.get("inn") or "") if row.data.get("inn") else ""
+        return normalize.inn(row.data["inn"]) if row.data.get("inn") else ""
     except ValueError:
         return ""
 
@@ -206,8 +207,8 @@ def _hand_over(ctx, row: Row, known: Known) -> None:
     known.companies.pop(record_id, None)
     now = set(CompanyKey.objects.filter(record_id=record_id).values_list("hash", flat=True))
     known.read(now | known.hashes_of.pop(record_id, set()))
-    inn = Company.objects.filter(pk=record_id).values_list("inn", flat=True).first() or ""
-    _remember(known, inn if ctx.job.key == "inn" else "", row.external_id)
+    inn = Company.objects.filter(pk=record_id).values_list("inn", flat=True).first() if ctx.job.key == "inn" else ""
+    _remember(known, inn or "", row.external_id)
 
 
 def _create(ctx, rows: list[Row], known: Known) -> None:

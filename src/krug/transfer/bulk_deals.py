@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from krug.clients.models import Company, Contact, TimelineEvent
 from krug.core import audit, bulk, memo
-from krug.core.errors import DomainError
+from krug.core.errors import DomainError, FieldErrors
 from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.sales import services as sales
@@ -47,9 +47,14 @@ class ChunkLinks(sales.DealLinks):
 
     def stage(self, data, errors):
         key = (data.get("pipeline_id"), data.get("stage_id"))
-        if key not in self.stages:
-            self.stages[key] = super().stage(data, errors)
-        return self.stages[key]
+        if key not in self.stages:  # the answer with its problems, so every row naming them is refused alike
+            found = FieldErrors()
+            self.stages[key] = (super().stage(data, found), found.errors)
+        answer, problems = self.stages[key]
+        for name, messages in problems.items():
+            for message in messages:
+                errors.add(name, message)
+        return answer
 
     def default_pipeline(self):
         if self.pipeline is None:

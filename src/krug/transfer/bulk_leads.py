@@ -80,7 +80,9 @@ def _stored_value(key: str, row: Row) -> str:
         return row.external_id
     if key == "email":
         return (row.fields.get("email") or "").casefold()
-    return row.fields.get("phone") or "" if key == "phone" else ""
+    if key == "phone":
+        return row.fields.get("phone") or ""
+    return ""
 
 
 def _targets(ctx, values: list[str]) -> dict[str, Lead]:

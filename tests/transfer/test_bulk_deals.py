@@ -139,3 +139,17 @@ def test_a_stage_the_chunk_looked_up_once_refuses_every_row_that_names_it(org):
         errors = FieldErrors()
         assert links.stage({"stage_id": 987654}, errors) == (None, None)
         assert errors.errors == {"stage_id": ["no such stage"]}
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_rows_that_all_fail_leave_a_fresh_base_without_a_pipeline(org, tmp_path, bulk):
+    Pipeline.objects.all().delete()
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + ";;1000;;Negotiation;;;;;;\n;Сделка;сто;;Won;;;;;;\n;;;;;;;;;;\n", encoding="utf-8")
+    job = import_file(org.admin, "deals", path, bulk=bulk, chunk=50)
+    assert job.failed == 2 and job.created == 0
+    assert not Pipeline.objects.exists() and not Stage.objects.exists()
+    path.write_text(HEADER + ";;1000;;Negotiation;;;;;;\n;Сделка;1000;;Won;;;;;;\n", encoding="utf-8")
+    job = import_file(org.admin, "deals", path, bulk=bulk, chunk=50)
+    assert (job.created, job.failed) == (1, 1)
+    assert list(Deal.objects.values_list("stage__name", "pipeline__is_default")) == [("Won", True)]

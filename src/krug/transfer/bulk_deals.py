@@ -19,6 +19,7 @@ external id) goes through the per-row path, in its turn: the new deals before it
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.utils import timezone
 
 from krug.clients.models import Company, Contact, TimelineEvent
@@ -27,11 +28,12 @@ from krug.core.errors import DomainError, FieldErrors
 from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.sales import services as sales
-from krug.sales.models import Deal, StageHistory
+from krug.sales.models import Deal, Pipeline, StageHistory
 from krug.transfer import bulk_contacts, importer
 from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, _batches
 
 ENTITY = "deals"
+WRITTEN = (bulk_contacts.CREATED, bulk_contacts.UPDATED, bulk_contacts.MERGED)
 
 
 class ChunkLinks(sales.DealLinks):
@@ -74,7 +76,23 @@ class ChunkLinks(sales.DealLinks):
 
 
 def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
-    """Import a chunk of deal rows; returns them with their outcomes. The caller's transaction holds it."""
+    """Import a chunk of deal rows; returns them with their outcomes. The caller's transaction holds it.
+
+    On a base with no pipeline yet, looking up a stage makes the standard one (`sales.default_pipeline`). The
+    per-row path undoes that with each row that fails; here a chunk none of whose rows is written leaves none
+    either."""
+    fresh = not Pipeline.objects.alive().exists()
+    savepoint = transaction.savepoint() if fresh else None
+    rows = _import_chunk(ctx, chunk)
+    if savepoint is not None:
+        if any(row.outcome in WRITTEN for row in rows):
+            transaction.savepoint_commit(savepoint)
+        else:
+            transaction.savepoint_rollback(savepoint)
+    return rows
+
+
+def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     with memo.scope():
         rows = bulk_contacts._prepare(ctx, chunk)
         targets = _targets(ctx, rows)

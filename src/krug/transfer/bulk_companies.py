@@ -48,6 +48,7 @@ class Known:
     external: set[str] = field(default_factory=set)  # external ids that name a live company
     targets: dict[str, Company] = field(default_factory=dict)  # the base's companies by the key's value
     touched: set[int] = field(default_factory=set)  # companies the per-row path wrote in this chunk
+    yours: set[int] = field(default_factory=set)  # which of the targets the user may change
 
     def hold(self, h: int, ids) -> None:
         """Who holds the key as the database has it (at most max_block + 1 of them), with the unwritten ones."""
@@ -149,8 +150,8 @@ def _skipped(ctx, row: Row, known: Known, value: str) -> bool:
     """Whether the row names a base company by the key and would leave it as it is (`importer._import_company`'s
     update, read only): then it is skipped here, or failed with what the update's cleaning refuses."""
     existing = known.targets.get(value)
-    if existing is None or existing.pk in known.touched:
-        return False
+    if existing is None or existing.pk in known.touched or existing.pk not in known.yours:
+        return False  # the per-row path decides (and refuses a company its user may not change)
     try:
         changes = clients.company_changes(ctx.job.by, existing, row.data)
     except ValidationFailed as exc:
@@ -195,6 +196,7 @@ def _named_by_key(ctx, rows: list[Row], known: Known) -> None:
             for company in visible.filter(inn__in_array=batch).order_by("pk"):
                 known.targets.setdefault(company.inn, company)  # the first, as `.first()` finds it
         known.inns |= set(known.targets)
+    known.yours = bulk_contacts.changeable(Company, ctx.job.by, {c.pk for c in known.targets.values()})
 
 
 def _hand_over(ctx, row: Row, known: Known) -> None:

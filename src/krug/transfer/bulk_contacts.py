@@ -36,7 +36,7 @@ from krug.core.models import AuditEntry
 from krug.quality import duplicates, normalize
 from krug.quality.models import CompanyKey, ContactKey, QualitySettings
 from krug.quality.scan import ContactRow, MatchRules, find_duplicates, forget_names
-from krug.transfer import name_index
+from krug.transfer import importer, name_index
 from krug.transfer.models import ExternalKey
 from krug.transfer.rows import to_data
 
@@ -704,6 +704,9 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) 
             continue
         target, outcome = None, UPDATED
         if row.key_target is not None:
+            if row.key_target not in changeable:
+                row.fail(importer.not_yours(key))
+                continue
             target = cards.get(row.key_target)
         elif key:
             if key == "external_id":
@@ -966,7 +969,7 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
         involved = _match(ctx, rows, recent)
         in_play = involved | {r.key_target for r in rows if r.key_target is not None}
         cards = _load_cards(in_play, recent)
-        changeable = _changeable(ctx, involved, recent, settle)
+        changeable = _changeable(ctx, in_play, recent, settle)
         made = _decide(ctx, rows, cards, changeable)
         changed = [c for c in cards.values() if c.changed]
         _build(ctx, made, changed, plan)
@@ -981,17 +984,23 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
 
 
 def _changeable(ctx, ids: set[int], recent: Recent, settle) -> set[int]:
-    """Which of the base contacts a row matched its user may change (merge into)."""
-    found: set[int] = set()
-    for batch in _batches(sorted(ids)):
-        found |= set(Contact.objects.filter(pk__in_array=batch).visible_to(ctx.job.by, permissions.CHANGE)
-                     .values_list("pk", flat=True))
+    """Which of the base contacts a row matched or names by the job's key its user may change."""
+    found = changeable(Contact, ctx.job.by, ids)
     unseen = sorted((ids & recent.created) - found)
     if unseen and permissions.unrestricted(Contact, ctx.job.by, permissions.CHANGE):
         return found | set(unseen)  # made by the chunk before, so alive, and this user may change them all
     if unseen:  # made by the chunk before, which is still being written: ask once it is
         settle()
         found |= set(Contact.objects.filter(pk__in_array=unseen).visible_to(ctx.job.by, permissions.CHANGE)
+                     .values_list("pk", flat=True))
+    return found
+
+
+def changeable(model, by, ids) -> set[int]:
+    """Which of the records of `model` (by id) the user may change."""
+    found: set[int] = set()
+    for batch in _batches(sorted(ids)):
+        found |= set(model.objects.filter(pk__in_array=batch).visible_to(by, permissions.CHANGE)
                      .values_list("pk", flat=True))
     return found
 

@@ -96,6 +96,7 @@ def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     with memo.scope():
         rows = bulk_contacts._prepare(ctx, chunk)
         targets = _targets(ctx, rows)
+        yours = bulk_contacts.changeable(Deal, ctx.job.by, {deal.pk for deal in targets.values()})
         links = ChunkLinks(ctx.job.by)
         live = [r for r in rows if not r.outcome]
         for row in live:
@@ -111,7 +112,7 @@ def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
                 continue
             if row.external_id and (row.external_id in targets or row.external_id in created_here):
                 deal = targets.get(row.external_id)
-                if deal is not None and deal.pk not in touched and _unchanged(ctx, row, deal):
+                if deal is not None and deal.pk in yours and deal.pk not in touched and _unchanged(ctx, row, deal):
                     row.outcome = SKIPPED  # what the per-row path finds too, without its queries
                     continue
                 _create(ctx, waiting, links)  # the deals before it first, as the file orders them

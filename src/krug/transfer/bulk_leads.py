@@ -32,6 +32,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         values = {id(r): _key_value(ctx.job.key, r) for r in rows if not r.outcome}
         targets = _targets(ctx, sorted({v for v in values.values() if v}))
         named = set(targets)
+        yours = bulk_contacts.changeable(Lead, ctx.job.by, {lead.pk for lead in targets.values()})
         touched: set[int] = set()  # leads the per-row path changed in this chunk: `targets` has them as before
         waiting: list[Row] = []
         for row in rows:
@@ -40,7 +41,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             value = values[id(row)]
             if value and value in named:  # "" never names one: _stored_value may add it
                 lead = targets.get(value)
-                if lead is not None and lead.pk not in touched and _unchanged(row, lead):
+                if lead is not None and lead.pk in yours and lead.pk not in touched and _unchanged(row, lead):
                     row.outcome = SKIPPED  # what the per-row path finds too, without its queries
                     continue
                 _create(ctx, waiting)

@@ -67,6 +67,21 @@ def _by_external_id(entity: str, model, external_id: str):
     return model.objects.alive().filter(pk=key.record_id).first() if key else None
 
 
+def not_yours(key: str) -> ValidationFailed:
+    """What a row gets that names, by the job's key, a record its user may not change (another manager's, or
+    the common pool's for a manager): it is neither updated nor taken as a new record's key."""
+    return ValidationFailed.single(key, _("names a record you may not change"))
+
+
+def _yours(by, key: str, record):
+    """The record a row names by the job's key, refused when its user may not change it."""
+    from krug.core import permissions
+
+    if record is not None and not permissions.can(by, permissions.CHANGE, record):
+        raise not_yours(key)
+    return record
+
+
 def _find_contact(by, key: str, data: dict):
     from krug.clients.models import Contact
     from krug.quality import normalize
@@ -170,7 +185,7 @@ def _import_contact(ctx: Context, data: dict) -> tuple[str, int]:
     if name or inn:
         data["company_id"] = _company_for(ctx, name, inn)
     external_id = data.pop("external_id", "")
-    existing = _find_contact(by, key, {**data, "external_id": external_id}) if key else None
+    existing = _yours(by, key, _find_contact(by, key, {**data, "external_id": external_id})) if key else None
     outcome = UPDATED
     if existing is None:
         try:
@@ -193,7 +208,7 @@ def _import_company(ctx: Context, data: dict) -> tuple[str, int]:
 
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
-    existing = _find_company(by, key, {**data, "external_id": external_id}) if key else None
+    existing = _yours(by, key, _find_company(by, key, {**data, "external_id": external_id})) if key else None
     outcome = UPDATED
     if existing is None:
         try:
@@ -254,7 +269,7 @@ def _import_lead(ctx: Context, data: dict) -> tuple[str, int]:
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
     lead_defaults(data)
-    existing = _find_lead(by, key, {**data, "external_id": external_id}) if key else None
+    existing = _yours(by, key, _find_lead(by, key, {**data, "external_id": external_id})) if key else None
     if existing is None:
         return CREATED, services.create_lead(by, data).pk
     changes = {k: v for k, v in data.items() if k != "source" and not _same(existing, k, v)}
@@ -340,7 +355,8 @@ def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
         raise refused(problems)
     if name or inn:
         data["company_id"] = _company_for(ctx, name, inn)
-    existing = _by_external_id("deals", Deal, external_id) if key == "external_id" and external_id else None
+    existing = _yours(by, key, _by_external_id("deals", Deal, external_id)) \
+        if key == "external_id" and external_id else None
     if existing is None:
         return CREATED, services.create_deal(by, data).pk
     stage_id = data.pop("stage_id", None)

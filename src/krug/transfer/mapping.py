@@ -105,6 +105,7 @@ TARGETS: dict[str, list[Target]] = {
         _t("contact_email", _("Contact's e-mail"), "email контакта", "email", "почта", "contact email"),
         _t("contact_phone", _("Contact's phone"), "телефон контакта", "телефон", "phone", "contact phone"),
         _t("source", _("Source"), "источник", "source"),
+        _t("description", _("Description"), "описание", "комментарий", "примечание", "description", "notes"),
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид"),
     ],

@@ -90,3 +90,23 @@ def test_each_new_record_gets_its_history(org, tmp_path):
 
     assert TimelineEvent.objects.filter(kind="created", contact__isnull=False, source_id__in=Contact.objects.values(
         "pk")).count() == contacts
+
+
+@pytest.mark.parametrize("chunk", [1, 50])
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_company_given_by_inn_alone_is_found_once_a_row_names_it(org, tmp_path, bulk, chunk):
+    """The per-row path is the reference: a row giving an INN no company has, and no name, fails; a later row
+    that names the company creates it, and the rows after find it. (The set-based path once kept the first
+    refusal for the whole run, so the naming row failed too.)"""
+    from tests.transfer.both_paths import import_file
+
+    path = tmp_path / "contacts.csv"
+    path.write_text("Фамилия;Имя;Компания;ИНН\nОрлов;Олег;;7707083893\nЛисина;Анна;Вектор;7707083893\n"
+                    "Котов;Кирилл;;7707083893\n", encoding="utf-8")
+    job = import_file(org.head, "contacts", path, bulk=bulk, chunk=chunk)
+    assert (job.created, job.failed) == (2, 1)
+    assert [e.row for e in job.row_errors.all()] == [2]
+    company = Company.objects.get()
+    assert (company.name, company.inn) == ("Вектор", "7707083893")
+    assert sorted(Contact.objects.values_list("surname", "company_id")) == [("Котов", company.pk),
+                                                                          ("Лисина", company.pk)]

@@ -380,6 +380,9 @@ class DealLinks:
     def company(self, pk: int) -> Company | None:
         return Company.objects.visible_to(self.by).filter(pk=pk).first()
 
+    def has_items(self, deal: Deal) -> bool:
+        return deal.items.exists()
+
 
 def _clean_deal_links(links: DealLinks, data: dict, current: Deal | None, errors: FieldErrors, out: dict) -> None:
     if "contact_id" in data:
@@ -410,7 +413,8 @@ def _clean_deal(by, data: dict, *, current: Deal | None,
     _clean_currency(data, errors, out)
     if "expected_close" in data:
         out["expected_close"] = data["expected_close"]
-    _clean_deal_links(links or DealLinks(by), data, current, errors, out)
+    links = links or DealLinks(by)
+    _clean_deal_links(links, data, current, errors, out)
     custom_fields.clean_into("deal", data, current, errors, out)
     resolve_owner(by, data, errors, default_self=current is None, out=out)
     items = None
@@ -420,7 +424,7 @@ def _clean_deal(by, data: dict, *, current: Deal | None,
         errors.add("amount", _("a deal with line items costs the sum of its lines (%(sum)s)") % {
             "sum": _items_total(items)})
     if not errors and current is not None and items is None and "amount" in out \
-            and current.items.exists() and out["amount"] != current.amount:
+            and links.has_items(current) and out["amount"] != current.amount:
         errors.add("amount", _("this deal's amount is the sum of its line items; change the lines instead"))
     for moved in ("stage_id", "pipeline_id"):
         if current is not None and moved in data:
@@ -584,15 +588,20 @@ def move_deal(by, deal: Deal, stage_id: int, *, loss_reason: str = "", version: 
     }, by, expected_version=deal.version)
     StageHistory.objects.filter(deal=deal, left_at__isnull=True).update(left_at=now)
     StageHistory.objects.create(deal=deal, stage=stage, entered_at=now, moved_by=by)
+    summary, data = moved_event(deal, previous, stage, loss_reason)
+    timeline.add_event(TimelineEvent.Kind.STAGE, deal, by=by, contact=deal.contact_id, company=deal.company_id,
+                       deal_id=deal.pk, summary=summary, data=data)
+    return deal
+
+
+def moved_event(deal: Deal, previous: Stage, stage: Stage, loss_reason: str) -> tuple[str, dict]:
+    """The summary and data of the timeline event of a deal's move from one stage to another."""
     summary = _("Deal «%(title)s»: %(old)s → %(new)s") % {"title": deal.title, "old": previous.name,
                                                            "new": stage.name}
     if stage.kind == Stage.Kind.LOST:
         summary += " (" + loss_reason + ")"
-    timeline.add_event(TimelineEvent.Kind.STAGE, deal, by=by, contact=deal.contact_id, company=deal.company_id,
-                       deal_id=deal.pk, summary=summary,
-                       data={"from": previous.name, "to": stage.name, "kind": stage.kind,
-                             "loss_reason": loss_reason, "amount": deal.amount})
-    return deal
+    return summary, {"from": previous.name, "to": stage.name, "kind": stage.kind, "loss_reason": loss_reason,
+                     "amount": deal.amount}
 
 
 @transaction.atomic

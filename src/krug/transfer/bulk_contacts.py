@@ -56,6 +56,7 @@ class NewCompany:
     fields: dict
     cache_key: str  # its place in the run's `ctx.companies`
     id: int | None = None
+    named_at: int = 0  # the file row that first names it: a row before it giving only the INN finds no company
 
 
 @dataclass(eq=False)
@@ -203,15 +204,27 @@ def _company_key(name: str, inn: str) -> str:
 
 def _company_ref(ctx, row: Row):
     """The company a row names: its id, a NewCompany, the DomainError that refused it, or None."""
-    return ctx.companies.get(row.company_key) if row.company_key else None
+    ref = ctx.companies.get(row.company_key) if row.company_key else None
+    if isinstance(ref, NewCompany) and ref.id is None and row.number < ref.named_at:
+        return importer.no_company(ref.inn)  # as on the per-row path, where the row naming it comes later
+    return ref
 
 
 def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     """Find the companies the rows name (INN first, then the exact name), or plan their creation."""
-    wanted = {}
+    wanted: dict[str, tuple[str, str]] = {}
+    named_at: dict[str, int] = {}
     for row in rows:
-        if row.company_key and row.company_key not in ctx.companies:
-            wanted[row.company_key] = row.company
+        key = row.company_key
+        if not key:
+            continue
+        name, known = row.company[0], ctx.companies.get(key)
+        if known is not None and not (name and isinstance(known, importer.NoCompany)):
+            continue  # found, made or refused already; but a company no row had named yet may be named now
+        if key not in wanted or (name and not wanted[key][0]):
+            wanted[key] = row.company
+            if name:
+                named_at[key] = row.number
     if not wanted:
         return
     visible = Company.objects.visible_to(ctx.job.by)
@@ -244,8 +257,7 @@ def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
             ctx.companies[cache_key] = found
             continue
         if not name:
-            ctx.companies[cache_key] = ValidationFailed.single(
-                "company_inn", _("no company with INN %(inn)s, and no company name to create it") % {"inn": inn})
+            ctx.companies[cache_key] = importer.no_company(inn)
             continue
         try:
             fields = clients._clean_company(ctx.job.by, {"name": name, "inn": inn}, current=None)
@@ -253,7 +265,8 @@ def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
             ctx.companies[cache_key] = ValidationFailed("company", errors={
                 ("company_inn" if k == "inn" else "company"): v for k, v in exc.errors.items()})
             continue
-        ctx.companies[cache_key] = NewCompany(fields["name"], fields.get("inn", ""), fields, cache_key)
+        ctx.companies[cache_key] = NewCompany(fields["name"], fields.get("inn", ""), fields, cache_key,
+                                              named_at=named_at[cache_key])
 
 
 def _company_names(ctx, ids: set[int]) -> None:

@@ -18,9 +18,12 @@ external id) goes through the per-row path, in its turn: the new deals before it
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from krug.clients.models import Company, Contact, TimelineEvent
 from krug.core import audit, bulk, memo
@@ -28,7 +31,7 @@ from krug.core.errors import DomainError, FieldErrors
 from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.sales import services as sales
-from krug.sales.models import Deal, Pipeline, StageHistory
+from krug.sales.models import Deal, DealItem, Pipeline, Stage, StageHistory
 from krug.transfer import bulk_contacts, importer
 from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, _batches
 
@@ -46,6 +49,8 @@ class ChunkLinks(sales.DealLinks):
         self.pipeline = None
         self.contacts: dict[int, Contact] = {}
         self.companies: dict[int, Company] = {}
+        self.stage_of: dict[int, Stage] = {}  # by id: the stages of deals a chunk changes, and where they go
+        self.with_items: set[int] = set()  # which of the deals a chunk changes have line items
 
     def stage(self, data, errors):
         key = (data.get("pipeline_id"), data.get("stage_id"))
@@ -70,6 +75,9 @@ class ChunkLinks(sales.DealLinks):
 
     def contact(self, pk):
         return self.contacts.get(pk)
+
+    def has_items(self, deal):
+        return deal.pk in self.with_items
 
     def company(self, pk):
         return self.companies.get(pk)
@@ -106,16 +114,21 @@ def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         bulk_contacts._resolve_companies(ctx, [r for r in live if not r.outcome], bulk_contacts.Recent())
         waiting: list[Row] = []
         created_here: set[str] = set()
-        touched: set[int] = set()  # deals the per-row path changed in this chunk: `targets` has them as before
+        touched: set[int] = set()  # deals a row of this chunk named: a later row naming one takes the per-row path
         for row in rows:
             if row.outcome:
                 continue
             if row.external_id and (row.external_id in targets or row.external_id in created_here):
                 deal = targets.get(row.external_id)
-                if deal is not None and deal.pk in yours and deal.pk not in touched and _unchanged(ctx, row, deal):
-                    row.outcome = SKIPPED  # what the per-row path finds too, without its queries
+                if deal is not None and deal.pk in yours and deal.pk not in touched:
+                    touched.add(deal.pk)
+                    if _unchanged(ctx, row, deal):
+                        row.outcome = SKIPPED  # what the per-row path finds too, without its queries
+                    else:
+                        row.related["deal"] = deal
+                        waiting.append(row)
                     continue
-                _create(ctx, waiting, links)  # the deals before it first, as the file orders them
+                _create(ctx, waiting, links)  # the rows before it first, as the file orders them
                 waiting = []
                 row.outcome, row.errors, record = importer.import_one(ctx, row.cells)
                 touched.add(record or 0)
@@ -154,11 +167,13 @@ def _unchanged(ctx, row: Row, deal: Deal) -> bool:
 
 
 def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
-    """Check the rows as new deals and write those that pass."""
+    """Check the rows, as new deals or as updates of the deal they name (`related["deal"]`), and write those
+    that pass."""
     if not rows:
         return
     by = ctx.job.by
     stand_ins = _fetch_companies(ctx, rows, links)
+    _fetch_stages(rows, links)
     now = timezone.now()
     for row in rows:
         ref = bulk_contacts._company_ref(ctx, row)
@@ -168,12 +183,52 @@ def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
         if ref is not None:
             row.data["company_id"] = ref if isinstance(ref, int) else stand_ins[id(ref)].pk
         try:
-            row.fields, _items, stage = sales.new_deal_fields(by, row.data, links, now)
+            if "deal" in row.related:
+                _change(by, row, links, now)
+            else:
+                row.fields, _items, row.related["stage"] = sales.new_deal_fields(by, row.data, links, now)
         except DomainError as exc:
             row.fail(exc)
-            continue
-        row.related["stage"] = stage
     _write(ctx, [r for r in rows if not r.outcome], stand_ins, now)
+
+
+def _change(by, row: Row, links: ChunkLinks, now) -> None:
+    """What `importer._import_deal` does to the deal a row names (`sales.update_deal`, then `sales.move_deal`
+    when the stage differs), done to the deal in memory: the audit diffs and the move are kept in
+    `row.related["change"]` for `_write_changes`; a refusal raises, as the services refuse."""
+    deal = row.related["deal"]
+    data = dict(row.data)
+    stage_id = data.pop("stage_id", None)
+    data.pop("pipeline_id", None)
+    changes = {k: v for k, v in data.items() if not importer._same(deal, k, v)}
+    updated: dict = {}
+    if changes:
+        fields, _items = sales._clean_deal(by, changes, current=deal, links=links)
+        before = audit.snapshot(deal, Deal.audited_fields)
+        for name, value in fields.items():
+            setattr(deal, name, value)
+        updated = audit.diff(before, audit.snapshot(deal, Deal.audited_fields))
+    move = None
+    if stage_id and stage_id != deal.stage_id:
+        stage, previous = links.stage_of[stage_id], links.stage_of[deal.stage_id]
+        sales._check_requirements(deal, stage, loss_reason="")
+        before = audit.snapshot(deal, Deal.audited_fields)
+        deal.stage, deal.pipeline, deal.stage_entered_at, deal.loss_reason = stage, stage.pipeline, now, ""
+        deal.closed_at = (deal.closed_at or now) if stage.is_closed else None
+        move = (previous, stage, audit.diff(before, audit.snapshot(deal, Deal.audited_fields)))
+    row.related["change"] = (updated, move)
+
+
+def _fetch_stages(rows: list[Row], links: ChunkLinks) -> None:
+    """The stages (with their pipelines) the deals to change are in and are moved to, and which of those deals
+    have line items, for `_change`."""
+    changed = sorted(r.related["deal"].pk for r in rows if "deal" in r.related)
+    for batch in _batches(changed):
+        links.with_items.update(DealItem.objects.filter(deal_id__in_array=batch).values_list("deal_id", flat=True))
+    wanted = {pk for r in rows if "deal" in r.related for pk in (r.related["deal"].stage_id, r.data.get("stage_id"))}
+    wanted = sorted(pk for pk in wanted - set(links.stage_of) if pk)
+    for batch in _batches(wanted):
+        links.stage_of.update((s.pk, s) for s in Stage.objects.select_related("pipeline").filter(pk__in_array=batch))
 
 
 def _find_contacts(ctx, rows: list[Row], links: ChunkLinks) -> None:
@@ -237,15 +292,24 @@ def _fetch_companies(ctx, rows: list[Row], links: ChunkLinks) -> dict[int, Compa
 
 
 def _write(ctx, rows: list[Row], stand_ins: dict[int, Company], now) -> None:
-    """The new companies the rows name, then the deals with their history, as `create_deal` writes them."""
+    """The new companies the rows name, then the new deals and the changed ones, with their history."""
     if not rows:
         return
-    by = ctx.job.by
     plan = bulk_contacts.Plan(rows=[])
     news = {id(ref): ref for ref in (bulk_contacts._company_ref(ctx, r) for r in rows) if isinstance(ref, NewCompany)}
     bulk_contacts._create_companies(ctx, list(news.values()), plan)
     bulk_contacts.flush(plan)
     real = {stand_ins[key].pk: ref.id for key, ref in news.items()}
+    _write_new(ctx, [r for r in rows if "deal" not in r.related], real, now)
+    _write_changes(ctx, [r for r in rows if "deal" in r.related], real, now)
+
+
+def _write_new(ctx, rows: list[Row], real: dict[int, int], now) -> None:
+    """The new deals with their stage history, audit entries, timeline events and external ids, as
+    `create_deal` writes them."""
+    if not rows:
+        return
+    by = ctx.job.by
     deal_type = ContentType.objects.get_for_model(Deal)
     deals, history, entries, events, external = [], [], [], [], {}
     for row, pk in zip(rows, bulk.take_ids(Deal, len(rows)), strict=True):
@@ -277,3 +341,79 @@ def _write(ctx, rows: list[Row], stand_ins: dict[int, Company], now) -> None:
     bulk_contacts._write_history(entries, events)
     bulk_contacts.external_keys(external, ENTITY)
 
+
+def _write_changes(ctx, rows: list[Row], real: dict[int, int], now) -> None:
+    """The changed deals, as `sales.update_deal` and `sales.move_deal` write them: the fields with the version
+    (one step for each), the search key, an audit entry and a timeline event for each, and for a move the
+    stage history."""
+    if not rows:
+        return
+    by = ctx.job.by
+    deal_type = ContentType.objects.get_for_model(Deal)
+    companies_of = _companies_of([r.related["deal"] for r in rows])
+    names = _company_names({r.related["deal"].company_id for r in rows} - {None})
+    grouped: dict[tuple[tuple[str, ...], bool], list[list]] = defaultdict(list)
+    entries, events, history, moved = [], [], [], []
+    for row in rows:
+        deal, (updated, move) = row.related["deal"], row.related["change"]
+        name = names.get(deal.company_id, "")
+        if deal.company_id is not None and deal.company_id < 0:
+            name = deal.company.name
+            deal.company = Company(pk=real[deal.company_id], name=name)
+            for diff in (updated, move[2] if move else {}):
+                if "company" in diff:
+                    diff["company"][1] = deal.company_id
+        company_id = deal.company_id if deal.company_id is not None else companies_of.get(deal.pk)
+        deal.search_key = sales.deal_search_key(deal.title, name)
+        changed = [d for d in (updated, move[2] if move else None) if d]
+        deal.version += len(changed)
+        columns = tuple(sorted({Deal._meta.get_field(n).attname for d in changed for n in d}))
+        grouped[columns, bool(changed)].append([*(getattr(deal, c) for c in columns), deal.search_key,
+                                                *((deal.version, now, by.pk) if changed else ()), deal.pk])
+        if updated:
+            entries.append(bulk_contacts._audit(deal_type, deal.pk, deal, AuditEntry.Action.UPDATE, by.pk,
+                                                audit.plain(updated), now))
+            if deal.contact_id is not None or company_id is not None:
+                summary = _("Deal «%(title)s» changed: %(fields)s") % {"title": deal.title,
+                                                                       "fields": ", ".join(sorted(updated))}
+                events.append(bulk_contacts._event(TimelineEvent.Kind.CHANGED, deal_type, deal.pk, by.pk,
+                                                   deal.contact_id, company_id, summary, audit.plain(updated), now)
+                              | {"deal_id": deal.pk})
+        if move:
+            previous, stage, diff = move
+            entries.append(bulk_contacts._audit(deal_type, deal.pk, deal, AuditEntry.Action.UPDATE, by.pk,
+                                                audit.plain(diff), now))
+            moved.append(deal.pk)
+            history.append({"deal_id": deal.pk, "stage_id": stage.pk, "entered_at": now, "left_at": None,
+                            "moved_by_id": by.pk})
+            if deal.contact_id is not None or company_id is not None:
+                summary, data = sales.moved_event(deal, previous, stage, "")
+                events.append(bulk_contacts._event(TimelineEvent.Kind.STAGE, deal_type, deal.pk, by.pk,
+                                                   deal.contact_id, company_id, summary, audit.plain(data), now)
+                              | {"deal_id": deal.pk})
+        row.outcome = bulk_contacts.UPDATED
+    for (columns, stamped), values in grouped.items():
+        stamps = ("version", "updated_at", "updated_by_id") if stamped else ()
+        bulk.update(Deal, [*columns, "search_key", *stamps], values)
+    for batch in _batches(moved):
+        StageHistory.objects.filter(deal_id__in_array=batch, left_at__isnull=True).update(left_at=now)
+    bulk.insert(StageHistory, history)
+    bulk_contacts._write_history(entries, events)
+
+
+def _company_names(ids: set[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for batch in _batches(sorted(pk for pk in ids if pk > 0)):
+        names.update(Company.objects.filter(pk__in_array=batch).values_list("pk", "name"))
+    return names
+
+
+def _companies_of(deals: list[Deal]) -> dict[int, int]:
+    """The company of each deal's contact, by deal, for the deals without a company of their own: the company
+    `timeline.add_event` puts their events on."""
+    contacts = {d.pk: d.contact_id for d in deals if d.company_id is None and d.contact_id is not None}
+    found: dict[int, int] = {}
+    for batch in _batches(sorted(set(contacts.values()))):
+        found.update(Contact.objects.filter(pk__in_array=batch, company__isnull=False)
+                     .values_list("pk", "company_id"))
+    return {deal: found[contact] for deal, contact in contacts.items() if contact in found}

@@ -67,6 +67,15 @@ def _by_external_id(entity: str, model, external_id: str):
     return model.objects.alive().filter(pk=key.record_id).first() if key else None
 
 
+class NoCompany(ValidationFailed):
+    """A row gives a company's INN alone, and no company has it (yet: a later row may name and create it)."""
+
+
+def no_company(inn: str) -> NoCompany:
+    return NoCompany.single("company_inn", _("no company with INN %(inn)s, and no company name to create it")
+                            % {"inn": inn})
+
+
 def not_yours(key: str) -> ValidationFailed:
     """What a row gets that names, by the job's key, a record its user may not change (another manager's, or
     the common pool's for a manager): it is neither updated nor taken as a new record's key."""
@@ -127,15 +136,14 @@ def _company_for(ctx: Context, name: str, inn: str) -> int:
 
     cache_key = f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
     known = ctx.companies.get(cache_key)
-    if isinstance(known, DomainError):  # refused already, on the set-based path
-        raise known
+    if isinstance(known, DomainError) and not (isinstance(known, NoCompany) and name):
+        raise known  # refused already, on the set-based path (but a row that names the company may create it)
     if not isinstance(known, int):  # not looked for yet (or a company the set-based path did not create)
         by = ctx.job.by
         company = services.find_existing_company(by, inn=inn, name=name)
         if company is None:
             if not name:
-                raise ValidationFailed.single("company_inn", _("no company with INN %(inn)s, and no company name "
-                                                               "to create it") % {"inn": inn})
+                raise no_company(inn)
             try:
                 company = services.create_company(by, {"name": name, "inn": inn, "allow_duplicate": True})
             except ValidationFailed as exc:

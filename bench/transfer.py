@@ -8,7 +8,8 @@ SQLite database when it is not set).
    linking, audit and timeline), with the process's peak memory.
 4. Times the CSV export of everything just imported, streamed, with its peak memory.
 5. Times `krug import FILE --entity deals` of a third as many deals of those contacts (`--deals`), linked to
-   them by e-mail or phone and to their companies by name.
+   them by e-mail or phone and to their companies by name; then a second file of the same deals by their
+   IDs (`--key external_id`), with new amounts and a third of them moved to another stage.
 6. Times `krug import FILE --entity companies` of a tenth as many companies (`--companies`), some of them
    duplicates of each other or of the contacts' companies (merged).
 Prints a table with the rows/s and the ratio to COPY.
@@ -58,6 +59,24 @@ def write_deals(path: Path, people, count: int, seed: int) -> int:
                                  f"{rng.randint(1, 900)}.50"])
             writer.writerow([f"D-{i}", f"{rng.choice(titles)} №{i}", amount, p.company, email, phone,
                              rng.choice(["сайт", "звонок", "выставка", ""])])
+    return count
+
+
+CHANGE_HEADER = ["ID", "Сумма", "Этап"]
+STAGES = ["Квалификация", "КП отправлено", "Переговоры", "Выиграна"]  # the standard pipeline's, in Russian
+
+
+def write_deal_changes(path: Path, count: int, seed: int) -> int:
+    """The deals of `write_deals` again by their IDs, as a CRM's next export gives them: every amount new,
+    a third of them moved along the pipeline (the import is the CLI's, in Russian)."""
+    import random
+
+    rng = random.Random(seed + 1)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(CHANGE_HEADER)
+        for i in range(count):
+            writer.writerow([f"D-{i}", f"{rng.randint(5, 5000) * 1000}", rng.choice(STAGES) if i % 3 == 0 else ""])
     return count
 
 
@@ -238,8 +257,10 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
     rows = write_people(source, people)
     deals = size // 3 if deals is None else deals
     deals_source = folder / "deals.csv"
+    changes_source = folder / "deal-changes.csv"
     if deals:
         write_deals(deals_source, people, deals, seed)
+        write_deal_changes(changes_source, deals, seed)
     companies = size // 10 if companies is None else companies
     companies_source = folder / "companies.csv"
     if companies:
@@ -262,14 +283,17 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
     exported = next((int(line.split()[1]) for line in run.out.splitlines() if line.startswith("ROWS")), 0)
     results.append({"scenario": "export CSV", "rows": exported, "seconds": run.seconds, "peak_mb": run.peak_mb,
                     "note": "streamed", "cpu": run.cpu, "db_cpu": run.db_cpu})
-    for entity, count, path in (("deals", deals, deals_source), ("companies", companies, companies_source)):
+    for scenario, count, path, key in (("deals", deals, deals_source, []),
+                                       ("deal changes", deals, changes_source, ["--key", "external_id"]),
+                                       ("companies", companies, companies_source, [])):
         if not count:
             continue
-        run = _child(PEAK_WRAPPER, ["import", str(path), "--entity", entity, "--as", "bench-admin"], env,
+        entity = "deals" if scenario.startswith("deal") else scenario
+        run = _child(PEAK_WRAPPER, ["import", str(path), "--entity", entity, *key, "--as", "bench-admin"], env,
                      postmaster)
         summary = next((line for line in run.out.splitlines() if " in " in line and "created" in line),
                        run.out[-300:])
-        results.append({"scenario": f"krug import {entity}", "rows": count, "seconds": run.seconds,
+        results.append({"scenario": f"krug import {scenario}", "rows": count, "seconds": run.seconds,
                         "peak_mb": run.peak_mb, "note": summary.split(": ", 1)[-1], "cpu": run.cpu,
                         "db_cpu": run.db_cpu})
     for row in results:

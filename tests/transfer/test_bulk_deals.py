@@ -224,3 +224,20 @@ def test_a_second_file_changes_the_deals_the_set_based_path_as_the_per_row_path_
     assert updated > 30 and failed > 15 and skipped > 0 and created > 3, results[True]["outcomes"]
     assert results[True]["outcomes"][1][0] == 0  # a re-run creates nothing (rows naming a deal twice change it again)
     assert len(handed_over) < 40  # the set-based run: only a deal's second row in a chunk takes the per-row path
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_file_of_ids_and_new_amounts_changes_the_deals_it_names(org, tmp_path, bulk):
+    """With a key, a file need not fill the fields a new record requires: it may only change what it names.
+    A row naming no deal is then a new one, refused for what it lacks."""
+    sales.default_pipeline(org.admin)
+    deal = factories.deal(org.admin, title="Поставка", amount=1000)
+    ExternalKey.objects.create(entity="deals", external_id="D-1", record_id=deal.pk)
+    path = tmp_path / "changes.csv"
+    path.write_text("ID;Сумма;Этап\nD-1;2 500,00;Won\nD-2;300;\n", encoding="utf-8")
+    job = import_file(org.admin, "deals", path, bulk=bulk, chunk=50, key="external_id")
+    assert (job.updated, job.failed) == (1, 1)
+    assert [(e.row, e.errors[0]["field"]) for e in job.row_errors.all()] == [(3, "title")]
+    deal.refresh_from_db()
+    assert (deal.title, str(deal.amount), deal.stage.name, deal.closed_at is not None) == ("Поставка", "2500.00",
+                                                                                          "Won", True)

@@ -178,7 +178,7 @@ def check(entity: str, header: list[str], mapping: list[str], key: str, custom: 
             errors.add(f"mapping.{index}", str(_("%(field)s is already filled from column %(n)d"))
                        % {"field": known[name].label, "n": used[name] + 1})
         used.setdefault(name, index)
-    for group in REQUIRED[entity]:
+    for group in REQUIRED[entity] if not key else ():  # with a key, a file may only change what its rows name
         if not any(name in used for name in group):
             labels = ", ".join(str(known[n].label) for n in group)
             errors.add("mapping", str(_("no column fills a required field: %(fields)s")) % {"fields": labels})

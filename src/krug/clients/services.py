@@ -445,13 +445,18 @@ def create_lead(by, data: dict[str, Any]) -> Lead:
 
 @transaction.atomic
 def update_lead(by, lead: Lead, data: dict[str, Any], version: int | None = None) -> Lead:
-    if lead.status == Lead.Status.CONVERTED and set(data) - {"owner_id", "custom"}:
-        from krug.core.errors import Conflict
-        raise Conflict(_("A converted lead can no longer be edited"))
-    fields = _clean_lead(by, data, current=lead)
+    fields = lead_update_fields(by, lead, data)
     records.update(lead, fields, by, expected_version=version)
     Lead.objects.filter(pk=lead.pk).update(search_key=_lead_key(lead))
     return lead
+
+
+def lead_update_fields(by, lead: Lead, data: dict[str, Any]) -> dict:
+    """A change of a lead, cleaned; refused for a converted lead (but for its owner and custom fields)."""
+    if lead.status == Lead.Status.CONVERTED and set(data) - {"owner_id", "custom"}:
+        from krug.core.errors import Conflict
+        raise Conflict(_("A converted lead can no longer be edited"))
+    return _clean_lead(by, data, current=lead)
 
 
 def find_existing_contact(by, *, phone: str = "", email: str = "") -> Contact | None:

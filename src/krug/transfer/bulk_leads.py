@@ -2,8 +2,9 @@
 handful of statements (COPY on PostgreSQL), with their search keys, audit entries and external ids.
 
 It gives what the per-row path (`importer.import_row`) gives, which the tests compare it with. A row that
-names a lead by the job's key (external id, e-mail or phone), one in the base or one an earlier row of the
-chunk created, is an update: it goes through the per-row path in its turn, after the new leads before it are
+names a lead in the base by the job's key (external id, e-mail or phone) changes it as `update_lead` does, in
+memory, and the chunk writes the changes together (`bulk_changes`); a row naming a lead an earlier row of
+the chunk created or changed goes through the per-row path in its turn, after the rows before it are
 written.
 """
 
@@ -16,10 +17,10 @@ from django.utils import timezone
 from krug.clients import services as clients
 from krug.clients.models import Lead
 from krug.core import audit, bulk, memo
-from krug.core.errors import ValidationFailed
+from krug.core.errors import DomainError, ValidationFailed
 from krug.core.models import AuditEntry
 from krug.quality import normalize
-from krug.transfer import bulk_contacts, importer
+from krug.transfer import bulk_changes, bulk_contacts, importer
 from krug.transfer.bulk_contacts import CREATED, SKIPPED, Row, _batches
 
 ENTITY = "leads"
@@ -33,7 +34,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         targets = _targets(ctx, sorted({v for v in values.values() if v}))
         named = set(targets)
         yours = bulk_contacts.changeable(Lead, ctx.job.by, {lead.pk for lead in targets.values()})
-        touched: set[int] = set()  # leads the per-row path changed in this chunk: `targets` has them as before
+        touched: set[int] = set()  # leads a row of this chunk named: a later row naming one takes the per-row path
         waiting: list[Row] = []
         for row in rows:
             if row.outcome:
@@ -41,8 +42,13 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             value = values[id(row)]
             if value and value in named:  # "" never names one: _stored_value may add it
                 lead = targets.get(value)
-                if lead is not None and lead.pk in yours and lead.pk not in touched and _unchanged(row, lead):
-                    row.outcome = SKIPPED  # what the per-row path finds too, without its queries
+                if lead is not None and lead.pk in yours and lead.pk not in touched:
+                    touched.add(lead.pk)
+                    if _unchanged(row, lead):
+                        row.outcome = SKIPPED  # what the per-row path finds too, without its queries
+                        continue
+                    row.related["lead"] = lead
+                    waiting.append(row)
                     continue
                 _create(ctx, waiting)
                 waiting = []
@@ -110,11 +116,29 @@ def _unchanged(row: Row, lead: Lead) -> bool:
 
 
 def _create(ctx, rows: list[Row]) -> None:
-    """Write the rows as new leads, as `create_lead` writes them."""
+    """Write the rows: new leads, as `create_lead` writes them, and the changes of the leads the others name,
+    as `importer._import_lead` makes them (`update_lead`)."""
     if not rows:
         return
     by, now = ctx.job.by, timezone.now()
-    leads, entries, external = [], [], {}
+    changed, external = [], {}
+    for row in [r for r in rows if "lead" in r.related]:
+        lead, data = row.related["lead"], dict(row.data)
+        importer.lead_defaults(data)
+        changes = {k: v for k, v in data.items() if k != "source" and not importer._same(lead, k, v)}
+        try:
+            fields = clients.lead_update_fields(by, lead, changes)
+        except DomainError as exc:
+            row.fail(exc)
+            continue
+        diff = bulk_changes.apply(lead, fields)
+        lead.search_key = clients._lead_key(lead)
+        changed.append((lead, diff))
+        row.outcome = bulk_contacts.UPDATED
+        row.related["pk"] = lead.pk
+    written = rows
+    rows = [r for r in rows if "lead" not in r.related]
+    leads, entries = [], []
     lead_type = ContentType.objects.get_for_model(Lead)
     for row, pk in zip(rows, bulk.take_ids(Lead, len(rows)), strict=True):
         lead = Lead(pk=pk, **row.fields, created_by=by, updated_by=by, created_at=now, updated_at=now)
@@ -123,9 +147,12 @@ def _create(ctx, rows: list[Row]) -> None:
         changes = {k: [None, v] for k, v in audit.snapshot(lead, Lead.audited_fields).items()
                    if v not in (None, "", [], {})}
         entries.append(bulk_contacts._audit(lead_type, pk, lead, AuditEntry.Action.CREATE, by.pk, changes, now))
-        if row.external_id:
-            external[row.external_id] = pk
+        row.related["pk"] = pk
         row.outcome = CREATED
+    for row in written:  # in file order: a later row giving the same external id takes it
+        if row.external_id and row.outcome in (CREATED, bulk_contacts.UPDATED):
+            external[row.external_id] = row.related["pk"]
     bulk.insert(Lead, leads, with_ids=True)
+    entries += bulk_changes.write(Lead, changed, by, now)
     bulk_contacts._write_history(entries, [])
     bulk_contacts.external_keys(external, ENTITY)

@@ -107,3 +107,61 @@ def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key
     if key and max_block == 50:
         assert set_based["outcomes"][1][0] == 0  # the re-run creates nothing
 
+
+
+def _changes(lines: list[str], seed: int) -> list[str]:
+    """The same companies (same ids, names and INNs) with new values, some renamed, some bad."""
+    rng = random.Random(seed)
+    out = []
+    for line in lines:
+        ext, name, form, inn, kpp, city, phone, email, site, owner = line.split(";")
+        kind = rng.choice(["city", "phone", "site", "kpp", "several", "same", "rename", "bad email", "owner"])
+        if kind == "city":
+            city = rng.choice(["Омск", "Тверь", "Казань"])
+        elif kind == "phone":
+            phone = rng.choice(["8 (495) 765-43-21", "12"])
+        elif kind == "site":
+            site = f"new-{site or 'site'}"
+        elif kind == "kpp":
+            kpp = rng.choice(["770101001", "770301001"])
+        elif kind == "several":
+            city, site, email = "Самара", "samara.ru", "office@samara.ru"
+        elif kind == "rename":
+            name = f"{name} Групп" if name else "Новая"
+        elif kind == "bad email":
+            email = "нет@"
+        elif kind == "owner":
+            owner = "head"
+        out.append(";".join([ext, name, form, inn, kpp, city, phone, email, site, owner]))
+    return out
+
+
+@pytest.mark.parametrize("who", ["admin", "head"])
+@pytest.mark.parametrize("key", ["inn", "external_id"])
+def test_a_second_file_changes_the_companies_the_set_based_path_as_the_per_row_path_does(org, tmp_path, key, who,
+                                                                                          monkeypatch):
+    from krug.transfer import importer
+    from tests.transfer.both_paths import import_file
+
+    handed_over = []
+    one = importer.import_one
+    monkeypatch.setattr(importer, "import_one", lambda ctx, cells: handed_over.append(cells) or one(ctx, cells))
+    lines = _rows(5, 150)
+    first, second = tmp_path / "companies.csv", tmp_path / "changes.csv"
+    first.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    second.write_text(HEADER + "\n".join(_changes(lines, 6)) + "\n", encoding="utf-8")
+    by = getattr(org, who)
+    results, handed = {}, {}
+    for bulk in (False, True):
+        for model in (Company, CompanyKey, TimelineEvent, AuditEntry, ExternalKey):
+            model.objects.all().delete()
+        _base(org)
+        import_file(by, "companies", first, bulk=bulk, chunk=40, key=key)
+        handed_over.clear()
+        jobs = [import_file(by, "companies", second, bulk=bulk, chunk=chunk, key=key) for chunk in (17, 50)]
+        results[bulk], handed[bulk] = _state(jobs), len(handed_over)
+    for part in results[False]:
+        assert results[True][part] == results[False][part], part
+    updated = sum(outcome[1] for outcome in results[True]["outcomes"])
+    assert updated > 15, results[True]["outcomes"]
+    assert handed[True] < handed[False] / 2, handed  # most changes were made set-based

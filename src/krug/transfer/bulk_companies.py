@@ -2,9 +2,12 @@
 of statements (COPY on PostgreSQL), instead of some thirty queries a row.
 
 It gives what the per-row path (`importer.import_row`, the services one company at a time) gives, which the
-tests compare it with. The path only ever *creates*; every other row is handed to the per-row path, in its
-turn, so updates and merges stay the services' own:
-- a row that names a company by the job's key (external id or INN), in the base or created by an earlier row;
+tests compare it with. It creates, and changes a company in the base that a row names by the job's key
+(external id or INN) as `update_company` changes it, unless the name or INN changes (which re-keys the
+company and its people). Every other row is handed to the per-row path, in its turn, so merges and those
+changes stay the services' own:
+- a row that names a company by the key created or changed by an earlier row of the chunk, or whose name or
+  INN it changes;
 - a row the duplicate check on entry could refuse: one with a company in the base, or made by an earlier row,
   that scores as a duplicate (`company_scan.compare`, the check's own scoring), among the same candidates
   the check reads: the holders of each of its keys, except a key held by more companies than `max_block`
@@ -18,16 +21,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from krug.clients import services as clients
-from krug.clients.models import Company
-from krug.core import memo
+from krug.clients.models import Company, TimelineEvent
+from krug.core import audit, memo
 from krug.core.errors import ValidationFailed
 from krug.quality import duplicates, normalize
 from krug.quality.company_scan import compare
 from krug.quality.models import CompanyKey, QualitySettings
 from krug.quality.scan import MatchRules
-from krug.transfer import bulk_contacts, importer
-from krug.transfer.bulk_contacts import CREATED, SKIPPED, NewCompany, Row, _batches
+from krug.transfer import bulk_changes, bulk_contacts, importer
+from krug.transfer.bulk_contacts import CREATED, SKIPPED, UPDATED, NewCompany, Row, _batches
 
 ENTITY = "companies"
 
@@ -124,13 +131,15 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             inn = _key_inn(row) if key == "inn" else ""
             named = (key == "external_id" and row.external_id in known.external) or (inn and inn in known.inns)
             like = [] if named or index in refused else known.duplicates_of(row.fields, _hashes(row))
-            if named and _skipped(ctx, row, known, inn or row.external_id):
+            if named and _changed(ctx, row, known, inn or row.external_id):
+                waiting += [row] if "company" in row.related else []
                 continue
             if named or like:
-                # the new companies before it are written first when it may be one of them, or when it gives an
-                # external id one of them gives too (the later row's record is the one the id keeps)
-                if named or any(pk < 0 for pk in like) or (row.external_id and any(
-                        w.external_id == row.external_id for w in waiting)):
+                # the rows before it are written first when it may be one of their companies, when they changed
+                # a company (which it reads), or when it gives an external id one of them gives too (the later
+                # row's record is the one the id keeps)
+                if named or any(pk < 0 for pk in like) or any("company" in w.related for w in waiting) or (
+                        row.external_id and any(w.external_id == row.external_id for w in waiting)):
                     _create(ctx, waiting, known)
                     waiting = []
                 _hand_over(ctx, row, known)
@@ -146,20 +155,33 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     return rows
 
 
-def _skipped(ctx, row: Row, known: Known, value: str) -> bool:
-    """Whether the row names a base company by the key and would leave it as it is (`importer._import_company`'s
-    update, read only): then it is skipped here, or failed with what the update's cleaning refuses."""
+def _changed(ctx, row: Row, known: Known, value: str) -> bool:
+    """Whether the row, naming a base company by the key, is settled here: skipped when it would leave the
+    company as it is (`importer._import_company`'s update, read only), failed with what the update's cleaning
+    refuses, or a change made to the company in memory as `update_company` makes it (`related["company"]`,
+    `related["diff"]`), written with the chunk's new companies. A change of the name or INN (which re-keys the
+    company and its people) is the per-row path's, as is a company its user may not change."""
     existing = known.targets.get(value)
     if existing is None or existing.pk in known.touched or existing.pk not in known.yours:
-        return False  # the per-row path decides (and refuses a company its user may not change)
+        return False
+    by = ctx.job.by
     try:
-        changes = clients.company_changes(ctx.job.by, existing, row.data)
+        changes = clients.company_changes(by, existing, row.data)
+        if {"name", "inn"} & set(changes):
+            return False
+        known.touched.add(existing.pk)
+        if not changes:
+            row.outcome = SKIPPED
+            return True
+        fields = clients._clean_company(by, {**changes, "allow_duplicate": True}, current=existing)
     except ValidationFailed as exc:
         row.fail(exc)
         return True
-    if changes:
-        return False
-    row.outcome = SKIPPED
+    row.related["diff"] = bulk_changes.apply(existing, fields)
+    existing.search_key = normalize.search_key(existing.name, existing.inn, existing.city)
+    row.related["company"] = existing
+    if existing.pk in known.companies:  # the check on entry compares later rows with its new KPP and city
+        known.companies[existing.pk] = (*known.companies[existing.pk][:2], existing.kpp or "", existing.city or "")
     return True
 
 
@@ -214,18 +236,42 @@ def _hand_over(ctx, row: Row, known: Known) -> None:
 
 
 def _create(ctx, rows: list[Row], known: Known) -> None:
-    """Write the rows as new companies, as `create_company` writes them."""
+    """Write the rows: new companies, as `create_company` writes them, and the changes `_changed` made, as
+    `update_company` writes them."""
     if not rows:
         return
+    written = rows
+    _write_changes(ctx, [r for r in rows if "company" in r.related])
+    rows = [r for r in rows if "company" not in r.related]
     news = [NewCompany(r.fields["name"], r.fields.get("inn", ""), r.fields,
                        bulk_contacts._company_key(r.fields["name"], r.fields.get("inn", ""))) for r in rows]
     plan = bulk_contacts.Plan(rows=[])
     bulk_contacts._create_companies(ctx, news, plan)
     bulk_contacts.flush(plan)
-    external = {}
     for row, company in zip(rows, news, strict=True):
         row.outcome = CREATED
+        row.related["pk"] = company.id
+    external = {}
+    for row in written:  # in file order: a later row giving the same external id takes it
         if row.external_id:
-            external[row.external_id] = company.id
+            external[row.external_id] = row.related["pk"]
     bulk_contacts.external_keys(external, ENTITY)
     known.written({row.related["provisional"]: company.id for row, company in zip(rows, news, strict=True)})
+
+
+def _write_changes(ctx, rows: list[Row]) -> None:
+    """The companies the rows changed, with an audit entry and a timeline event for each that changed."""
+    if not rows:
+        return
+    by, now = ctx.job.by, timezone.now()
+    company_type = ContentType.objects.get_for_model(Company)
+    entries = bulk_changes.write(Company, [(r.related["company"], r.related["diff"]) for r in rows], by, now)
+    events = []
+    for row in rows:
+        company, diff = row.related["company"], row.related["diff"]
+        row.outcome, row.related["pk"] = UPDATED, company.pk
+        if diff:
+            summary = _("Changed: %(fields)s") % {"fields": ", ".join(sorted(diff))}
+            events.append(bulk_contacts._event(TimelineEvent.Kind.CHANGED, company_type, company.pk, by.pk, None,
+                                               company.pk, summary, audit.plain(diff), now))
+    bulk_contacts._write_history(entries, events)

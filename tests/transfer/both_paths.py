@@ -39,3 +39,26 @@ def agree(fresh, by, entity: str, path: Path, key: str | None, state) -> dict:
     for part in per_row:
         assert set_based[part] == per_row[part], part
     return set_based
+
+
+def agree_on_changes(fresh, by, entity: str, first: Path, second: Path, key: str, state, monkeypatch,
+                     between=lambda: None) -> tuple[dict, dict[bool, int]]:
+    """Import `first`, then `second` (its changes) twice, on the per-row path and on the set-based one, each
+    into the base `fresh()` makes (and `between()` changes after the first file); every part of `state(jobs)`
+    of the second file's jobs must be the same both ways. Returns the set-based state and how many of the
+    second file's rows each path gave `importer.import_one` (every row on the per-row path; on the set-based
+    one, those it hands over)."""
+    handed_over = []
+    one = importer.import_one
+    monkeypatch.setattr(importer, "import_one", lambda ctx, cells: handed_over.append(cells) or one(ctx, cells))
+    results, handed = {}, {}
+    for bulk in (False, True):
+        fresh()
+        import_file(by, entity, first, bulk=bulk, chunk=40, key=key)
+        between()
+        handed_over.clear()
+        jobs = [import_file(by, entity, second, bulk=bulk, chunk=chunk, key=key) for chunk in (17, 50)]
+        results[bulk], handed[bulk] = state(jobs), len(handed_over)
+    for part in results[False]:
+        assert results[True][part] == results[False][part], part
+    return results[True], handed

@@ -12,7 +12,7 @@ from krug.core.models import AuditEntry
 from krug.quality.models import CompanyKey, QualitySettings
 from krug.transfer.models import ExternalKey, ImportJob
 from tests import factories
-from tests.transfer.both_paths import agree, reported
+from tests.transfer.both_paths import agree, agree_on_changes, reported
 
 HEADER = "ID;Название;ОПФ;ИНН;КПП;Город;Телефон;Email;Сайт;Ответственный\n"
 INNS = ["3982597915", "9074833780", "8762328602", "1290404798", "6669725104", "2734646867", "9589693501"]
@@ -140,28 +140,17 @@ def _changes(lines: list[str], seed: int) -> list[str]:
 @pytest.mark.parametrize("key", ["inn", "external_id"])
 def test_a_second_file_changes_the_companies_the_set_based_path_as_the_per_row_path_does(org, tmp_path, key, who,
                                                                                           monkeypatch):
-    from krug.transfer import importer
-    from tests.transfer.both_paths import import_file
-
-    handed_over = []
-    one = importer.import_one
-    monkeypatch.setattr(importer, "import_one", lambda ctx, cells: handed_over.append(cells) or one(ctx, cells))
     lines = _rows(5, 150)
     first, second = tmp_path / "companies.csv", tmp_path / "changes.csv"
     first.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     second.write_text(HEADER + "\n".join(_changes(lines, 6)) + "\n", encoding="utf-8")
-    by = getattr(org, who)
-    results, handed = {}, {}
-    for bulk in (False, True):
+
+    def fresh():
         for model in (Company, CompanyKey, TimelineEvent, AuditEntry, ExternalKey):
             model.objects.all().delete()
         _base(org)
-        import_file(by, "companies", first, bulk=bulk, chunk=40, key=key)
-        handed_over.clear()
-        jobs = [import_file(by, "companies", second, bulk=bulk, chunk=chunk, key=key) for chunk in (17, 50)]
-        results[bulk], handed[bulk] = _state(jobs), len(handed_over)
-    for part in results[False]:
-        assert results[True][part] == results[False][part], part
-    updated = sum(outcome[1] for outcome in results[True]["outcomes"])
-    assert updated > 15, results[True]["outcomes"]
-    assert handed[True] < handed[False] / 2, handed  # most changes were made set-based
+
+    set_based, handed = agree_on_changes(fresh, getattr(org, who), "companies", first, second, key, _state,
+                                         monkeypatch)
+    assert sum(outcome[1] for outcome in set_based["outcomes"]) > 15, set_based["outcomes"]
+    assert handed[True] < handed[False] / 2, handed  # most changes were made set-based (merges are handed over)

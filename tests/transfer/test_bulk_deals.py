@@ -13,7 +13,7 @@ from krug.sales import services as sales
 from krug.sales.models import Deal, Pipeline, Stage, StageHistory
 from krug.transfer.models import ExternalKey, ImportJob
 from tests import factories
-from tests.transfer.both_paths import agree, import_file, reported
+from tests.transfer.both_paths import agree, agree_on_changes, import_file, reported
 
 HEADER = "ID;Название;Сумма;Воронка;Этап;Компания;ИНН;Email контакта;Телефон контакта;Ответственный;Источник\n"
 
@@ -76,6 +76,13 @@ def _base(org) -> None:
         {"name": "Партнёр", "kind": "won"}]})
 
 
+def _fresh(org) -> None:
+    for model in (StageHistory, Deal, Stage, Pipeline, Contact, Company, CompanyKey, ContactKey, TimelineEvent,
+                  AuditEntry, ExternalKey):
+        model.objects.all().delete()
+    _base(org)
+
+
 def _state(jobs: list[ImportJob]) -> dict:
     """What the imports left, with ids replaced by what they stand for (the two runs number records apart)."""
     deals = {d.pk: d for d in Deal.objects.select_related("stage", "pipeline", "contact", "company", "owner")}
@@ -109,13 +116,7 @@ def _state(jobs: list[ImportJob]) -> dict:
 def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key):
     path = tmp_path / "deals.csv"
     path.write_text(HEADER + "\n".join(_rows(11, 160)) + "\n", encoding="utf-8")
-    def fresh():
-        for model in (StageHistory, Deal, Stage, Pipeline, Contact, Company, CompanyKey, ContactKey, TimelineEvent,
-                      AuditEntry, ExternalKey):
-            model.objects.all().delete()
-        _base(org)
-
-    set_based = agree(fresh, org.admin, "deals", path, key, _state)
+    set_based = agree(lambda: _fresh(org), org.admin, "deals", path, key, _state)
     created, updated, _merged, skipped, failed = set_based["outcomes"][0]
     assert created > 60 and failed > 40 and skipped > 3  # the file exercised every kind of row
     if key:
@@ -199,31 +200,15 @@ def _changes(seed: int, count: int) -> list[str]:
 @pytest.mark.parametrize("user", ["admin", "head"])
 def test_a_second_file_changes_the_deals_the_set_based_path_as_the_per_row_path_does(org, tmp_path, user,
                                                                                       monkeypatch):
-    from krug.transfer import importer
-
-    handed_over = []
-    one = importer.import_one
-    monkeypatch.setattr(importer, "import_one", lambda ctx, cells: handed_over.append(cells) or one(ctx, cells))
-    by = getattr(org, user)
     first, second = tmp_path / "deals.csv", tmp_path / "changes.csv"
     first.write_text(HEADER + "\n".join(_rows(11, 160)) + "\n", encoding="utf-8")
     second.write_text(HEADER + "\n".join(_changes(12, 160)) + "\n", encoding="utf-8")
-    results = {}
-    for bulk in (False, True):
-        for model in (StageHistory, Deal, Stage, Pipeline, Contact, Company, CompanyKey, ContactKey, TimelineEvent,
-                      AuditEntry, ExternalKey):
-            model.objects.all().delete()
-        _base(org)
-        import_file(by, "deals", first, bulk=bulk, chunk=40, key="external_id")
-        handed_over.clear()
-        jobs = [import_file(by, "deals", second, bulk=bulk, chunk=chunk, key="external_id") for chunk in (17, 50)]
-        results[bulk] = _state(jobs)
-    for part in results[False]:
-        assert results[True][part] == results[False][part], part
-    created, updated, _merged, skipped, failed = results[True]["outcomes"][0]
-    assert updated > 30 and failed > 15 and skipped > 0 and created > 3, results[True]["outcomes"]
-    assert results[True]["outcomes"][1][0] == 0  # a re-run creates nothing (rows naming a deal twice change it again)
-    assert len(handed_over) < 40  # the set-based run: only a deal's second row in a chunk takes the per-row path
+    set_based, handed = agree_on_changes(lambda: _fresh(org), getattr(org, user), "deals", first, second,
+                                         "external_id", _state, monkeypatch)
+    created, updated, _merged, skipped, failed = set_based["outcomes"][0]
+    assert updated > 30 and failed > 15 and skipped > 0 and created > 3, set_based["outcomes"]
+    assert set_based["outcomes"][1][0] == 0  # a re-run creates nothing (rows naming a deal twice change it again)
+    assert handed[True] < 40  # the set-based run: only a deal's second row in a chunk takes the per-row path
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])

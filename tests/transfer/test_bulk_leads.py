@@ -10,7 +10,7 @@ from krug.clients.models import Lead
 from krug.core.models import AuditEntry
 from krug.transfer.models import ExternalKey, ImportJob
 from tests import factories
-from tests.transfer.both_paths import agree, reported
+from tests.transfer.both_paths import agree, agree_on_changes, reported
 
 HEADER = "ID;Заявка;ФИО;Компания;Телефон;Email;Источник;Сообщение;utm_campaign;Ответственный\n"
 
@@ -86,31 +86,22 @@ def test_the_set_based_path_gives_what_the_per_row_path_gives(org, tmp_path, key
 @pytest.mark.parametrize("key", ["external_id", "email", "phone"])
 def test_a_second_file_changes_the_leads_the_set_based_path_as_the_per_row_path_does(org, tmp_path, key, who,
                                                                                       monkeypatch):
-    from krug.transfer import importer
-    from tests.transfer.both_paths import import_file
-
-    handed_over = []
-    one = importer.import_one
-    monkeypatch.setattr(importer, "import_one", lambda ctx, cells: handed_over.append(cells) or one(ctx, cells))
-    by = getattr(org, who)
     first, second = tmp_path / "leads.csv", tmp_path / "changes.csv"
     first.write_text(HEADER + "\n".join(_rows(9, 150)) + "\n", encoding="utf-8")
     second.write_text(HEADER + "\n".join(_rows(10, 150)) + "\n", encoding="utf-8")  # other values, same ids
-    results = {}
-    for bulk in (False, True):
+    by = getattr(org, who)
+
+    def fresh():
         for model in (Lead, AuditEntry, ExternalKey):
             model.objects.all().delete()
-        import_file(by, "leads", first, bulk=bulk, chunk=40, key=key)
-        # a converted lead refuses every change but its owner's
+
+    def convert():  # a converted lead refuses every change but its owner's
         Lead.objects.filter(email__in=["lead1@example.ru", "lead2@example.ru", "lead5@example.ru"]).update(
             status=Lead.Status.CONVERTED)
-        handed_over.clear()
-        jobs = [import_file(by, "leads", second, bulk=bulk, chunk=chunk, key=key) for chunk in (17, 50)]
-        results[bulk] = _state(jobs)
-    for part in results[False]:
-        assert results[True][part] == results[False][part], part
-    updated = sum(outcome[1] for outcome in results[True]["outcomes"])
-    assert updated > 60 and results[True]["outcomes"][0][4] > 15, results[True]["outcomes"]
-    assert len(handed_over) < updated / 2  # most changes were made set-based
+
+    set_based, handed = agree_on_changes(fresh, by, "leads", first, second, key, _state, monkeypatch, convert)
+    updated = sum(outcome[1] for outcome in set_based["outcomes"])
+    assert updated > 60 and set_based["outcomes"][0][4] > 15, set_based["outcomes"]
+    assert handed[True] < updated / 2  # most changes were made set-based
     if key != "phone":  # the second file's phones are mostly new ones
-        assert any("converted" in message for _row, errors in results[True]["failures"][0] for _f, message in errors)
+        assert any("converted" in message for _row, errors in set_based["failures"][0] for _f, message in errors)

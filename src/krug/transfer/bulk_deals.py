@@ -32,7 +32,7 @@ from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.sales import services as sales
 from krug.sales.models import Deal, DealItem, Pipeline, Stage, StageHistory
-from krug.transfer import bulk_contacts, importer
+from krug.transfer import bulk_changes, bulk_contacts, importer
 from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, _batches
 
 ENTITY = "deals"
@@ -204,18 +204,14 @@ def _change(by, row: Row, links: ChunkLinks, now) -> None:
     updated: dict = {}
     if changes:
         fields, _items = sales._clean_deal(by, changes, current=deal, links=links)
-        before = audit.snapshot(deal, Deal.audited_fields)
-        for name, value in fields.items():
-            setattr(deal, name, value)
-        updated = audit.diff(before, audit.snapshot(deal, Deal.audited_fields))
+        updated = bulk_changes.apply(deal, fields)
     move = None
     if stage_id and stage_id != deal.stage_id:
         stage, previous = links.stage_of[stage_id], links.stage_of[deal.stage_id]
         sales._check_requirements(deal, stage, loss_reason="")
-        before = audit.snapshot(deal, Deal.audited_fields)
-        deal.stage, deal.pipeline, deal.stage_entered_at, deal.loss_reason = stage, stage.pipeline, now, ""
-        deal.closed_at = (deal.closed_at or now) if stage.is_closed else None
-        move = (previous, stage, audit.diff(before, audit.snapshot(deal, Deal.audited_fields)))
+        move = (previous, stage, bulk_changes.apply(deal, {
+            "stage": stage, "pipeline": stage.pipeline, "stage_entered_at": now, "loss_reason": "",
+            "closed_at": (deal.closed_at or now) if stage.is_closed else None}))
     row.related["change"] = (updated, move)
 
 

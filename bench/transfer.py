@@ -11,7 +11,8 @@ SQLite database when it is not set).
    them by e-mail or phone and to their companies by name; then a second file of the same deals by their
    IDs (`--key external_id`), with new amounts and a third of them moved to another stage.
 6. Times `krug import FILE --entity companies` of a tenth as many companies (`--companies`), some of them
-   duplicates of each other or of the contacts' companies (merged).
+   duplicates of each other or of the contacts' companies (merged); then a second file of the same companies
+   by their IDs, with new phones and some new cities.
 Prints a table with the rows/s and the ratio to COPY.
 """
 
@@ -77,6 +78,23 @@ def write_deal_changes(path: Path, count: int, seed: int) -> int:
         writer.writerow(CHANGE_HEADER)
         for i in range(count):
             writer.writerow([f"D-{i}", f"{rng.randint(5, 5000) * 1000}", rng.choice(STAGES) if i % 3 == 0 else ""])
+    return count
+
+
+def write_company_changes(path: Path, count: int, seed: int) -> int:
+    """The companies of `write_companies` again by their IDs, as the next export gives them: a new phone for
+    every one, another city for a fifth of them."""
+    import random
+
+    from bench.people import CITIES
+
+    rng = random.Random(seed + 2)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["ID", "Телефон", "Город"])
+        for i in range(count):
+            writer.writerow([f"C-{i}", f"+7 495 {rng.randint(1000000, 9999999)}",
+                             rng.choice(CITIES) if i % 5 == 0 else ""])
     return count
 
 
@@ -263,8 +281,10 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
         write_deal_changes(changes_source, deals, seed)
     companies = size // 10 if companies is None else companies
     companies_source = folder / "companies.csv"
+    company_changes = folder / "company-changes.csv"
     if companies:
         write_companies(companies_source, people, companies, seed)
+        write_company_changes(company_changes, companies, seed)
     del people
     results = [{"scenario": "file", "rows": rows, "seconds": 0.0, "peak_mb": 0.0,
                 "note": f"{source.stat().st_size / 1e6:.0f} MB CSV"}]
@@ -285,10 +305,11 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
                     "note": "streamed", "cpu": run.cpu, "db_cpu": run.db_cpu})
     for scenario, count, path, key in (("deals", deals, deals_source, []),
                                        ("deal changes", deals, changes_source, ["--key", "external_id"]),
-                                       ("companies", companies, companies_source, [])):
+                                       ("companies", companies, companies_source, []),
+                                       ("company changes", companies, company_changes, ["--key", "external_id"])):
         if not count:
             continue
-        entity = "deals" if scenario.startswith("deal") else scenario
+        entity = "deals" if scenario.startswith("deal") else "companies"
         run = _child(PEAK_WRAPPER, ["import", str(path), "--entity", entity, *key, "--as", "bench-admin"], env,
                      postmaster)
         summary = next((line for line in run.out.splitlines() if " in " in line and "created" in line),

@@ -219,3 +219,19 @@ def test_a_file_over_the_size_limit_is_refused_and_not_kept(org, tmp_path, monke
         services.upload(org.admin, "contacts", path.name, stream)
     assert info.value.errors["file"][0].startswith("The file is larger than")
     assert not any((tmp_path / "data").rglob("*.csv")) and not ImportJob.objects.exists()
+
+
+def test_a_file_of_changes_without_a_key_is_told_to_choose_one(org, tmp_path):
+    from krug.transfer import services as transfer
+
+    path = tmp_path / "deals.csv"
+    path.write_text("ID;Сумма\nD-1;1000\n", encoding="utf-8")
+    with path.open("rb") as stream:
+        job = transfer.upload(org.admin, "deals", path.name, stream)
+    assert job.key == "external_id"  # an ID column makes it the key from the start
+    with pytest.raises(Exception) as info:
+        transfer.configure(org.admin, job, mapping_=["external_id", "amount"], key="")
+    assert info.value.errors["mapping"] == [
+        "no column fills a required field: Title (or choose the key, ID in the old system, to change the records "
+        "the file names)"]
+    transfer.configure(org.admin, job, mapping_=["external_id", "amount"], key="external_id")

@@ -178,10 +178,15 @@ def check(entity: str, header: list[str], mapping: list[str], key: str, custom: 
             errors.add(f"mapping.{index}", str(_("%(field)s is already filled from column %(n)d"))
                        % {"field": known[name].label, "n": used[name] + 1})
         used.setdefault(name, index)
+    keys = [str(known[k].label) for k in KEYS[entity] if k in used]
     for group in REQUIRED[entity] if not key else ():  # with a key, a file may only change what its rows name
         if not any(name in used for name in group):
             labels = ", ".join(str(known[n].label) for n in group)
-            errors.add("mapping", str(_("no column fills a required field: %(fields)s")) % {"fields": labels})
+            message = str(_("no column fills a required field: %(fields)s")) % {"fields": labels}
+            if keys:  # a file of changes: it names its records by a column it has
+                message += str(_(" (or choose the key, %(keys)s, to change the records the file names)")) % {
+                    "keys": ", ".join(keys)}
+            errors.add("mapping", message)
     if key:
         if key not in KEYS[entity]:
             errors.add("key", str(_("must be one of %(v)s")) % {"v": ", ".join(KEYS[entity])})

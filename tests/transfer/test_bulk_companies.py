@@ -154,3 +154,18 @@ def test_a_second_file_changes_the_companies_the_set_based_path_as_the_per_row_p
                                          monkeypatch)
     assert sum(outcome[1] for outcome in set_based["outcomes"]) > 15, set_based["outcomes"]
     assert handed[True] < handed[False] / 2, handed  # most changes were made set-based (merges are handed over)
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_row_that_changes_nothing_still_gives_the_company_its_external_id(org, tmp_path, bulk):
+    from krug.transfer.models import ExternalKey
+    from tests.transfer.both_paths import import_file
+
+    company = factories.company(org.admin, name="Вектор", inn=INNS[1], city="Москва")
+    path = tmp_path / "companies.csv"
+    path.write_text(HEADER + f"C-9;Вектор;;{INNS[1]};;Москва;;;;\nC-8;ООО «Вектор»;;{INNS[1]};;;;;;\n",
+                    encoding="utf-8")
+    job = import_file(org.admin, "companies", path, bulk=bulk, chunk=50)  # no key: the rows are its duplicates
+    assert (job.created, job.merged, job.failed) == (0, 2, 0)
+    assert sorted(ExternalKey.objects.values_list("external_id", "record_id")) == [("C-8", company.pk),
+                                                                                   ("C-9", company.pk)]

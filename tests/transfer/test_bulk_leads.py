@@ -105,3 +105,15 @@ def test_a_second_file_changes_the_leads_the_set_based_path_as_the_per_row_path_
     assert handed[True] < updated / 2  # most changes were made set-based
     if key != "phone":  # the second file's phones are mostly new ones
         assert any("converted" in message for _row, errors in set_based["failures"][0] for _f, message in errors)
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_row_that_changes_nothing_still_gives_the_lead_its_external_id(org, tmp_path, bulk):
+    from tests.transfer.both_paths import import_file
+
+    lead = factories.lead(org.admin, title="Старая заявка", email="old@base.ru", phone="+7 495 111-22-33")
+    path = tmp_path / "leads.csv"
+    path.write_text(HEADER + "L-9;Старая заявка;;;+74951112233;old@base.ru;;;;\n", encoding="utf-8")
+    job = import_file(org.admin, "leads", path, bulk=bulk, chunk=50, key="email")
+    assert (job.created, job.updated, job.skipped, job.failed) == (0, 0, 1, 0)
+    assert list(ExternalKey.objects.values_list("external_id", "record_id")) == [("L-9", lead.pk)]

@@ -34,7 +34,7 @@ from krug.quality.company_scan import compare
 from krug.quality.models import CompanyKey, QualitySettings
 from krug.quality.scan import MatchRules
 from krug.transfer import bulk_changes, bulk_contacts, importer
-from krug.transfer.bulk_contacts import CREATED, SKIPPED, UPDATED, NewCompany, Row, _batches
+from krug.transfer.bulk_contacts import CREATED, MERGED, SKIPPED, UPDATED, NewCompany, Row, _batches
 
 ENTITY = "companies"
 
@@ -56,6 +56,7 @@ class Known:
     targets: dict[str, Company] = field(default_factory=dict)  # the base's companies by the key's value
     touched: set[int] = field(default_factory=set)  # companies the per-row path wrote in this chunk
     yours: set[int] = field(default_factory=set)  # which of the targets the user may change
+    scores: dict[int, tuple[float, int]] = field(default_factory=dict)  # the last duplicates_of: pk -> its order
 
     def hold(self, h: int, ids) -> None:
         """Who holds the key as the database has it (at most max_block + 1 of them), with the unwritten ones."""
@@ -89,8 +90,12 @@ class Known:
         ids = {pk for h in hashes if h not in self.common for pk in self.holders.get(h, ())}
         core, inn = duplicates.company_skeleton(fields.get("name")), fields.get("inn") or ""
         kpp, city = fields.get("kpp") or "", fields.get("city") or ""
-        return [pk for pk in sorted(ids & self.companies.keys())
-                if compare(core, inn, kpp, city, *self.companies[pk])[0] >= duplicates.ENTRY_THRESHOLD]
+        self.scores = {}
+        for pk in sorted(ids & self.companies.keys()):
+            score = compare(core, inn, kpp, city, *self.companies[pk])[0]
+            if score >= duplicates.ENTRY_THRESHOLD:
+                self.scores[pk] = (-score, pk)  # the order the check on entry gives its candidates
+        return list(self.scores)
 
     def read(self, hashes) -> None:
         """Who holds these keys in the database, and the fields of the live ones not known yet."""
@@ -131,8 +136,11 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             inn = _key_inn(row) if key == "inn" else ""
             named = (key == "external_id" and row.external_id in known.external) or (inn and inn in known.inns)
             like = [] if named or index in refused else known.duplicates_of(row.fields, _hashes(row))
-            if named and _changed(ctx, row, known, inn or row.external_id):
+            target = known.targets.get(inn or row.external_id) if named else _merge_target(ctx, like, known)
+            if target is not None and (named and target.pk in known.yours or not named) and _changed(
+                    ctx, row, known, target, UPDATED if named else MERGED):
                 waiting += [row] if "company" in row.related else []
+                _remember(known, target.inn if key == "inn" else "", row.external_id)
                 continue
             if named or like:
                 # the rows before it are written first when it may be one of their companies, when they changed
@@ -155,14 +163,27 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     return rows
 
 
-def _changed(ctx, row: Row, known: Known, value: str) -> bool:
-    """Whether the row, naming a base company by the key, is settled here: skipped when it would leave the
-    company as it is (`importer._import_company`'s update, read only), failed with what the update's cleaning
-    refuses, or a change made to the company in memory as `update_company` makes it (`related["company"]`,
-    `related["diff"]`), written with the chunk's new companies. A change of the name or INN (which re-keys the
-    company and its people) is the per-row path's, as is a company its user may not change."""
-    existing = known.targets.get(value)
-    if existing is None or existing.pk in known.touched or existing.pk not in known.yours:
+def _merge_target(ctx, like: list[int], known: Known) -> Company | None:
+    """The company the per-row path would merge a duplicate row into (`importer._duplicate_target`): the best
+    scoring candidate its user may change, when all are in the base and none was written in this chunk by the
+    per-row path (else the per-row path decides, and refuses with the candidates when there is none)."""
+    if not like or any(pk < 0 or pk in known.touched for pk in like):
+        return None
+    yours = bulk_contacts.changeable(Company, ctx.job.by, like)
+    for _score, pk in sorted(known.scores.get(pk, (0.0, pk)) for pk in like):
+        if pk in yours:
+            return Company.objects.alive().filter(pk=pk).first()
+    return None
+
+
+def _changed(ctx, row: Row, known: Known, existing: Company, outcome: str) -> bool:
+    """Whether the row, naming a base company by the key (`outcome` UPDATED) or a duplicate of one (MERGED), is
+    settled here: left as it is when the row would not change the company (`importer._import_company`'s
+    update, read only: skipped, or merged), failed with what the update's cleaning refuses, or a change made
+    to the company in memory as `update_company` makes it (`related["company"]`, `related["diff"]`), written
+    with the chunk's new companies. A change of the name or INN (which re-keys the company and its people) is
+    the per-row path's, as is a company a row of the chunk named already."""
+    if existing.pk in known.touched:
         return False
     by = ctx.job.by
     try:
@@ -170,14 +191,14 @@ def _changed(ctx, row: Row, known: Known, value: str) -> bool:
         if {"name", "inn"} & set(changes):
             return False
         known.touched.add(existing.pk)
-        if not changes:
-            row.outcome = SKIPPED
-            return True
-        fields = clients._clean_company(by, {**changes, "allow_duplicate": True}, current=existing)
+        fields = clients._clean_company(by, {**changes, "allow_duplicate": True}, current=existing) if changes \
+            else {}
     except ValidationFailed as exc:
         row.fail(exc)
         return True
-    row.related["diff"] = bulk_changes.apply(existing, fields)
+    if not changes:  # written all the same: the external id it gives goes to the company, in file order
+        outcome = SKIPPED if outcome == UPDATED else outcome
+    row.related["diff"], row.related["outcome"] = bulk_changes.apply(existing, fields), outcome
     existing.search_key = normalize.search_key(existing.name, existing.inn, existing.city)
     row.related["company"] = existing
     if existing.pk in known.companies:  # the check on entry compares later rows with its new KPP and city
@@ -265,11 +286,12 @@ def _write_changes(ctx, rows: list[Row]) -> None:
         return
     by, now = ctx.job.by, timezone.now()
     company_type = ContentType.objects.get_for_model(Company)
-    entries = bulk_changes.write(Company, [(r.related["company"], r.related["diff"]) for r in rows], by, now)
+    entries = bulk_changes.write(Company, [(r.related["company"], r.related["diff"]) for r in rows
+                                           if r.related["diff"]], by, now)
     events = []
     for row in rows:
         company, diff = row.related["company"], row.related["diff"]
-        row.outcome, row.related["pk"] = UPDATED, company.pk
+        row.outcome, row.related["pk"] = row.related["outcome"], company.pk
         if diff:
             summary = _("Changed: %(fields)s") % {"fields": ", ".join(sorted(diff))}
             events.append(bulk_contacts._event(TimelineEvent.Kind.CHANGED, company_type, company.pk, by.pk, None,

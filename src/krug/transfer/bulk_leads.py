@@ -44,10 +44,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
                 lead = targets.get(value)
                 if lead is not None and lead.pk in yours and lead.pk not in touched:
                     touched.add(lead.pk)
-                    if _unchanged(row, lead):
-                        row.outcome = SKIPPED  # what the per-row path finds too, without its queries
-                        continue
-                    row.related["lead"] = lead
+                    row.related["lead"] = lead  # changed, or skipped, with the rows before and after it
                     waiting.append(row)
                     continue
                 _create(ctx, waiting)
@@ -108,13 +105,6 @@ def _targets(ctx, values: list[str]) -> dict[str, Lead]:
     return found
 
 
-def _unchanged(row: Row, lead: Lead) -> bool:
-    """Whether the row would leave the lead it names as it is (`importer._import_lead`'s update, read only)."""
-    data = dict(row.data)
-    importer.lead_defaults(data)
-    return all(importer._same(lead, name, value) for name, value in data.items() if name != "source")
-
-
 def _create(ctx, rows: list[Row]) -> None:
     """Write the rows: new leads, as `create_lead` writes them, and the changes of the leads the others name,
     as `importer._import_lead` makes them (`update_lead`)."""
@@ -126,6 +116,10 @@ def _create(ctx, rows: list[Row]) -> None:
         lead, data = row.related["lead"], dict(row.data)
         importer.lead_defaults(data)
         changes = {k: v for k, v in data.items() if k != "source" and not importer._same(lead, k, v)}
+        row.related["pk"] = lead.pk
+        if not changes:  # what the per-row path finds too, without its queries (its external id still moves)
+            row.outcome = SKIPPED
+            continue
         try:
             fields = clients.lead_update_fields(by, lead, changes)
         except DomainError as exc:
@@ -135,7 +129,6 @@ def _create(ctx, rows: list[Row]) -> None:
         lead.search_key = clients._lead_key(lead)
         changed.append((lead, diff))
         row.outcome = bulk_contacts.UPDATED
-        row.related["pk"] = lead.pk
     written = rows
     rows = [r for r in rows if "lead" not in r.related]
     leads, entries = [], []
@@ -150,7 +143,7 @@ def _create(ctx, rows: list[Row]) -> None:
         row.related["pk"] = pk
         row.outcome = CREATED
     for row in written:  # in file order: a later row giving the same external id takes it
-        if row.external_id and row.outcome in (CREATED, bulk_contacts.UPDATED):
+        if row.external_id and row.outcome in (CREATED, bulk_contacts.UPDATED, SKIPPED):
             external[row.external_id] = row.related["pk"]
     bulk.insert(Lead, leads, with_ids=True)
     entries += bulk_changes.write(Lead, changed, by, now)

@@ -25,9 +25,9 @@ from pathlib import Path
 STEPS = [
     ("krug.transfer.bulk_contacts", "plan_chunk", "reader", "the reading thread, all of a chunk"),
     ("krug.transfer.bulk_contacts", "_indexes", "reader", "others' changes into the keys in memory"),
-    ("krug.transfer.bulk_contacts", "_prepare", "reader", "reading rows into values"),
+    ("krug.transfer.bulk_contacts", "prepare", "reader", "reading rows into values"),
     ("krug.transfer.bulk_contacts", "_find_by_key", "reader", "records named by the job's key"),
-    ("krug.transfer.bulk_contacts", "_resolve_companies", "reader", "companies by INN or name"),
+    ("krug.transfer.bulk_contacts", "resolve_companies", "reader", "companies by INN or name"),
     ("krug.transfer.bulk_contacts", "_company_names", "reader", "the companies' names (database)"),
     ("krug.transfer.bulk_contacts", "_clean", "reader", "cleaning, as a create cleans"),
     ("krug.transfer.bulk_contacts", "_match", "reader", "finding duplicates, all of it"),

@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_chunk_resumes_and_writes_each_good_row_exactly_once
     lines[7] = "Плохой;1;;;;;;"
     job = _upload(org, _file(tmp_path, HEADER + "\n".join(lines) + "\n"))
     # per row: die on the ninth row; set-based: die in the third chunk after its contacts are inserted
-    module, name, fatal = (bulk_contacts, "_write_history", 3) if bulk else (importer, "import_row", 9)
+    module, name, fatal = (bulk_contacts, "write_history", 3) if bulk else (importer, "import_row", 9)
     real = getattr(module, name)
     calls = {"n": 0}
 

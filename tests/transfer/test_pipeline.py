@@ -96,7 +96,7 @@ def test_a_writer_killed_mid_chunk_resumes_and_writes_each_good_row_exactly_once
     path = tmp_path / "base.csv"
     path.write_text("ФИО;Телефон;E-mail;Компания;ИНН;Должность;Город;Теги\n" + "\n".join(lines) + "\n",
                     encoding="utf-8")
-    real, calls = bulk_contacts._write_history, {"n": 0}
+    real, calls = bulk_contacts.write_history, {"n": 0}
 
     def dies(*args):
         calls["n"] += 1
@@ -104,13 +104,13 @@ def test_a_writer_killed_mid_chunk_resumes_and_writes_each_good_row_exactly_once
             raise KeyboardInterrupt  # the third chunk's transaction dies after its contacts are inserted
         return real(*args)
 
-    monkeypatch.setattr(bulk_contacts, "_write_history", dies)
+    monkeypatch.setattr(bulk_contacts, "write_history", dies)
     with pytest.raises(KeyboardInterrupt):
         _import(org, path, 4, True)
     job = ImportJob.objects.get()
     assert job.done_rows == 8 and job.status == "running"
     assert Contact.objects.count() == 7
-    monkeypatch.setattr(bulk_contacts, "_write_history", real)
+    monkeypatch.setattr(bulk_contacts, "write_history", real)
     job = importer.run(job.pk, chunk_size=4)
     assert (job.status, job.done_rows, job.created, job.failed) == ("done", 11, 10, 1)
     assert sorted(Contact.objects.values_list("surname", flat=True)) == sorted(

@@ -33,7 +33,7 @@ def write(model, changed: list[tuple[Any, dict[str, list]]], by, now) -> list[di
         columns = tuple(sorted({model._meta.get_field(name).attname for name in diff}))
         if diff:
             record.version += 1
-            entries.append(bulk_contacts._audit(content_type, record.pk, record, AuditEntry.Action.UPDATE, by.pk,
+            entries.append(bulk_contacts.audit_row(content_type, record.pk, record, AuditEntry.Action.UPDATE, by.pk,
                                                 audit.plain(diff), now))
         grouped[columns, bool(diff)].append([*(getattr(record, c) for c in columns), record.search_key,
                                              *((record.version, now, by.pk) if diff else ()), record.pk])

@@ -34,7 +34,7 @@ from krug.quality.company_scan import compare
 from krug.quality.models import CompanyKey, QualitySettings
 from krug.quality.scan import MatchRules
 from krug.transfer import bulk_changes, bulk_contacts, importer
-from krug.transfer.bulk_contacts import CREATED, MERGED, SKIPPED, UPDATED, NewCompany, Row, _batches
+from krug.transfer.bulk_contacts import CREATED, MERGED, SKIPPED, UPDATED, NewCompany, Row, batches
 
 ENTITY = "companies"
 
@@ -105,7 +105,7 @@ class Known:
             self.hold(h, members.get(str(h), ()))
         wanted = sorted({pk for h in hashes if h not in self.common for pk in self.holders[h]
                          if pk > 0 and pk not in self.companies})
-        for batch in _batches(wanted):
+        for batch in batches(wanted):
             for pk, *fields in Company.objects.alive().filter(pk__in_array=batch).values_list(
                     "pk", "name", "inn", "kpp", "city"):
                 self.companies[pk] = (duplicates.company_skeleton(fields[0]), *fields[1:])
@@ -115,7 +115,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     """Import a chunk of company rows; returns them with their outcomes. The caller's transaction holds it."""
     by, key = ctx.job.by, ctx.job.key
     with memo.scope():
-        rows = bulk_contacts._prepare(ctx, chunk)
+        rows = bulk_contacts.prepare(ctx, chunk)
         known = Known(MatchRules.from_dict(QualitySettings.current().match_rules).max_block)
         _named_by_key(ctx, rows, known)
         refused: dict[int, ValidationFailed] = {}
@@ -235,7 +235,7 @@ def _named_by_key(ctx, rows: list[Row], known: Known) -> None:
     elif ctx.job.key == "inn":
         wanted = sorted({inn for inn in map(_key_inn, live) if inn})
         visible = Company.objects.visible_to(ctx.job.by)
-        for batch in _batches(wanted):
+        for batch in batches(wanted):
             for company in visible.filter(inn__in_array=batch).order_by("pk"):
                 known.targets.setdefault(company.inn, company)  # the first, as `.first()` finds it
         known.inns |= set(known.targets)
@@ -265,9 +265,9 @@ def _create(ctx, rows: list[Row], known: Known) -> None:
     _write_changes(ctx, [r for r in rows if "company" in r.related])
     rows = [r for r in rows if "company" not in r.related]
     news = [NewCompany(r.fields["name"], r.fields.get("inn", ""), r.fields,
-                       bulk_contacts._company_key(r.fields["name"], r.fields.get("inn", ""))) for r in rows]
+                       bulk_contacts.company_cache_key(r.fields["name"], r.fields.get("inn", ""))) for r in rows]
     plan = bulk_contacts.Plan(rows=[])
-    bulk_contacts._create_companies(ctx, news, plan)
+    bulk_contacts.create_companies(ctx, news, plan)
     bulk_contacts.flush(plan)
     for row, company in zip(rows, news, strict=True):
         row.outcome = CREATED
@@ -294,6 +294,6 @@ def _write_changes(ctx, rows: list[Row]) -> None:
         row.outcome, row.related["pk"] = row.related["outcome"], company.pk
         if diff:
             summary = _("Changed: %(fields)s") % {"fields": ", ".join(sorted(diff))}
-            events.append(bulk_contacts._event(TimelineEvent.Kind.CHANGED, company_type, company.pk, by.pk, None,
+            events.append(bulk_contacts.event_row(TimelineEvent.Kind.CHANGED, company_type, company.pk, by.pk, None,
                                                company.pk, summary, audit.plain(diff), now))
-    bulk_contacts._write_history(entries, events)
+    bulk_contacts.write_history(entries, events)

@@ -84,7 +84,7 @@ class Row:
     cells: list[str]
     data: dict = field(default_factory=dict)
     company: tuple[str, str] | None = None
-    company_key: str = ""  # its place in the run's `ctx.companies` (`_company_key`), "" without a company
+    company_key: str = ""  # its place in the run's `ctx.companies` (`company_cache_key`), "" without a company
     external_id: str = ""
     outcome: str = ""
     errors: list[dict] = field(default_factory=list)
@@ -172,13 +172,13 @@ def flush(plan: Plan) -> None:
         step(*args, **kwargs)
 
 
-def _first(found: dict, value, pk: int) -> None:
+def keep_first(found: dict, value, pk: int) -> None:
     """Keep the smallest id for a value, as the database's `ORDER BY id` would."""
     if value not in found or pk < found[value]:
         found[value] = pk
 
 
-def _batches(values: list) -> list[list]:
+def batches(values: list) -> list[list]:
     return [values[i:i + _IN_BATCH] for i in range(0, len(values), _IN_BATCH)]
 
 
@@ -186,11 +186,11 @@ def named_by_external_id(entity: str, model, external_ids, *fields: str) -> dict
     """The live records of `model` that external ids name (kept by an earlier import), by external id; with
     `fields`, only those are read."""
     pairs: list[tuple[str, int]] = []
-    for batch in _batches(sorted(set(external_ids))):
+    for batch in batches(sorted(set(external_ids))):
         pairs += ExternalKey.objects.filter(entity=entity, external_id__in_array=batch).values_list(
             "external_id", "record_id")
     records: dict[int, Any] = {}
-    for batch in _batches(sorted({pk for _e, pk in pairs})):
+    for batch in batches(sorted({pk for _e, pk in pairs})):
         alive = model.objects.alive().filter(pk__in_array=batch)
         records.update((r.pk, r) for r in (alive.only(*fields) if fields else alive))
     return {external_id: records[pk] for external_id, pk in pairs if pk in records}
@@ -198,11 +198,11 @@ def named_by_external_id(entity: str, model, external_ids, *fields: str) -> dict
 
 # ---- companies ------------------------------------------------------------------------------------------
 
-def _company_key(name: str, inn: str) -> str:
+def company_cache_key(name: str, inn: str) -> str:
     return f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
 
 
-def _company_ref(ctx, row: Row):
+def company_of(ctx, row: Row):
     """The company a row names: its id, a NewCompany, the DomainError that refused it, or None."""
     ref = ctx.companies.get(row.company_key) if row.company_key else None
     if isinstance(ref, NewCompany) and ref.id is None and row.number < ref.named_at:
@@ -210,7 +210,7 @@ def _company_ref(ctx, row: Row):
     return ref
 
 
-def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
+def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     """Find the companies the rows name (INN first, then the exact name), or plan their creation."""
     wanted: dict[str, tuple[str, str]] = {}
     named_at: dict[str, int] = {}
@@ -230,25 +230,25 @@ def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     visible = Company.objects.visible_to(ctx.job.by)
     by_inn: dict[str, int] = {}
     inns = sorted({normalize.phone_digits(inn) for _name, inn in wanted.values() if inn} - {""})
-    for batch in _batches(inns):
+    for batch in batches(inns):
         for pk, inn in visible.filter(inn__in_array=batch).order_by("pk").values_list("pk", "inn"):
             by_inn.setdefault(inn, pk)
     by_name: dict[str, int] = {}
     names = {normalize.search_key(name) for name, inn in wanted.values() if name}
     name_keys = sorted({duplicates.company_name_key(name) for name, _inn in wanted.values() if name})
     candidate_ids: set[int] = set()
-    for batch in _batches(name_keys):
+    for batch in batches(name_keys):
         candidate_ids |= duplicates.keyed_records(duplicates.COMPANY, batch)
-    for batch in _batches(sorted(candidate_ids)):
+    for batch in batches(sorted(candidate_ids)):
         for pk, name in visible.filter(pk__in_array=batch).order_by("pk").values_list("pk", "name"):
             key = normalize.search_key(name)
             if key in names:
                 by_name.setdefault(key, pk)
     for inn, pk in recent.company_inns.items():
-        _first(by_inn, inn, pk)
+        keep_first(by_inn, inn, pk)
     for key, pk in recent.company_names.items():
         if key in names:
-            _first(by_name, key, pk)
+            keep_first(by_name, key, pk)
     for cache_key, (name, inn) in wanted.items():
         found = by_inn.get(normalize.phone_digits(inn)) if inn else None
         if found is None and name:
@@ -271,7 +271,7 @@ def _resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
 
 def _company_names(ctx, ids: set[int]) -> None:
     missing = sorted(i for i in ids if i not in ctx.company_names)
-    for batch in _batches(missing):
+    for batch in batches(missing):
         ctx.company_names.update(Company.objects.filter(pk__in_array=batch).values_list("pk", "name"))
 
 
@@ -281,7 +281,7 @@ def _company_name(ctx, ref) -> str:
     return ref.name if isinstance(ref, NewCompany) else ctx.company_names.get(ref, "")
 
 
-def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
+def create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
     if not companies:
         return
     by = ctx.job.by
@@ -302,9 +302,9 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
                    for name in Company.audited_fields}
         shown = str(Company(name=company.name, legal_form=fields.get("legal_form", "")))  # as its card names it
-        entries.append(_audit(company_type, pk, shown, AuditEntry.Action.CREATE, by.pk,
+        entries.append(audit_row(company_type, pk, shown, AuditEntry.Action.CREATE, by.pk,
                               {k: v for k, v in changes.items() if v[1] not in _EMPTY}, now))
-        events.append(_event(TimelineEvent.Kind.CREATED, company_type, pk, by.pk, None, pk,
+        events.append(event_row(TimelineEvent.Kind.CREATED, company_type, pk, by.pk, None, pk,
                              created % {"name": shown}, {}, now))
         ctx.company_names[pk] = company.name
         if company.inn:
@@ -312,17 +312,17 @@ def _create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         plan.recent.company_names[normalize.search_key(company.name)] = pk
     plan.add(bulk.insert, Company, rows, with_ids=True)
     keys.store(plan, CompanyKey)
-    plan.add(_write_history, entries, events)
+    plan.add(write_history, entries, events)
     for company in companies:  # not a walk over all of the run's companies, some 100,000 by its end
         ctx.companies[company.cache_key] = company.id
 
 
-def _audit(content_type, pk, title, action, by_id: int, changes, now) -> dict:
+def audit_row(content_type, pk, title, action, by_id: int, changes, now) -> dict:
     return {"content_type_id": content_type.pk, "object_id": pk, "object_repr": str(title)[:300], "action": action,
             "user_id": by_id, "changes": changes, "at": now}
 
 
-def _event(kind, content_type, pk, by_id: int, contact_id, company_id, summary, data, now) -> dict:
+def event_row(kind, content_type, pk, by_id: int, contact_id, company_id, summary, data, now) -> dict:
     return {"kind": kind, "source_type_id": content_type.pk, "source_id": pk, "contact_id": contact_id,
             "company_id": company_id, "actor_id": by_id, "summary": summary[:500], "data": data,
             "at": now, "hidden": False, "deal_id": None}
@@ -333,7 +333,7 @@ def _plain(value):
     return value if value is None or isinstance(value, (str, int)) else audit.plain(value)
 
 
-def _write_history(entries: list[dict], events: list[dict]) -> None:
+def write_history(entries: list[dict], events: list[dict]) -> None:
     if entries:
         bulk.insert(AuditEntry, entries)
     if events:
@@ -342,7 +342,7 @@ def _write_history(entries: list[dict], events: list[dict]) -> None:
 
 # ---- reading the rows ------------------------------------------------------------------------------------
 
-def _prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
+def prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     rows = []
     for number, cells in chunk:
         row = Row(number, cells)
@@ -357,7 +357,7 @@ def _prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             continue
         name, inn = data.pop("company", ""), data.pop("company_inn", "")
         if name or inn:
-            row.company, row.company_key = (name, inn), _company_key(name, inn)
+            row.company, row.company_key = (name, inn), company_cache_key(name, inn)
         row.external_id = data.pop("external_id", "")
         row.data = data
     return rows
@@ -391,7 +391,7 @@ def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
                     continue
             values[index] = numbers
     wanted = sorted({v for vs in values.values() for v in vs})
-    for batch in _batches(wanted):
+    for batch in batches(wanted):
         if key == "email":
             pairs = list(visible.filter(emails__email_key__in_array=batch).values_list("emails__email_key", "pk"))
         else:
@@ -402,7 +402,7 @@ def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
             found.setdefault(value, pk)
     for value in wanted:
         for pk in recent.emails.get(value, ()) if key == "email" else (p for p, _v in recent.phones.get(value, ())):
-            _first(found, value, pk)
+            keep_first(found, value, pk)
     for index, vs in values.items():
         live[index].key_target = next((found[v] for v in vs if v in found), None)
 
@@ -412,7 +412,7 @@ def _clean(ctx, rows: list[Row]) -> None:
     for row in rows:
         if row.outcome or row.key_target is not None:
             continue
-        ref = _company_ref(ctx, row)
+        ref = company_of(ctx, row)
         if isinstance(ref, DomainError):
             row.fail(ref)
             continue
@@ -425,7 +425,7 @@ def _clean(ctx, rows: list[Row]) -> None:
 # ---- duplicates ------------------------------------------------------------------------------------------
 
 def _probe(ctx, row: Row, index: int) -> ContactRow:
-    ref = _company_ref(ctx, row)
+    ref = company_of(ctx, row)
     f = row.fields
     return ContactRow(-(index + 1), f.get("surname") or "", f.get("first_name") or "", f.get("patronymic") or "",
                       _company_name(ctx, ref), f.get("city") or "",
@@ -462,10 +462,10 @@ def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     if phone_index is not None:  # it holds what the chunk before wrote, too
         ids |= phone_index.records(_key_hashes(phones))
     else:
-        for batch in _batches(phones):
+        for batch in batches(phones):
             ids |= {pk for _number, pk in duplicates.phone_owners(batch, valid=True)}
         ids |= {pk for n in phones for pk, valid in recent.phones.get(n, ()) if valid}
-    for batch in _batches(emails):
+    for batch in batches(emails):
         ids |= set(ContactEmail.objects.filter(email_key__in_array=batch).values_list("contact_id", flat=True))
     ids |= {pk for e in emails for pk in recent.emails.get(e, ())}
     base = _base_rows(ctx, ids, recent)
@@ -576,8 +576,8 @@ def _base_rows(ctx, ids: set[int], recent: Recent) -> list[ContactRow]:
     wanted = sorted(ids - recent.cards.keys())
     if connection.vendor == "postgresql":
         return out + [ContactRow(pk, s or "", f or "", p or "", c or "", t or "", tuple(ps), tuple(es))
-                      for batch in _batches(wanted) for pk, s, f, p, c, t, ps, es in _base_rows_at_once(batch)]
-    for batch in _batches(wanted):
+                      for batch in batches(wanted) for pk, s, f, p, c, t, ps, es in _base_rows_at_once(batch)]
+    for batch in batches(wanted):
         for row in Contact.objects.alive().filter(pk__in_array=batch).order_by("pk").values_list(
                 "pk", "surname", "first_name", "patronymic", "company__name", "city"):
             people[row[0]] = row
@@ -618,7 +618,7 @@ def _load_cards(ids: set[int], recent: Recent) -> dict[int, Card]:
         if isinstance(fields.get("custom"), dict):
             fields["custom"] = dict(fields["custom"])
         cards[pk] = Card(pk, fields, [dict(p) for p in card.phones], [dict(e) for e in card.emails], list(card.tags))
-    for batch in _batches(sorted(ids - recent.cards.keys())):
+    for batch in batches(sorted(ids - recent.cards.keys())):
         for values in Contact.objects.alive().filter(pk__in_array=batch).values("pk", "version", *SCALARS):
             pk = values.pop("pk")
             cards[pk] = Card(pk, values, [], [], [])
@@ -711,7 +711,7 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) 
     for index, row in enumerate(rows):
         if row.outcome:
             continue
-        ref = _company_ref(ctx, row)
+        ref = company_of(ctx, row)
         if isinstance(ref, DomainError):
             row.fail(ref)
             continue
@@ -819,7 +819,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         ref = card.fields.get("company_id")
         if isinstance(ref, NewCompany) and ref.id is None:
             companies.setdefault(id(ref), ref)
-    _create_companies(ctx, list(companies.values()), plan)
+    create_companies(ctx, list(companies.values()), plan)
     for card in made + changed:
         ref = card.fields.get("company_id")
         if isinstance(ref, NewCompany):
@@ -853,8 +853,8 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
             changes["emails"] = [[], [e["email"] for e in card.emails]]
         if card.tags:
             changes["tags"] = [[], sorted(card.tags)]
-        entries.append(_audit(contact_type, pk, title, AuditEntry.Action.CREATE, by_id, changes, now))
-        events.append(_event(TimelineEvent.Kind.CREATED, contact_type, pk, by_id, pk, f.get("company_id"),
+        entries.append(audit_row(contact_type, pk, title, AuditEntry.Action.CREATE, by_id, changes, now))
+        events.append(event_row(TimelineEvent.Kind.CREATED, contact_type, pk, by_id, pk, f.get("company_id"),
                              created % {"name": title}, {}, now))
         recent.created.add(pk)
     if rows_out:
@@ -880,13 +880,13 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
             keys.add(card.id, _match_keys(ctx, card))
         names = {"company_id": "company", "owner_id": "owner"}
         diff = {names.get(k, k): v for k, v in diff.items()}
-        entries.append(_audit(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by_id, diff, now))
+        entries.append(audit_row(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by_id, diff, now))
         summary = changed_fields % {"fields": ", ".join(sorted(diff))}
-        events.append(_event(TimelineEvent.Kind.CHANGED, contact_type, card.id, by_id, card.id,
+        events.append(event_row(TimelineEvent.Kind.CHANGED, contact_type, card.id, by_id, card.id,
                              card.fields.get("company_id"), summary, diff, now))
     for columns, values in grouped.items():
         plan.add(bulk.update, Contact, [*columns, "search_key", "updated_at", "updated_by_id"], values, bump="version")
-    for batch in _batches(rekeyed):
+    for batch in batches(rekeyed):
         plan.add(_drop_keys, batch)
     keys.hash()
     if ctx.name_index:
@@ -905,7 +905,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)
     keys.store(plan, ContactKey)
-    plan.add(_write_history, entries, events)
+    plan.add(write_history, entries, events)
     for card in made + changed:
         recent.remember(card)
 
@@ -919,7 +919,7 @@ def external_keys(pairs: dict[str, int], entity: str = "contacts") -> None:
     that named a deleted record is taken over)."""
     if not pairs:
         return
-    for batch in _batches(sorted(pairs)):
+    for batch in batches(sorted(pairs)):
         ExternalKey.objects.filter(entity=entity, external_id__in_array=batch).delete()
     bulk.insert(ExternalKey, [{"entity": entity, "external_id": e, "record_id": pk} for e, pk in pairs.items()])
 
@@ -972,10 +972,10 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
         _indexes(ctx)
         if indexed and not ctx.name_index:  # given up: the chunk before told its keys to it alone (`_build`),
             settle()  # so the database is asked once it has them
-        rows = _prepare(ctx, chunk)
+        rows = prepare(ctx, chunk)
         plan = Plan(rows)
         _find_by_key(ctx, rows, recent)
-        _resolve_companies(ctx, rows, recent)
+        resolve_companies(ctx, rows, recent)
         refs = (ctx.companies.get(row.company_key) for row in rows if row.company_key)
         _company_names(ctx, {ref for ref in refs if isinstance(ref, int)})  # not all the run's 100,000
         _clean(ctx, rows)
@@ -1012,7 +1012,7 @@ def _changeable(ctx, ids: set[int], recent: Recent, settle) -> set[int]:
 def changeable(model, by, ids) -> set[int]:
     """Which of the records of `model` (by id) the user may change."""
     found: set[int] = set()
-    for batch in _batches(sorted(ids)):
+    for batch in batches(sorted(ids)):
         found |= set(model.objects.filter(pk__in_array=batch).visible_to(by, permissions.CHANGE)
                      .values_list("pk", flat=True))
     return found

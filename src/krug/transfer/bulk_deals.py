@@ -33,7 +33,7 @@ from krug.quality import normalize
 from krug.sales import services as sales
 from krug.sales.models import Deal, DealItem, Pipeline, Stage, StageHistory
 from krug.transfer import bulk_changes, bulk_contacts, importer
-from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, _batches
+from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, batches
 
 ENTITY = "deals"
 WRITTEN = (bulk_contacts.CREATED, bulk_contacts.UPDATED, bulk_contacts.MERGED)
@@ -102,7 +102,7 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
 
 def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     with memo.scope():
-        rows = bulk_contacts._prepare(ctx, chunk)
+        rows = bulk_contacts.prepare(ctx, chunk)
         targets = _targets(ctx, rows)
         yours = bulk_contacts.changeable(Deal, ctx.job.by, {deal.pk for deal in targets.values()})
         links = ChunkLinks(ctx.job.by)
@@ -111,7 +111,7 @@ def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             row.related = {"pipeline": row.data.pop("pipeline", ""), "stage": row.data.pop("stage", ""),
                            "email": row.data.pop("contact_email", ""), "phone": row.data.pop("contact_phone", "")}
         _find_contacts(ctx, live, links)
-        bulk_contacts._resolve_companies(ctx, [r for r in live if not r.outcome], bulk_contacts.Recent())
+        bulk_contacts.resolve_companies(ctx, [r for r in live if not r.outcome], bulk_contacts.Recent())
         waiting: list[Row] = []
         created_here: set[str] = set()
         touched: set[int] = set()  # deals a row of this chunk named: a later row naming one takes the per-row path
@@ -153,7 +153,7 @@ def _targets(ctx, rows: list[Row]) -> dict[str, Deal]:
 
 def _unchanged(ctx, row: Row, deal: Deal) -> bool:
     """Whether the row would leave the deal it names as it is (`importer._import_deal`'s update, read only)."""
-    ref = bulk_contacts._company_ref(ctx, row)
+    ref = bulk_contacts.company_of(ctx, row)
     if ref is not None and not isinstance(ref, int):  # a company still to be made, or one refused
         return False
     data = dict(row.data)
@@ -176,7 +176,7 @@ def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
     _fetch_stages(rows, links)
     now = timezone.now()
     for row in rows:
-        ref = bulk_contacts._company_ref(ctx, row)
+        ref = bulk_contacts.company_of(ctx, row)
         if isinstance(ref, DomainError):
             row.fail(ref)
             continue
@@ -219,11 +219,11 @@ def _fetch_stages(rows: list[Row], links: ChunkLinks) -> None:
     """The stages (with their pipelines) the deals to change are in and are moved to, and which of those deals
     have line items, for `_change`."""
     changed = sorted(r.related["deal"].pk for r in rows if "deal" in r.related)
-    for batch in _batches(changed):
+    for batch in batches(changed):
         links.with_items.update(DealItem.objects.filter(deal_id__in_array=batch).values_list("deal_id", flat=True))
     wanted = {pk for r in rows if "deal" in r.related for pk in (r.related["deal"].stage_id, r.data.get("stage_id"))}
     wanted = sorted(pk for pk in wanted - set(links.stage_of) if pk)
-    for batch in _batches(wanted):
+    for batch in batches(wanted):
         links.stage_of.update((s.pk, s) for s in Stage.objects.select_related("pipeline").filter(pk__in_array=batch))
 
 
@@ -241,13 +241,13 @@ def _find_contacts(ctx, rows: list[Row], links: ChunkLinks) -> None:
                 numbers[phone] = ""
     visible = Contact.objects.visible_to(ctx.job.by)
     by_email: dict[str, int] = {}
-    for batch in _batches(emails):
+    for batch in batches(emails):
         for key, pk in visible.filter(emails__email_key__in_array=batch).values_list("emails__email_key", "pk"):
-            bulk_contacts._first(by_email, key, pk)
+            bulk_contacts.keep_first(by_email, key, pk)
     by_number: dict[str, int] = {}
-    for batch in _batches(sorted(set(numbers.values()) - {""})):
+    for batch in batches(sorted(set(numbers.values()) - {""})):
         for number, pk in visible.filter(phones__number__in_array=batch).values_list("phones__number", "pk"):
-            bulk_contacts._first(by_number, number, pk)
+            bulk_contacts.keep_first(by_number, number, pk)
     stages: dict[tuple[str, str], tuple] = {}
     for row in rows:
         names = (row.related["pipeline"], row.related["stage"])
@@ -268,16 +268,16 @@ def _find_contacts(ctx, rows: list[Row], links: ChunkLinks) -> None:
         if problems:
             row.fail(importer.refused(problems))
     wanted = sorted({r.data["contact_id"] for r in rows if not r.outcome and "contact_id" in r.data})
-    for batch in _batches(wanted):
+    for batch in batches(wanted):
         links.contacts.update((c.pk, c) for c in visible.select_related("company").filter(pk__in_array=batch))
 
 
 def _fetch_companies(ctx, rows: list[Row], links: ChunkLinks) -> dict[int, Company]:
     """The companies the rows name, as the services' lookups see them: those in the base the user sees, and an
     unsaved stand-in with a provisional id (negative) for each one to be created."""
-    refs = [bulk_contacts._company_ref(ctx, r) for r in rows]
+    refs = [bulk_contacts.company_of(ctx, r) for r in rows]
     wanted = sorted({ref for ref in refs if isinstance(ref, int)})
-    for batch in _batches(wanted):
+    for batch in batches(wanted):
         links.companies.update((c.pk, c) for c in Company.objects.visible_to(ctx.job.by).filter(pk__in_array=batch))
     stand_ins: dict[int, Company] = {}
     for ref in refs:
@@ -292,8 +292,8 @@ def _write(ctx, rows: list[Row], stand_ins: dict[int, Company], now) -> None:
     if not rows:
         return
     plan = bulk_contacts.Plan(rows=[])
-    news = {id(ref): ref for ref in (bulk_contacts._company_ref(ctx, r) for r in rows) if isinstance(ref, NewCompany)}
-    bulk_contacts._create_companies(ctx, list(news.values()), plan)
+    news = {id(ref): ref for ref in (bulk_contacts.company_of(ctx, r) for r in rows) if isinstance(ref, NewCompany)}
+    bulk_contacts.create_companies(ctx, list(news.values()), plan)
     bulk_contacts.flush(plan)
     real = {stand_ins[key].pk: ref.id for key, ref in news.items()}
     _write_new(ctx, [r for r in rows if "deal" not in r.related], real, now)
@@ -321,20 +321,20 @@ def _write_new(ctx, rows: list[Row], real: dict[int, int], now) -> None:
                         "moved_by_id": by.pk})
         changes = {k: [None, v] for k, v in audit.snapshot(deal, Deal.audited_fields).items()
                    if v not in (None, "", [], {})}
-        entries.append(bulk_contacts._audit(deal_type, pk, deal, AuditEntry.Action.CREATE, by.pk, changes, now))
+        entries.append(bulk_contacts.audit_row(deal_type, pk, deal, AuditEntry.Action.CREATE, by.pk, changes, now))
         company_id = deal.company_id  # as add_event fills it in: the contact's company
         if company_id is None and deal.contact_id is not None:
             company_id = fields["contact"].company_id
         if deal.contact_id is not None or company_id is not None:
             summary, data = sales.created_event(deal, stage)
-            events.append(bulk_contacts._event(TimelineEvent.Kind.DEAL, deal_type, pk, by.pk, deal.contact_id,
+            events.append(bulk_contacts.event_row(TimelineEvent.Kind.DEAL, deal_type, pk, by.pk, deal.contact_id,
                                                company_id, summary, audit.plain(data), now) | {"deal_id": pk})
         if row.external_id:
             external[row.external_id] = pk
         row.outcome = bulk_contacts.CREATED
     bulk.insert(Deal, deals, with_ids=True)
     bulk.insert(StageHistory, history)
-    bulk_contacts._write_history(entries, events)
+    bulk_contacts.write_history(entries, events)
     bulk_contacts.external_keys(external, ENTITY)
 
 
@@ -367,39 +367,39 @@ def _write_changes(ctx, rows: list[Row], real: dict[int, int], now) -> None:
         grouped[columns, bool(changed)].append([*(getattr(deal, c) for c in columns), deal.search_key,
                                                 *((deal.version, now, by.pk) if changed else ()), deal.pk])
         if updated:
-            entries.append(bulk_contacts._audit(deal_type, deal.pk, deal, AuditEntry.Action.UPDATE, by.pk,
+            entries.append(bulk_contacts.audit_row(deal_type, deal.pk, deal, AuditEntry.Action.UPDATE, by.pk,
                                                 audit.plain(updated), now))
             if deal.contact_id is not None or company_id is not None:
                 summary = _("Deal «%(title)s» changed: %(fields)s") % {"title": deal.title,
                                                                        "fields": ", ".join(sorted(updated))}
-                events.append(bulk_contacts._event(TimelineEvent.Kind.CHANGED, deal_type, deal.pk, by.pk,
+                events.append(bulk_contacts.event_row(TimelineEvent.Kind.CHANGED, deal_type, deal.pk, by.pk,
                                                    deal.contact_id, company_id, summary, audit.plain(updated), now)
                               | {"deal_id": deal.pk})
         if move:
             previous, stage, diff = move
-            entries.append(bulk_contacts._audit(deal_type, deal.pk, deal, AuditEntry.Action.UPDATE, by.pk,
+            entries.append(bulk_contacts.audit_row(deal_type, deal.pk, deal, AuditEntry.Action.UPDATE, by.pk,
                                                 audit.plain(diff), now))
             moved.append(deal.pk)
             history.append({"deal_id": deal.pk, "stage_id": stage.pk, "entered_at": now, "left_at": None,
                             "moved_by_id": by.pk})
             if deal.contact_id is not None or company_id is not None:
                 summary, data = sales.moved_event(deal, previous, stage, "")
-                events.append(bulk_contacts._event(TimelineEvent.Kind.STAGE, deal_type, deal.pk, by.pk,
+                events.append(bulk_contacts.event_row(TimelineEvent.Kind.STAGE, deal_type, deal.pk, by.pk,
                                                    deal.contact_id, company_id, summary, audit.plain(data), now)
                               | {"deal_id": deal.pk})
         row.outcome = bulk_contacts.UPDATED
     for (columns, stamped), values in grouped.items():
         stamps = ("version", "updated_at", "updated_by_id") if stamped else ()
         bulk.update(Deal, [*columns, "search_key", *stamps], values)
-    for batch in _batches(moved):
+    for batch in batches(moved):
         StageHistory.objects.filter(deal_id__in_array=batch, left_at__isnull=True).update(left_at=now)
     bulk.insert(StageHistory, history)
-    bulk_contacts._write_history(entries, events)
+    bulk_contacts.write_history(entries, events)
 
 
 def _company_names(ids: set[int]) -> dict[int, str]:
     names: dict[int, str] = {}
-    for batch in _batches(sorted(pk for pk in ids if pk > 0)):
+    for batch in batches(sorted(pk for pk in ids if pk > 0)):
         names.update(Company.objects.filter(pk__in_array=batch).values_list("pk", "name"))
     return names
 
@@ -409,7 +409,7 @@ def _companies_of(deals: list[Deal]) -> dict[int, int]:
     `timeline.add_event` puts their events on."""
     contacts = {d.pk: d.contact_id for d in deals if d.company_id is None and d.contact_id is not None}
     found: dict[int, int] = {}
-    for batch in _batches(sorted(set(contacts.values()))):
+    for batch in batches(sorted(set(contacts.values()))):
         found.update(Contact.objects.filter(pk__in_array=batch, company__isnull=False)
                      .values_list("pk", "company_id"))
     return {deal: found[contact] for deal, contact in contacts.items() if contact in found}

@@ -21,7 +21,7 @@ from krug.core.errors import DomainError, ValidationFailed
 from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.transfer import bulk_changes, bulk_contacts, importer
-from krug.transfer.bulk_contacts import CREATED, SKIPPED, Row, _batches
+from krug.transfer.bulk_contacts import CREATED, SKIPPED, Row, batches
 
 ENTITY = "leads"
 
@@ -29,7 +29,7 @@ ENTITY = "leads"
 def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     """Import a chunk of lead rows; returns them with their outcomes. The caller's transaction holds it."""
     with memo.scope():
-        rows = bulk_contacts._prepare(ctx, chunk)
+        rows = bulk_contacts.prepare(ctx, chunk)
         values = {id(r): _key_value(ctx.job.key, r) for r in rows if not r.outcome}
         targets = _targets(ctx, sorted({v for v in values.values() if v}))
         named = set(targets)
@@ -96,7 +96,7 @@ def _targets(ctx, values: list[str]) -> dict[str, Lead]:
     if key == "external_id":
         return bulk_contacts.named_by_external_id(ENTITY, Lead, values)
     visible = Lead.objects.visible_to(ctx.job.by)
-    for batch in _batches(values):
+    for batch in batches(values):
         if key in ("email", "phone"):
             leads = visible.annotate(key=Lower("email")).filter(key__in=batch) if key == "email" else \
                 visible.filter(phone__in=batch)
@@ -139,7 +139,7 @@ def _create(ctx, rows: list[Row]) -> None:
         leads.append({f.attname: getattr(lead, f.attname) for f in Lead._meta.concrete_fields})
         changes = {k: [None, v] for k, v in audit.snapshot(lead, Lead.audited_fields).items()
                    if v not in (None, "", [], {})}
-        entries.append(bulk_contacts._audit(lead_type, pk, lead, AuditEntry.Action.CREATE, by.pk, changes, now))
+        entries.append(bulk_contacts.audit_row(lead_type, pk, lead, AuditEntry.Action.CREATE, by.pk, changes, now))
         row.related["pk"] = pk
         row.outcome = CREATED
     for row in written:  # in file order: a later row giving the same external id takes it
@@ -147,5 +147,5 @@ def _create(ctx, rows: list[Row]) -> None:
             external[row.external_id] = row.related["pk"]
     bulk.insert(Lead, leads, with_ids=True)
     entries += bulk_changes.write(Lead, changed, by, now)
-    bulk_contacts._write_history(entries, [])
+    bulk_contacts.write_history(entries, [])
     bulk_contacts.external_keys(external, ENTITY)

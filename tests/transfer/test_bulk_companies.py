@@ -169,3 +169,20 @@ def test_a_row_that_changes_nothing_still_gives_the_company_its_external_id(org,
     assert (job.created, job.merged, job.failed) == (0, 2, 0)
     assert sorted(ExternalKey.objects.values_list("external_id", "record_id")) == [("C-8", company.pk),
                                                                                    ("C-9", company.pk)]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_duplicate_that_keeps_the_name_is_merged_without_the_per_row_path(org, tmp_path, bulk, monkeypatch):
+    from krug.transfer import importer
+    from tests.transfer.both_paths import import_file
+
+    handed_over = []
+    one = importer.import_one
+    monkeypatch.setattr(importer, "import_one", lambda ctx, cells: handed_over.append(cells) or one(ctx, cells))
+    company = factories.company(org.admin, name="Вектор", inn=INNS[1], city="Москва")
+    path = tmp_path / "companies.csv"
+    path.write_text(HEADER + f"C-1;Вектор;;{INNS[1]};;Казань;;;;\n", encoding="utf-8")
+    job = import_file(org.admin, "companies", path, bulk=bulk, chunk=50)
+    company.refresh_from_db()
+    assert (job.created, job.merged, company.city, company.version) == (0, 1, "Казань", 2)
+    assert len(handed_over) == (0 if bulk else 1)

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from krug.core import audit, bulk
 from krug.core.models import AuditEntry
 from krug.transfer import bulk_contacts
+from krug.transfer.bulk_contacts import FAILED, Row
 
 
 def apply(record, fields: dict[str, Any]) -> dict[str, list]:
@@ -20,6 +21,13 @@ def apply(record, fields: dict[str, Any]) -> dict[str, list]:
     for name, value in fields.items():
         setattr(record, name, value)
     return audit.diff(before, audit.snapshot(record, record.audited_fields))
+
+
+def external_ids(rows: list[Row]) -> dict[str, int]:
+    """The external id each written row gives, to the record it created or changed (`related["pk"]`): in file
+    order, so a later row giving the same id takes it, as on the per-row path."""
+    return {row.external_id: row.related["pk"] for row in rows
+            if row.external_id and row.outcome and row.outcome != FAILED}
 
 
 def write(model, changed: list[tuple[Any, dict[str, list]]], by, now) -> list[dict]:

@@ -199,7 +199,7 @@ def _changed(ctx, row: Row, known: Known, existing: Company, outcome: str) -> bo
     if not changes:  # written all the same: the external id it gives goes to the company, in file order
         outcome = SKIPPED if outcome == UPDATED else outcome
     row.related["diff"], row.related["outcome"] = bulk_changes.apply(existing, fields), outcome
-    existing.search_key = normalize.search_key(existing.name, existing.inn, existing.city)
+    existing.search_key = clients._company_key(existing)
     row.related["company"] = existing
     if existing.pk in known.companies:  # the check on entry compares later rows with its new KPP and city
         known.companies[existing.pk] = (*known.companies[existing.pk][:2], existing.kpp or "", existing.city or "")
@@ -272,11 +272,7 @@ def _create(ctx, rows: list[Row], known: Known) -> None:
     for row, company in zip(rows, news, strict=True):
         row.outcome = CREATED
         row.related["pk"] = company.id
-    external = {}
-    for row in written:  # in file order: a later row giving the same external id takes it
-        if row.external_id:
-            external[row.external_id] = row.related["pk"]
-    bulk_contacts.external_keys(external, ENTITY)
+    bulk_contacts.external_keys(bulk_changes.external_ids(written), ENTITY)
     known.written({row.related["provisional"]: company.id for row, company in zip(rows, news, strict=True)})
 
 

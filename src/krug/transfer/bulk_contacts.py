@@ -269,7 +269,7 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
                                               named_at=named_at[cache_key])
 
 
-def _company_names(ctx, ids: set[int]) -> None:
+def company_names(ctx, ids: set[int]) -> None:
     missing = sorted(i for i in ids if i not in ctx.company_names)
     for batch in batches(missing):
         ctx.company_names.update(Company.objects.filter(pk__in_array=batch).values_list("pk", "name"))
@@ -824,7 +824,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
         ref = card.fields.get("company_id")
         if isinstance(ref, NewCompany):
             card.fields["company_id"] = ref.id
-    _company_names(ctx, {c.fields["company_id"] for c in made + changed if c.fields.get("company_id")})
+    company_names(ctx, {c.fields["company_id"] for c in made + changed if c.fields.get("company_id")})
     contact_type = ContentType.objects.get_for_model(Contact)
     # translated once a chunk: Django's gettext takes some 8 µs a call, 5% of building the rows
     created, changed_fields = _("Contact created: %(name)s"), _("Changed: %(fields)s")
@@ -977,7 +977,7 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
         _find_by_key(ctx, rows, recent)
         resolve_companies(ctx, rows, recent)
         refs = (ctx.companies.get(row.company_key) for row in rows if row.company_key)
-        _company_names(ctx, {ref for ref in refs if isinstance(ref, int)})  # not all the run's 100,000
+        company_names(ctx, {ref for ref in refs if isinstance(ref, int)})  # not all the run's 100,000
         _clean(ctx, rows)
         involved = _match(ctx, rows, recent)
         in_play = involved | {r.key_target for r in rows if r.key_target is not None}

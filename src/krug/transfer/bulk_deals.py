@@ -122,11 +122,8 @@ def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
                 deal = targets.get(row.external_id)
                 if deal is not None and deal.pk in yours and deal.pk not in touched:
                     touched.add(deal.pk)
-                    if _unchanged(ctx, row, deal):
-                        row.outcome = SKIPPED  # what the per-row path finds too, without its queries
-                    else:
-                        row.related["deal"] = deal
-                        waiting.append(row)
+                    row.related["deal"] = deal  # changed, or skipped, with the rows before and after it
+                    waiting.append(row)
                     continue
                 _create(ctx, waiting, links)  # the rows before it first, as the file orders them
                 waiting = []
@@ -149,21 +146,6 @@ def _targets(ctx, rows: list[Row]) -> dict[str, Deal]:
         return {}
     return bulk_contacts.named_by_external_id(
         ENTITY, Deal, (r.external_id for r in rows if not r.outcome and r.external_id))
-
-
-def _unchanged(ctx, row: Row, deal: Deal) -> bool:
-    """Whether the row would leave the deal it names as it is (`importer._import_deal`'s update, read only)."""
-    ref = bulk_contacts.company_of(ctx, row)
-    if ref is not None and not isinstance(ref, int):  # a company still to be made, or one refused
-        return False
-    data = dict(row.data)
-    if ref is not None:
-        data["company_id"] = ref
-    stage_id = data.pop("stage_id", None)
-    data.pop("pipeline_id", None)
-    if stage_id and stage_id != deal.stage_id:
-        return False
-    return all(importer._same(deal, name, value) for name, value in data.items())
 
 
 def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
@@ -195,12 +177,16 @@ def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
 def _change(by, row: Row, links: ChunkLinks, now) -> None:
     """What `importer._import_deal` does to the deal a row names (`sales.update_deal`, then `sales.move_deal`
     when the stage differs), done to the deal in memory: the audit diffs and the move are kept in
-    `row.related["change"]` for `_write_changes`; a refusal raises, as the services refuse."""
+    `row.related["change"]` for `_write_changes`; a row that would change nothing is skipped; a refusal
+    raises, as the services refuse."""
     deal = row.related["deal"]
     data = dict(row.data)
     stage_id = data.pop("stage_id", None)
     data.pop("pipeline_id", None)
-    changes = {k: v for k, v in data.items() if not importer._same(deal, k, v)}
+    changes = importer.changed_values(deal, data)
+    if not changes and stage_id in (None, deal.stage_id):
+        row.outcome = SKIPPED  # what the per-row path finds too, without its queries
+        return
     updated: dict = {}
     if changes:
         fields, _items = sales._clean_deal(by, changes, current=deal, links=links)
@@ -347,12 +333,12 @@ def _write_changes(ctx, rows: list[Row], real: dict[int, int], now) -> None:
     by = ctx.job.by
     deal_type = ContentType.objects.get_for_model(Deal)
     companies_of = _companies_of([r.related["deal"] for r in rows])
-    names = _company_names({r.related["deal"].company_id for r in rows} - {None})
+    bulk_contacts.company_names(ctx, {r.related["deal"].company_id for r in rows} - {None})
     grouped: dict[tuple[tuple[str, ...], bool], list[list]] = defaultdict(list)
     entries, events, history, moved = [], [], [], []
     for row in rows:
         deal, (updated, move) = row.related["deal"], row.related["change"]
-        name = names.get(deal.company_id, "")
+        name = ctx.company_names.get(deal.company_id, "")
         if deal.company_id is not None and deal.company_id < 0:
             name = deal.company.name
             deal.company = Company(pk=real[deal.company_id], name=name)
@@ -395,13 +381,6 @@ def _write_changes(ctx, rows: list[Row], real: dict[int, int], now) -> None:
         StageHistory.objects.filter(deal_id__in_array=batch, left_at__isnull=True).update(left_at=now)
     bulk.insert(StageHistory, history)
     bulk_contacts.write_history(entries, events)
-
-
-def _company_names(ids: set[int]) -> dict[int, str]:
-    names: dict[int, str] = {}
-    for batch in batches(sorted(pk for pk in ids if pk > 0)):
-        names.update(Company.objects.filter(pk__in_array=batch).values_list("pk", "name"))
-    return names
 
 
 def _companies_of(deals: list[Deal]) -> dict[int, int]:

@@ -111,11 +111,11 @@ def _create(ctx, rows: list[Row]) -> None:
     if not rows:
         return
     by, now = ctx.job.by, timezone.now()
-    changed, external = [], {}
+    changed = []
     for row in [r for r in rows if "lead" in r.related]:
         lead, data = row.related["lead"], dict(row.data)
         importer.lead_defaults(data)
-        changes = {k: v for k, v in data.items() if k != "source" and not importer._same(lead, k, v)}
+        changes = importer.changed_values(lead, data, leaving=("source",))
         row.related["pk"] = lead.pk
         if not changes:  # what the per-row path finds too, without its queries (its external id still moves)
             row.outcome = SKIPPED
@@ -142,9 +142,7 @@ def _create(ctx, rows: list[Row]) -> None:
         entries.append(bulk_contacts.audit_row(lead_type, pk, lead, AuditEntry.Action.CREATE, by.pk, changes, now))
         row.related["pk"] = pk
         row.outcome = CREATED
-    for row in written:  # in file order: a later row giving the same external id takes it
-        if row.external_id and row.outcome in (CREATED, bulk_contacts.UPDATED, SKIPPED):
-            external[row.external_id] = row.related["pk"]
+    external = bulk_changes.external_ids(written)
     bulk.insert(Lead, leads, with_ids=True)
     entries += bulk_changes.write(Lead, changed, by, now)
     bulk_contacts.write_history(entries, [])

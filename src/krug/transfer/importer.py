@@ -280,7 +280,7 @@ def _import_lead(ctx: Context, data: dict) -> tuple[str, int]:
     existing = _yours(by, key, _find_lead(by, key, {**data, "external_id": external_id})) if key else None
     if existing is None:
         return CREATED, services.create_lead(by, data).pk
-    changes = {k: v for k, v in data.items() if k != "source" and not _same(existing, k, v)}
+    changes = changed_values(existing, data, leaving=("source",))
     if not changes:
         return SKIPPED, existing.pk
     services.update_lead(by, existing, changes)
@@ -298,6 +298,11 @@ def _same(record, name: str, value) -> bool:
         except InvalidOperation:
             return False
     return current == value or str(current) == str(value)
+
+
+def changed_values(record, data: dict, *, leaving: tuple[str, ...] = ()) -> dict:
+    """The part of a row's data the record it names does not hold yet (`_same`), but the fields `leaving`."""
+    return {k: v for k, v in data.items() if k not in leaving and not _same(record, k, v)}
 
 
 def deal_stage(by, pipeline_name: str, stage_name: str) -> tuple[dict, dict[str, list[str]]]:
@@ -369,7 +374,7 @@ def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
         return CREATED, services.create_deal(by, data).pk
     stage_id = data.pop("stage_id", None)
     data.pop("pipeline_id", None)
-    changes = {k: v for k, v in data.items() if not _same(existing, k, v)}
+    changes = changed_values(existing, data)
     outcome = SKIPPED
     if changes:
         services.update_deal(by, existing, changes)

@@ -4,7 +4,8 @@ Scenarios: quality (duplicate scan: time, memory, precision/recall/F1 against pl
 duplicate check on entry: latency against a loaded base, on DATABASE_URL or a temporary SQLite); transfer
 (import of a generated CSV against a bare COPY, and export, with peak memory); api (list page, board column,
 search and card latency against raw SQL with a loaded base); export (CSV and XLSX of a loaded base); steps (an
-import's steps, thread by thread, with their elapsed and CPU seconds).
+import's steps, thread by thread, with their elapsed and CPU seconds); changes (a second import changing deals
+and companies by ID, on the per-row path against the set-based one).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ def main() -> None:
     steps = sub.add_parser("steps", help="an import's steps per thread, in this process (uses DATABASE_URL)")
     steps.add_argument("--size", type=int, default=50_000)
     steps.add_argument("--seed", type=int, default=2026)
+    changes = sub.add_parser("changes", help="a second import changing deals and companies by ID: per-row path "
+                                            "against set-based (in this process, DATABASE_URL or SQLite)")
+    changes.add_argument("--size", type=int, default=30_000)
+    changes.add_argument("--seed", type=int, default=2026)
+    changes.add_argument("--rows", type=int, default=2_000, help="rows of each changes file")
+    changes.add_argument("--repeat", type=int, default=3)
     exporting = sub.add_parser("export", help="CSV and XLSX export of a base loaded straight into the tables")
     exporting.add_argument("--size", type=int, default=100_000)
     exporting.add_argument("--seed", type=int, default=2026)
@@ -76,6 +83,18 @@ def main() -> None:
         from bench import steps as scenario
 
         print(scenario.table(scenario.measure(args.size, args.seed)))
+    elif args.scenario == "changes":
+        import os
+        import tempfile
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krug.settings")
+        os.environ.setdefault("KRUG_DATA", tempfile.mkdtemp(prefix="krug-bench-changes-data-"))
+        django.setup()
+        from bench import changes as scenario
+
+        print(scenario.table(scenario.measure(args.size, args.seed, args.rows, args.repeat)))
     elif args.scenario == "transfer":
         from bench import transfer as scenario
 

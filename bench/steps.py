@@ -28,7 +28,7 @@ STEPS = [
     ("krug.transfer.bulk_contacts", "prepare", "reader", "reading rows into values"),
     ("krug.transfer.bulk_contacts", "_find_by_key", "reader", "records named by the job's key"),
     ("krug.transfer.bulk_contacts", "resolve_companies", "reader", "companies by INN or name"),
-    ("krug.transfer.bulk_contacts", "_company_names", "reader", "the companies' names (database)"),
+    ("krug.transfer.bulk_contacts", "company_names", "reader", "the companies' names (database)"),
     ("krug.transfer.bulk_contacts", "_clean", "reader", "cleaning, as a create cleans"),
     ("krug.transfer.bulk_contacts", "_match", "reader", "finding duplicates, all of it"),
     ("krug.transfer.bulk_contacts", "_key_hashes", "reader", "hashing name keys and phones"),

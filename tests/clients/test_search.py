@@ -81,6 +81,23 @@ def test_renaming_a_company_finds_its_people_and_deals_under_the_new_name(api_as
     assert [d["id"] for d in api.get("/deals", q="новое имя").body["items"]] == [deal.pk]
 
 
+def test_a_renamed_companys_people_are_checked_for_duplicates_under_its_new_name(api_as, org):
+    from krug.quality import duplicates
+    from krug.quality.models import ContactKey
+    from tests import factories
+
+    company = factories.company(org.manager, name="Старое имя")
+    people = [factories.contact(org.manager, company_id=company.pk, surname=name, first_name="Ольга", city="Омск")
+              for name in ("Шмидт", "Ким")]
+    other = factories.contact(org.manager, surname="Шмидт", first_name="Ольга")
+    assert api_as("manager").patch(f"/companies/{company.pk}", {"name": "Новое имя"}).status_code == 200
+    for contact in people:
+        held = set(ContactKey.objects.filter(record_id=contact.pk).values_list("hash", flat=True))
+        keys = duplicates.contact_keys(contact.surname, "Ольга", "Новое имя", "Омск")
+        assert held == set(duplicates.key_hashes(sorted(keys)))
+    assert set(ContactKey.objects.filter(record_id=other.pk).values_list("hash", flat=True)) == set()
+
+
 def test_substring_search_has_trigram_indexes_on_postgresql(db):
     from django.db import connection
 

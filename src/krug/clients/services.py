@@ -122,7 +122,7 @@ def create_company(by, data: dict[str, Any]) -> Company:
         duplicates.refuse_if_duplicates(duplicates.check_company(by, fields), _("company"))
     fields["search_key"] = normalize.search_key(fields["name"], fields.get("inn"), fields.get("city"))
     company = records.create(Company, fields, by)
-    duplicates.index_company(company)
+    duplicates.index_companies([company])
     timeline.add_event(TimelineEvent.Kind.CREATED, company, by=by, company=company,
                        summary=_("Company created: %(name)s") % {"name": company})
     return company
@@ -139,9 +139,9 @@ def update_company(by, company: Company, data: dict[str, Any], version: int | No
     changes = records.update(company, fields, by, expected_version=version)
     changes.pop("search_key", None)
     if {"name", "inn"} & set(changes):
-        duplicates.index_company(company)
+        duplicates.index_companies([company])
     if "name" in changes:
-        _refresh_people_keys(company)
+        refresh_people_keys([company])
     _record_change(company, changes, by, company=company)
     return company
 
@@ -317,14 +317,24 @@ def contact_search_key(surname: str | None, first_name: str | None, patronymic: 
     return normalize.search_key(surname, first_name, patronymic, company)
 
 
-def _refresh_people_keys(company: Company) -> None:
-    """A renamed company is found under its new name through its contacts and deals too."""
-    from krug.sales.services import refresh_search_keys
+def refresh_people_keys(companies: list[Company]) -> None:
+    """Renamed companies are found under their new names through their contacts and deals too: the contacts'
+    search and name keys and the deals' search keys, rewritten in a few statements for all of them."""
+    from krug.core import bulk
+    from krug.sales.models import Deal
+    from krug.sales.services import deal_search_key
 
-    for contact in company.contacts.select_related("company").iterator(chunk_size=500):
-        _refresh_search_key(contact)
-        duplicates.index_contact(contact)
-    refresh_search_keys(company)
+    names = {company.pk: company.name for company in companies}
+    if not names:
+        return
+    people = list(Contact._default_manager.filter(company_id__in_array=sorted(names)).values_list(
+        "pk", "surname", "first_name", "patronymic", "city", "company_id"))
+    bulk.update(Contact, ["search_key"], [[contact_search_key(surname, first, patronymic, names[company]), pk]
+                                          for pk, surname, first, patronymic, _city, company in people])
+    duplicates.replace_keys(duplicates.CONTACT, {pk: duplicates.contact_keys(surname, first, names[company], city)
+                                                 for pk, surname, first, _patronymic, city, company in people})
+    deals = Deal._default_manager.filter(company_id__in_array=sorted(names)).values_list("pk", "title", "company_id")
+    bulk.update(Deal, ["search_key"], [[deal_search_key(title, names[company]), pk] for pk, title, company in deals])
 
 
 def _contact_probe(fields: dict, related: dict, current: Contact | None = None) -> dict:

@@ -2,7 +2,7 @@
 
 Candidates come from indexes only (same phone, same e-mail, same INN, or a shared blocking key of the
 name, see quality.matching), then each is scored with the reasons it matched. The services call
-`check_contact` / `check_company` before a write and `index_contact` / `index_company` after it.
+`check_contact` / `check_company` before a write and `index_contact` / `index_companies` after it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hashlib import blake2b
 
 from django.utils.translation import gettext as _
 
-from krug.core.bulk import int_array
+from krug.core.bulk import insert_bigints, int_array
 from krug.core.errors import Conflict
 from krug.quality.matching import person_keys, skeleton
 from krug.quality.models import CompanyKey, ContactKey
@@ -96,10 +96,16 @@ def key_hashes(keys: list[str]) -> list[int]:
     return np.frombuffer(digests, dtype=">i8").astype(np.int64).tolist()
 
 
-def _replace_keys(entity: str, record_id: int, keys: Iterable[str]) -> None:
+def replace_keys(entity: str, keys_of: Mapping[int, Iterable[str]]) -> None:
+    """Store these records' name keys in place of those they held: two statements for any number of records,
+    the new keys written in the order of their hashes."""
+    if not keys_of:
+        return
     model = KEY_MODELS[entity]
-    model.objects.filter(record_id=record_id).delete()
-    model.objects.bulk_create(model(hash=h, record_id=record_id) for h in {key_hash(k) for k in keys})
+    model.objects.filter(record_id__in_array=sorted(keys_of)).delete()
+    keys = [(key, pk) for pk, held in keys_of.items() for key in set(held)]
+    rows = sorted(set(zip(key_hashes([key for key, _pk in keys]), [pk for _key, pk in keys], strict=True)))
+    insert_bigints(model, ("hash", "record_id"), [h for h, _pk in rows], [pk for _h, pk in rows])
 
 
 KEY_LENGTH = 120  # a name key is cut to this (some long names and company names would make it longer)
@@ -132,11 +138,12 @@ def _person_keys(surname: str, first_name: str) -> tuple[str, ...]:
 def index_contact(contact) -> None:
     """Store the contact's name keys (phones and e-mails have their own indexes)."""
     company = contact.company.name if contact.company_id else ""
-    _replace_keys(CONTACT, contact.pk, contact_keys(contact.surname, contact.first_name, company, contact.city))
+    replace_keys(CONTACT, {contact.pk: contact_keys(contact.surname, contact.first_name, company, contact.city)})
 
 
-def index_company(company) -> None:
-    _replace_keys(COMPANY, company.pk, company_keys(company.name, company.inn))
+def index_companies(companies: Iterable) -> None:
+    """Store the companies' name keys (the INN is one of them)."""
+    replace_keys(COMPANY, {company.pk: company_keys(company.name, company.inn) for company in companies})
 
 
 def _company_candidates(keys: set[str], exclude: int | None) -> set[int]:

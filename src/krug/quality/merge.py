@@ -173,8 +173,8 @@ def _refresh_keys(model, obj, clients) -> None:
         duplicates.index_contact(obj)
     else:
         model.objects.filter(pk=obj.pk).update(search_key=clients._company_key(obj))
-        duplicates.index_company(obj)
-        clients._refresh_people_keys(obj)
+        duplicates.index_companies([obj])
+        clients.refresh_people_keys([obj])
 
 
 @transaction.atomic

@@ -443,12 +443,6 @@ def deal_search_key(title: str, company_name: str) -> str:
     return normalize.search_key(title, company_name)
 
 
-def refresh_search_keys(company: Company) -> None:
-    """Re-key the company's deals after it was renamed."""
-    for deal in Deal.objects.filter(company=company).select_related("company").iterator(chunk_size=500):
-        Deal.objects.filter(pk=deal.pk).update(search_key=_deal_key(deal))
-
-
 def _missing_requirements(deal: Deal, stage: Stage, *, loss_reason: str,
                           has_items: bool | None) -> dict[str, list[str]]:
     missing: dict[str, list[str]] = {}

@@ -57,6 +57,8 @@ class Known:
     touched: set[int] = field(default_factory=set)  # companies the per-row path wrote in this chunk
     yours: set[int] = field(default_factory=set)  # which of the targets the user may change
     scores: dict[int, tuple[float, int]] = field(default_factory=dict)  # the last duplicates_of: pk -> its order
+    stale: set[int] = field(default_factory=set)  # keys of companies renamed in memory, to read again once written
+    rekeyed: set[int] = field(default_factory=set)  # those companies
 
     def hold(self, h: int, ids) -> None:
         """Who holds the key as the database has it (at most max_block + 1 of them), with the unwritten ones."""
@@ -97,6 +99,23 @@ class Known:
                 self.scores[pk] = (-score, pk)  # the order the check on entry gives its candidates
         return list(self.scores)
 
+    def rekey(self, company: Company, before: tuple[str, str]) -> None:
+        """The company's name or INN changed in memory (`before` is what they were): its fields are its new ones
+        at once, its keys, old and new, are stale until written (`fresh`)."""
+        self.companies[company.pk] = (duplicates.company_skeleton(company.name), company.inn or "",
+                                      company.kpp or "", company.city or "")
+        self.stale |= {h for keys in (duplicates.company_keys(*before), duplicates.company_keys(company.name,
+                                                                                               company.inn))
+                       for h in duplicates.key_hashes(sorted(keys))}
+        self.rekeyed.add(company.pk)
+
+    def fresh(self) -> None:
+        """The renamed companies were written: who holds their keys, and their fields, as the database has them."""
+        for pk in self.rekeyed:
+            self.companies.pop(pk, None)
+        stale, self.stale, self.rekeyed = self.stale, set(), set()
+        self.read(stale)
+
     def read(self, hashes) -> None:
         """Who holds these keys in the database, and the fields of the live ones not known yet."""
         hashes = sorted(set(hashes))
@@ -133,6 +152,9 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         for index, row in enumerate(rows):
             if row.outcome:
                 continue
+            if known.stale and known.stale.intersection(_hashes(row)):
+                _create(ctx, waiting, known)  # it may be, or be like, a company renamed before it
+                waiting = []
             inn = _key_inn(row) if key == "inn" else ""
             named = (key == "external_id" and row.external_id in known.external) or (inn and inn in known.inns)
             like = [] if named or index in refused else known.duplicates_of(row.fields, _hashes(row))
@@ -188,7 +210,7 @@ def _changed(ctx, row: Row, known: Known, existing: Company, outcome: str) -> bo
     by = ctx.job.by
     try:
         changes = clients.company_changes(by, existing, row.data)
-        if {"name", "inn"} & set(changes):
+        if "inn" in changes and ctx.job.key == "inn":  # which company a later row's INN names is the database's
             return False
         known.touched.add(existing.pk)
         fields = clients._clean_company(by, {**changes, "allow_duplicate": True}, current=existing) if changes \
@@ -198,10 +220,13 @@ def _changed(ctx, row: Row, known: Known, existing: Company, outcome: str) -> bo
         return True
     if not changes:  # written all the same: the external id it gives goes to the company, in file order
         outcome = SKIPPED if outcome == UPDATED else outcome
+    before = (existing.name, existing.inn)
     row.related["diff"], row.related["outcome"] = bulk_changes.apply(existing, fields), outcome
     existing.search_key = clients._company_key(existing)
     row.related["company"] = existing
-    if existing.pk in known.companies:  # the check on entry compares later rows with its new KPP and city
+    if {"name", "inn"} & set(changes):
+        known.rekey(existing, before)
+    elif existing.pk in known.companies:  # the check on entry compares later rows with its new KPP and city
         known.companies[existing.pk] = (*known.companies[existing.pk][:2], existing.kpp or "", existing.city or "")
     return True
 
@@ -274,6 +299,8 @@ def _create(ctx, rows: list[Row], known: Known) -> None:
         row.related["pk"] = company.id
     bulk_contacts.external_keys(bulk_changes.external_ids(written), ENTITY)
     known.written({row.related["provisional"]: company.id for row, company in zip(rows, news, strict=True)})
+    if known.rekeyed:
+        known.fresh()
 
 
 def _write_changes(ctx, rows: list[Row]) -> None:
@@ -284,6 +311,9 @@ def _write_changes(ctx, rows: list[Row]) -> None:
     company_type = ContentType.objects.get_for_model(Company)
     entries = bulk_changes.write(Company, [(r.related["company"], r.related["diff"]) for r in rows
                                            if r.related["diff"]], by, now)
+    rekeyed = [r for r in rows if {"name", "inn"} & set(r.related["diff"])]  # as `update_company` re-keys
+    duplicates.index_companies([r.related["company"] for r in rekeyed])
+    clients.refresh_people_keys([r.related["company"] for r in rekeyed if "name" in r.related["diff"]])
     events = []
     for row in rows:
         company, diff = row.related["company"], row.related["diff"]

@@ -110,3 +110,30 @@ def test_a_company_given_by_inn_alone_is_found_once_a_row_names_it(org, tmp_path
     assert (company.name, company.inn) == ("Вектор", "7707083893")
     assert sorted(Contact.objects.values_list("surname", "company_id")) == [("Котов", company.pk),
                                                                           ("Лисина", company.pk)]
+
+
+@pytest.mark.parametrize("chunk", [1, 50])
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_duplicate_row_fills_in_what_the_contact_lacks_and_overwrites_nothing(org, tmp_path, bulk, chunk):
+    """Without a key, a row that is a contact of the base is merged into him: his name, job title, city, company
+    and owner stay as someone entered them; what he lacks (patronymic, a second phone, a tag) is added. (A
+    merge once overwrote them: `Алексей` became `А.` and a manager's client went to another owner.)"""
+    from krug.clients import services
+    from tests import factories
+    from tests.transfer.both_paths import import_file
+
+    mine = factories.company(org.manager, name="Ромашка")
+    contact = factories.contact(org.manager, surname="Смирнов", first_name="Алексей", position="Директор",
+                                city="Москва", company_id=mine.pk, emails=["smirnov@romashka-test.ru"])
+    path = tmp_path / "contacts.csv"
+    path.write_text("Фамилия;Имя;Отчество;E-mail;Телефон;Должность;Город;Компания;Ответственный;Теги\n"
+                    "Смирнов;А.;Петрович;smirnov@romashka-test.ru;+7 916 111-22-33;Стажёр;Тула;ИП Рога;colleague;"
+                    "VIP\n", encoding="utf-8")
+    job = import_file(org.head, "contacts", path, bulk=bulk, chunk=chunk)
+    assert (job.created, job.merged, job.failed) == (0, 1, 0)
+    contact.refresh_from_db()
+    assert (contact.first_name, contact.patronymic, contact.position, contact.city, contact.company_id,
+            contact.owner_id) == ("Алексей", "Петрович", "Директор", "Москва", mine.pk, org.manager.pk)
+    assert [p.number for p in contact.phones.all()] == ["+79161112233"]
+    assert [t.name for t in contact.tags.all()] == ["VIP"]
+    assert services.contact_changes(org.head, contact, {"first_name": "Алексей"}) == {}

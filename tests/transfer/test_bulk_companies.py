@@ -181,10 +181,12 @@ def test_a_duplicate_that_keeps_the_name_is_merged_without_the_per_row_path(org,
     monkeypatch.setattr(importer, "import_one", lambda ctx, cells: handed_over.append(cells) or one(ctx, cells))
     company = factories.company(org.admin, name="Вектор", inn=INNS[1], city="Москва")
     path = tmp_path / "companies.csv"
-    path.write_text(HEADER + f"C-1;Вектор;;{INNS[1]};;Казань;;;;\n", encoding="utf-8")
+    path.write_text(HEADER + f"C-1;Вектор;;{INNS[1]};;Казань;;;vektor.ru;\n", encoding="utf-8")
     job = import_file(org.admin, "companies", path, bulk=bulk, chunk=50)
     company.refresh_from_db()
-    assert (job.created, job.merged, company.city, company.version) == (0, 1, "Казань", 2)
+    # a merge fills in what the company lacks (its site) and keeps what it has (its city)
+    assert (job.created, job.merged, company.city, company.website, company.version) == (
+        0, 1, "Москва", "https://vektor.ru", 2)
     assert len(handed_over) == (0 if bulk else 1)
 
 

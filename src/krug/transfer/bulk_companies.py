@@ -209,7 +209,9 @@ def _changed(ctx, row: Row, known: Known, existing: Company, outcome: str) -> bo
         return False
     by = ctx.job.by
     try:
-        changes = clients.company_changes(by, existing, row.data)
+        data = importer.for_merge(row.data, lambda name: getattr(existing, name, None)) if outcome == MERGED \
+            else row.data
+        changes = clients.company_changes(by, existing, data)
         if "inn" in changes and ctx.job.key == "inn":  # which company a later row's INN names is the database's
             return False
         known.touched.add(existing.pk)

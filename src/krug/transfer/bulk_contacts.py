@@ -642,16 +642,18 @@ def _load_cards(ids: set[int], recent: Recent) -> dict[int, Card]:
     return cards
 
 
-def _apply(ctx, card: Card, row: Row, company_ref) -> bool:
-    """Add a row's values to a record the way an update does (lists grow, nothing is removed); whether
-    anything changed. A bad value raises ValidationFailed and changes nothing."""
+def _apply(ctx, card: Card, row: Row, company_ref, *, merge: bool) -> bool:
+    """Add a row's values to a record the way an update does (lists grow, nothing is removed), or a merge does
+    (`importer.for_merge`: only what the record lacks); whether anything changed. A bad value raises
+    ValidationFailed and changes nothing."""
     current = SimpleNamespace(surname=card.fields.get("surname") or "", first_name=card.fields.get("first_name") or "",
                               patronymic=card.fields.get("patronymic") or "", custom=card.fields.get("custom") or {})
-    fields, related = clients._clean_contact(ctx.job.by, row.data, current=current)
+    data = importer.for_merge(row.data, card.fields.get) if merge else row.data
+    fields, related = clients._clean_contact(ctx.job.by, data, current=current)
     changed = False
     values = {("owner_id" if k == "owner" else k): (getattr(v, "pk", None) if k == "owner" else v)
               for k, v in fields.items()}
-    if row.company:
+    if row.company and not (merge and card.fields.get("company_id")):
         values["company_id"] = company_ref
     for name, value in values.items():
         if name == "custom":
@@ -748,7 +750,7 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) 
                 row.outcome = CREATED
             else:
                 card = target
-                changed = _apply(ctx, card, row, ref)
+                changed = _apply(ctx, card, row, ref, merge=outcome == MERGED)
                 row.outcome = outcome if changed or outcome == MERGED else SKIPPED
         except ValidationFailed as exc:
             row.fail(exc)

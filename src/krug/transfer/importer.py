@@ -171,6 +171,28 @@ def _contact_update(contact, data: dict) -> dict:
     return update
 
 
+_BLANK = (None, "", [], {}, False)  # a value a merge may fill in (a flag that is off may be turned on)
+ADDED = frozenset({"phones", "emails", "tags"})  # what a merge adds to rather than fills in
+
+
+def for_merge(data: dict, current: Callable[[str], Any]) -> dict:
+    """A duplicate row's data as a merge takes it (`current(name)`: the record's value): a value only where the
+    record has none, custom fields one by one, phones, e-mails and tags as given (they are added). A merge adds
+    what the base lacks and never overwrites what is there: the row `Смирнов А.; Стажёр` merged into
+    `Смирнов Алексей, Директор` leaves him so, and his owner stays his."""
+    out = {}
+    for name, value in data.items():
+        if name == "custom":
+            held = current("custom") or {}
+            value = {k: v for k, v in (value or {}).items() if held.get(k) in _BLANK}
+            if not value:
+                continue
+        elif name not in ADDED and current(name) not in _BLANK:
+            continue
+        out[name] = value
+    return out
+
+
 def _duplicate_target(by, model, exc: DomainError):
     """The record a DuplicateFound points at, when the importing user may change it."""
     from krug.core import permissions
@@ -201,6 +223,7 @@ def _import_contact(ctx: Context, data: dict) -> tuple[str, int]:
             return CREATED, contact.pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Contact, exc), MERGED
+            data = for_merge(data, lambda name: getattr(existing, name, None))
     update = _contact_update(existing, data)
     changes = services.contact_changes(by, existing, update)
     if not changes:
@@ -223,6 +246,7 @@ def _import_company(ctx: Context, data: dict) -> tuple[str, int]:
             return CREATED, services.create_company(by, data).pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Company, exc), MERGED
+            data = for_merge(data, lambda name: getattr(existing, name, None))
     changes = services.company_changes(by, existing, data)
     if not changes:
         return (MERGED if outcome == MERGED else SKIPPED), existing.pk

@@ -137,3 +137,26 @@ def test_a_duplicate_row_fills_in_what_the_contact_lacks_and_overwrites_nothing(
     assert [p.number for p in contact.phones.all()] == ["+79161112233"]
     assert [t.name for t in contact.tags.all()] == ["VIP"]
     assert services.contact_changes(org.head, contact, {"first_name": "Алексей"}) == {}
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_company_made_for_a_managers_client_is_his(org, tmp_path, bulk):
+    """An administrator imports the managers' clients: the companies the rows bring are their owners', so a
+    manager opens his client's company (it was the administrator's, a 404 for him). An owner the importing
+    user may not assign leaves the company the importer's."""
+    from krug.core import permissions
+    from tests.transfer.both_paths import import_file
+
+    path = tmp_path / "contacts.csv"
+    path.write_text("ФИО;Компания;Ответственный\nВидимов Иван;ООО Тест Видимость;manager\n"
+                    "Другой Пётр;ООО Тест Видимость;colleague\nСвой Олег;Своя;\n", encoding="utf-8")
+    job = import_file(org.admin, "contacts", path, bulk=bulk, chunk=50)
+    assert (job.created, job.failed) == (3, 0)
+    company = Company.objects.get(name="ООО Тест Видимость")
+    assert company.owner_id == org.manager.pk  # the first row naming it
+    assert permissions.can(org.manager, permissions.VIEW, company)
+    assert Company.objects.get(name="Своя").owner_id == org.admin.pk
+    path.write_text("ФИО;Компания;Ответственный\nЧужой Рустам;Казанская;outsider\n", encoding="utf-8")
+    job = import_file(org.head, "contacts", path, bulk=bulk, chunk=50)  # a head may not assign another team's
+    assert job.failed == 1
+    assert not Company.objects.filter(name="Казанская").exclude(owner=org.head).exists()

@@ -214,6 +214,7 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     """Find the companies the rows name (INN first, then the exact name), or plan their creation."""
     wanted: dict[str, tuple[str, str]] = {}
     named_at: dict[str, int] = {}
+    owners: dict[str, dict] = {}  # the owner of the row that names a company, which a new one gets
     for row in rows:
         key = row.company_key
         if not key:
@@ -225,6 +226,7 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
             wanted[key] = row.company
             if name:
                 named_at[key] = row.number
+                owners[key] = importer.company_owner(ctx.job.by, row.data)
     if not wanted:
         return
     visible = Company.objects.visible_to(ctx.job.by)
@@ -260,7 +262,7 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
             ctx.companies[cache_key] = importer.no_company(inn)
             continue
         try:
-            fields = clients._clean_company(ctx.job.by, {"name": name, "inn": inn}, current=None)
+            fields = clients._clean_company(ctx.job.by, {"name": name, "inn": inn, **owners[cache_key]}, current=None)
         except ValidationFailed as exc:
             ctx.companies[cache_key] = ValidationFailed("company", errors={
                 ("company_inn" if k == "inn" else "company"): v for k, v in exc.errors.items()})

@@ -130,8 +130,24 @@ def _find_company(by, key: str, data: dict):
     return None
 
 
-def _company_for(ctx: Context, name: str, inn: str) -> int:
-    """The company a contact row names, found by INN or name, created once per file when it is new."""
+def company_owner(by, data: dict) -> dict:
+    """Who owns a company made for a row: the row's owner when the importing user may assign records to him
+    (an administrator's import of a manager's clients made their companies the administrator's, which the
+    manager then could not open), else whoever a new company's owner is by default."""
+    from krug.accounts.models import User
+    from krug.core import permissions
+
+    owner_id = data.get("owner_id")
+    if owner_id is None:
+        return {}
+    owner = memo.remembered(("active_user", owner_id), lambda: User.objects.filter(
+        pk=owner_id, is_active=True).select_related("team").first())
+    return {"owner_id": owner_id} if owner is not None and permissions.can_assign(by, owner) else {}
+
+
+def _company_for(ctx: Context, name: str, inn: str, data: dict) -> int:
+    """The company a contact or deal row (`data`) names, found by INN or name, created once per file when it is
+    new, with the row's owner."""
     from krug.clients import services
 
     cache_key = f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
@@ -145,7 +161,8 @@ def _company_for(ctx: Context, name: str, inn: str) -> int:
             if not name:
                 raise no_company(inn)
             try:
-                company = services.create_company(by, {"name": name, "inn": inn, "allow_duplicate": True})
+                company = services.create_company(by, {"name": name, "inn": inn, "allow_duplicate": True,
+                                                       **company_owner(by, data)})
             except ValidationFailed as exc:
                 raise ValidationFailed("company", errors={
                     ("company_inn" if k == "inn" else "company"): v for k, v in exc.errors.items()}) from exc
@@ -213,7 +230,7 @@ def _import_contact(ctx: Context, data: dict) -> tuple[str, int]:
     by, key = ctx.job.by, ctx.job.key
     name, inn = data.pop("company", ""), data.pop("company_inn", "")
     if name or inn:
-        data["company_id"] = _company_for(ctx, name, inn)
+        data["company_id"] = _company_for(ctx, name, inn, data)
     external_id = data.pop("external_id", "")
     existing = _yours(by, key, _find_contact(by, key, {**data, "external_id": external_id})) if key else None
     outcome = UPDATED
@@ -391,7 +408,7 @@ def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
     if problems:
         raise refused(problems)
     if name or inn:
-        data["company_id"] = _company_for(ctx, name, inn)
+        data["company_id"] = _company_for(ctx, name, inn, data)
     existing = _yours(by, key, _by_external_id("deals", Deal, external_id)) \
         if key == "external_id" and external_id else None
     if existing is None:

@@ -160,3 +160,24 @@ def test_a_company_made_for_a_managers_client_is_his(org, tmp_path, bulk):
     job = import_file(org.head, "contacts", path, bulk=bulk, chunk=50)  # a head may not assign another team's
     assert job.failed == 1
     assert not Company.objects.filter(name="Казанская").exclude(owner=org.head).exists()
+
+
+@pytest.mark.parametrize("chunk", [1, 50])
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_company_named_with_other_quotes_or_legal_form_is_one_company(org, tmp_path, bulk, chunk):
+    """`ООО «Вектор Плюс»`, `ООО "Вектор Плюс"` and `Вектор Плюс` in one file are one company; `АО “Северный
+    Ветер”` is the base's `АО Северный Ветер`. (Each spelling once made a company of its own.) Numbers still
+    tell companies apart."""
+    from tests import factories
+    from tests.transfer.both_paths import import_file
+
+    wind = factories.company(org.admin, name="АО Северный Ветер")
+    path = tmp_path / "contacts.csv"
+    path.write_text("ФИО;Компания\nАнна Ли;ООО «Вектор Плюс»\nОлег Ким;ООО \"Вектор Плюс\"\nИра Цой;Вектор Плюс\n"
+                    "Петр Пак;АО “Северный Ветер”\nЮрий Хан;Северный ветер\nЛев Чо;Школа №5\nЯн Ю;Школа № 12\n",
+                    encoding="utf-8")
+    job = import_file(org.admin, "contacts", path, bulk=bulk, chunk=chunk)
+    assert (job.created, job.failed) == (7, 0)
+    assert sorted(Company.objects.values_list("name", flat=True)) == [
+        "АО Северный Ветер", "ООО «Вектор Плюс»", "Школа № 12", "Школа №5"]
+    assert Contact.objects.filter(company=wind).count() == 2

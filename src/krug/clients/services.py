@@ -487,10 +487,11 @@ def find_existing_company(by, *, inn: str = "", name: str = "") -> Company | Non
         found = visible.filter(inn=inn).first()
         if found:
             return found
-    if name:
-        key = normalize.search_key(name)
-        for candidate in visible.filter(search_key__startswith=key)[:20]:
-            if normalize.search_key(candidate.name) == key:
+    core = duplicates.company_skeleton(name)
+    if core:  # the same name but for its legal form, quotes and spelling (`duplicates.company_identity`)
+        holders = duplicates.keyed_records(duplicates.COMPANY, [duplicates.company_name_key(name)])
+        for candidate in visible.filter(pk__in=holders).order_by("pk"):
+            if duplicates.company_skeleton(candidate.name) == core:
                 return candidate
     return None
 

@@ -70,6 +70,12 @@ def company_name_key(name: str | None) -> str:
     return f"n:{company_skeleton(name)}"[:120]
 
 
+def company_identity(name: str | None) -> str:
+    """What a company name is told apart by when a contact, deal or lead names its company: the skeleton, so
+    `ООО "Вектор Плюс"`, `ООО «Вектор Плюс»` and `Вектор Плюс` are one company (else the words as typed)."""
+    return company_skeleton(name) or " ".join((name or "").casefold().split())
+
+
 def company_keys(name: str | None, inn: str | None) -> set[str]:
     keys = {f"i:{inn}"} if inn else set()
     core = company_skeleton(name)

@@ -292,7 +292,7 @@ def _create(ctx, rows: list[Row], known: Known) -> None:
     _write_changes(ctx, [r for r in rows if "company" in r.related])
     rows = [r for r in rows if "company" not in r.related]
     news = [NewCompany(r.fields["name"], r.fields.get("inn", ""), r.fields,
-                       bulk_contacts.company_cache_key(r.fields["name"], r.fields.get("inn", ""))) for r in rows]
+                       importer.company_cache_key(r.fields["name"], r.fields.get("inn", ""))) for r in rows]
     plan = bulk_contacts.Plan(rows=[])
     bulk_contacts.create_companies(ctx, news, plan)
     bulk_contacts.flush(plan)

@@ -113,7 +113,7 @@ class Recent:
     emails: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     external: dict[str, int] = field(default_factory=dict)
     company_inns: dict[str, int] = field(default_factory=dict)
-    company_names: dict[str, int] = field(default_factory=dict)  # by search key
+    company_names: dict[str, int] = field(default_factory=dict)  # by name (duplicates.company_skeleton)
 
     def remember(self, card: Card) -> None:
         self.cards[card.id] = card
@@ -198,10 +198,6 @@ def named_by_external_id(entity: str, model, external_ids, *fields: str) -> dict
 
 # ---- companies ------------------------------------------------------------------------------------------
 
-def company_cache_key(name: str, inn: str) -> str:
-    return f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
-
-
 def company_of(ctx, row: Row):
     """The company a row names: its id, a NewCompany, the DomainError that refused it, or None."""
     ref = ctx.companies.get(row.company_key) if row.company_key else None
@@ -236,14 +232,14 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
         for pk, inn in visible.filter(inn__in_array=batch).order_by("pk").values_list("pk", "inn"):
             by_inn.setdefault(inn, pk)
     by_name: dict[str, int] = {}
-    names = {normalize.search_key(name) for name, inn in wanted.values() if name}
+    names = {core for name, _inn in wanted.values() if (core := duplicates.company_skeleton(name))}
     name_keys = sorted({duplicates.company_name_key(name) for name, _inn in wanted.values() if name})
     candidate_ids: set[int] = set()
     for batch in batches(name_keys):
         candidate_ids |= duplicates.keyed_records(duplicates.COMPANY, batch)
     for batch in batches(sorted(candidate_ids)):
         for pk, name in visible.filter(pk__in_array=batch).order_by("pk").values_list("pk", "name"):
-            key = normalize.search_key(name)
+            key = duplicates.company_skeleton(name)
             if key in names:
                 by_name.setdefault(key, pk)
     for inn, pk in recent.company_inns.items():
@@ -254,7 +250,7 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     for cache_key, (name, inn) in wanted.items():
         found = by_inn.get(normalize.phone_digits(inn)) if inn else None
         if found is None and name:
-            found = by_name.get(normalize.search_key(name))
+            found = by_name.get(duplicates.company_skeleton(name) or None)
         if found is not None:
             ctx.companies[cache_key] = found
             continue
@@ -311,7 +307,8 @@ def create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         ctx.company_names[pk] = company.name
         if company.inn:
             plan.recent.company_inns[company.inn] = pk
-        plan.recent.company_names[normalize.search_key(company.name)] = pk
+        if core := duplicates.company_skeleton(company.name):
+            plan.recent.company_names[core] = pk
     plan.add(bulk.insert, Company, rows, with_ids=True)
     keys.store(plan, CompanyKey)
     plan.add(write_history, entries, events)
@@ -359,7 +356,7 @@ def prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             continue
         name, inn = data.pop("company", ""), data.pop("company_inn", "")
         if name or inn:
-            row.company, row.company_key = (name, inn), company_cache_key(name, inn)
+            row.company, row.company_key = (name, inn), importer.company_cache_key(name, inn)
         row.external_id = data.pop("external_id", "")
         row.data = data
     return rows

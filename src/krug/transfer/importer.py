@@ -130,6 +130,13 @@ def _find_company(by, key: str, data: dict):
     return None
 
 
+def company_cache_key(name: str, inn: str) -> str:
+    """Where a run remembers the company a row names: by its INN, else by its name's identity."""
+    from krug.quality.duplicates import company_identity
+
+    return f"i:{inn}" if inn else f"n:{company_identity(name)}"
+
+
 def company_owner(by, data: dict) -> dict:
     """Who owns a company made for a row: the row's owner when the importing user may assign records to him
     (an administrator's import of a manager's clients made their companies the administrator's, which the
@@ -150,7 +157,7 @@ def _company_for(ctx: Context, name: str, inn: str, data: dict) -> int:
     new, with the row's owner."""
     from krug.clients import services
 
-    cache_key = f"i:{inn}" if inn else f"n:{' '.join(name.casefold().split())}"
+    cache_key = company_cache_key(name, inn)
     known = ctx.companies.get(cache_key)
     if isinstance(known, DomainError) and not (isinstance(known, NoCompany) and name):
         raise known  # refused already, on the set-based path (but a row that names the company may create it)

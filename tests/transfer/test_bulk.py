@@ -181,3 +181,18 @@ def test_a_company_named_with_other_quotes_or_legal_form_is_one_company(org, tmp
     assert sorted(Company.objects.values_list("name", flat=True)) == [
         "АО Северный Ветер", "ООО «Вектор Плюс»", "Школа № 12", "Школа №5"]
     assert Contact.objects.filter(company=wind).count() == 2
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_duplicate_of_someone_elses_contact_is_refused_in_words_for_a_person(org, tmp_path, bulk):
+    """The row fails with what to do about it, its reasons in words, and nothing of the API (`allow_duplicate`)."""
+    from tests import factories
+    from tests.transfer.both_paths import import_file
+
+    factories.contact(org.outsider, surname="Чужой", first_name="Ким", phones=["+7 916 555-12-34"])
+    path = tmp_path / "contacts.csv"
+    path.write_text("ФИО;Телефон\nЧужой Ким;8 916 555 12 34\n", encoding="utf-8")
+    job = import_file(org.manager, "contacts", path, bulk=bulk, chunk=50)
+    assert job.failed == 1
+    message = job.row_errors.get().errors[0]["message"]
+    assert "same phone" in message and "you may not change" in message and "allow_duplicate" not in message

@@ -377,6 +377,13 @@ def check_company(by, probe: dict, *, exclude: int | None = None) -> list[Candid
     return sorted(found, key=lambda c: (-c.score, c.id))
 
 
+def reason_labels(reasons) -> list[str]:
+    """What each reason a candidate matched for says to a user (`phone` -> "same phone")."""
+    labels = {"phone": _("same phone"), "email": _("same e-mail"), "inn": _("same INN"), "name": _("similar name"),
+              "company": _("same company"), "city": _("same city")}
+    return [labels.get(reason, reason) for reason in reasons]
+
+
 def refuse_if_duplicates(candidates: list[Candidate], entity_label: str) -> None:
     if candidates:
         best = candidates[0]

@@ -763,12 +763,8 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) 
 
 
 def _refusal(row: Row) -> DomainError:
-    score, reasons, _partner = row.partners[0]
-    try:
-        duplicates.refuse_if_duplicates([duplicates.Candidate(0, "", None, "", score, reasons, False)], _("contact"))
-    except DomainError as exc:
-        return exc
-    raise AssertionError("refuse_if_duplicates always raises for a candidate")
+    _score, reasons, _partner = row.partners[0]
+    return importer.duplicate_refused(Contact._meta.verbose_name, reasons)
 
 
 # ---- writing ---------------------------------------------------------------------------------------------

@@ -221,15 +221,26 @@ def _duplicate_target(by, model, exc: DomainError):
     """The record a DuplicateFound points at, when the importing user may change it."""
     from krug.core import permissions
 
-    for candidate in exc.extra.get("candidates", []):
+    candidates = exc.extra.get("candidates", [])
+    for candidate in candidates:
         if candidate.get("visible"):
             found = model.objects.alive().filter(pk=candidate["id"]).first()
             if found is not None and permissions.can(by, permissions.CHANGE, found):
                 return found
-    raise exc
+    raise duplicate_refused(model._meta.verbose_name, candidates[0]["reasons"] if candidates else [])
 
 
-def _import_contact(ctx: Context, data: dict) -> tuple[str, int]:
+def duplicate_refused(entity_label, reasons) -> DomainError:
+    """What a row gets that is a duplicate of records its user may not change (another manager's), so it is
+    neither merged nor created: said for a person importing a file, not for an API client."""
+    from krug.quality.duplicates import DuplicateFound, reason_labels
+
+    return DuplicateFound(_("This %(entity)s is already in the base (%(why)s) as a record you may not change; "
+                            "ask its owner or an administrator to merge them.")
+                          % {"entity": entity_label, "why": ", ".join(reason_labels(reasons))})
+
+
+def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     from krug.clients import services
     from krug.clients.models import Contact
     from krug.quality.duplicates import DuplicateFound
@@ -239,7 +250,8 @@ def _import_contact(ctx: Context, data: dict) -> tuple[str, int]:
     if name or inn:
         data["company_id"] = _company_for(ctx, name, inn, data)
     external_id = data.pop("external_id", "")
-    existing = _yours(by, key, _find_contact(by, key, {**data, "external_id": external_id})) if key else None
+    existing = named or (_yours(by, key, _find_contact(by, key, {**data, "external_id": external_id})) if key
+                         else None)
     outcome = UPDATED
     if existing is None:
         try:
@@ -256,14 +268,15 @@ def _import_contact(ctx: Context, data: dict) -> tuple[str, int]:
     return outcome, existing.pk
 
 
-def _import_company(ctx: Context, data: dict) -> tuple[str, int]:
+def _import_company(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     from krug.clients import services
     from krug.clients.models import Company
     from krug.quality.duplicates import DuplicateFound
 
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
-    existing = _yours(by, key, _find_company(by, key, {**data, "external_id": external_id})) if key else None
+    existing = named or (_yours(by, key, _find_company(by, key, {**data, "external_id": external_id})) if key
+                         else None)
     outcome = UPDATED
     if existing is None:
         try:
@@ -319,13 +332,14 @@ def lead_defaults(data: dict) -> None:
         data["title"] = _("Request from %(who)s") % {"who": who} if who else _("Request")
 
 
-def _import_lead(ctx: Context, data: dict) -> tuple[str, int]:
+def _import_lead(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     from krug.clients import services
 
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
     lead_defaults(data)
-    existing = _yours(by, key, _find_lead(by, key, {**data, "external_id": external_id})) if key else None
+    existing = named or (_yours(by, key, _find_lead(by, key, {**data, "external_id": external_id})) if key
+                         else None)
     if existing is None:
         return CREATED, services.create_lead(by, data).pk
     changes = changed_values(existing, data, leaving=("source",))
@@ -388,7 +402,7 @@ def refused(problems: dict[str, list[str]]) -> ValidationFailed:
     return ValidationFailed(next(iter(problems.values()))[0], errors=problems)
 
 
-def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
+def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     from krug.clients.models import Contact
     from krug.quality import normalize
     from krug.sales import services
@@ -416,8 +430,8 @@ def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
         raise refused(problems)
     if name or inn:
         data["company_id"] = _company_for(ctx, name, inn, data)
-    existing = _yours(by, key, _by_external_id("deals", Deal, external_id)) \
-        if key == "external_id" and external_id else None
+    existing = named or (_yours(by, key, _by_external_id("deals", Deal, external_id))
+                         if key == "external_id" and external_id else None)
     if existing is None:
         return CREATED, services.create_deal(by, data).pk
     stage_id = data.pop("stage_id", None)
@@ -433,12 +447,31 @@ def _import_deal(ctx: Context, data: dict) -> tuple[str, int]:
     return outcome, existing.pk
 
 
-IMPORTERS: dict[str, Callable[[Context, dict], tuple[str, int]]] = {
+IMPORTERS: dict[str, Callable[..., tuple[str, int]]] = {
     "contacts": _import_contact,
     "companies": _import_company,
     "leads": _import_lead,
     "deals": _import_deal,
 }
+
+
+KRUG_ID = "krug_id"  # the key of a file Krug exported: each row names its record by Krug's own id
+
+
+def _named(ctx: Context, krug_id: int):
+    """The record a row names by its Krug ID, when the user may change it; a Krug ID names a record or fails
+    (a row without one is a new record)."""
+    from django.apps import apps
+
+    model = apps.get_model(*ENTITY_MODELS[ctx.job.entity].split("."))
+    record = model.objects.alive().filter(pk=krug_id).first()
+    if record is None:
+        raise ValidationFailed.single(KRUG_ID, _("no record with Krug ID %(id)s") % {"id": krug_id})
+    return _yours(ctx.job.by, KRUG_ID, record)
+
+
+ENTITY_MODELS = {"contacts": "clients.Contact", "companies": "clients.Company", "leads": "clients.Lead",
+                 "deals": "sales.Deal"}
 
 
 def import_row(ctx: Context, row: list[str]) -> tuple[str, list[dict]]:
@@ -455,10 +488,12 @@ def import_one(ctx: Context, row: list[str]) -> tuple[str, list[dict], int | Non
     if not any(v for k, v in data.items() if k != "owner_id"):
         return SKIPPED, [], None
     external_id = data.get("external_id", "")
+    krug_id = data.pop("krug_id", None)
     known_companies = dict(ctx.companies)
     try:
         with transaction.atomic():  # a savepoint: a failing row leaves nothing behind
-            outcome, record_id = IMPORTERS[ctx.job.entity](ctx, data)
+            named = _named(ctx, krug_id) if krug_id and ctx.job.key == KRUG_ID else None
+            outcome, record_id = IMPORTERS[ctx.job.entity](ctx, data, named)
             if external_id:
                 ExternalKey.objects.update_or_create(entity=ctx.job.entity, external_id=external_id,
                                                      defaults={"record_id": record_id})
@@ -609,6 +644,7 @@ def _run(job_id: int, progress: Callable[[ImportJob], None] | None, chunk_size: 
     try:
         if job.total_rows is None:
             ImportJob.objects.filter(pk=job_id).update(total_rows=count_rows(job))
+        bulk = bulk and job.key != KRUG_ID  # a file of Krug's own records, edited: the per-row path
         ctx = Context(job, bulk=bulk)
         chunk_size = chunk_size or (BULK_CHUNK if bulk else CHUNK)
         start = job.done_rows

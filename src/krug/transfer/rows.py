@@ -70,6 +70,14 @@ def parse_amount(text: str) -> str:
     return cleaned
 
 
+def parse_krug_id(text: str) -> int:
+    """A record's own id, as Krug's export writes it (a spreadsheet may show it as `1 234` or `1234.0`)."""
+    cleaned = re.sub(r"[\s\u00a0]", "", text)
+    if not re.fullmatch(r"\d+(\.0+)?", cleaned) or int(float(cleaned)) == 0:
+        raise ValueError(_("%(raw)s is not a Krug ID") % {"raw": text})
+    return int(float(cleaned))
+
+
 class Owners:
     """Finds the owner a row names (login, e-mail or full name), remembering the answers for the whole file."""
 
@@ -98,7 +106,8 @@ class Owners:
 
 _LISTS = {"phone": "phones", "email": "emails", "tags": "tags"}  # columns a contact takes several of
 _PARSERS = {"birthday": parse_date, "founded": parse_date, "expected_close": parse_date, "opt_out": parse_yes_no,
-            "amount": parse_amount, "client_type": lambda value: _CLIENT_TYPES.get(value.casefold(), value)}
+            "amount": parse_amount, "krug_id": parse_krug_id,
+            "client_type": lambda value: _CLIENT_TYPES.get(value.casefold(), value)}
 _PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED = range(6)
 
 

@@ -235,3 +235,72 @@ def test_a_file_of_changes_without_a_key_is_told_to_choose_one(org, tmp_path):
         "no column fills a required field: Title (or choose the key, ID in the old system, to change the records "
         "the file names)"]
     transfer.configure(org.admin, job, mapping_=["external_id", "amount"], key="external_id")
+
+
+@PATHS
+def test_a_title_above_the_header_is_skipped_and_errors_keep_the_spreadsheets_row_numbers(org, tmp_path, bulk):
+    import xlsxwriter
+
+    path = tmp_path / "contacts.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write(0, 0, "Список контактов на 01.11.2026")
+    sheet.write_row(2, 0, ["ФИО", "Телефон", "E-mail"])
+    sheet.write_row(3, 0, ["Орлов Олег", "8 912 345-67-89", "oleg@orlov.ru"])
+    sheet.write_row(4, 0, ["Плохов Пётр", "12", "petr@"])
+    book.close()
+    job = _upload(org, path)
+    assert (job.header, job.mapping, job.format["header_row"]) == (
+        ["ФИО", "Телефон", "E-mail"], ["full_name", "phone", "email"], 3)
+    assert [r["row"] for r in services.preview(org.admin, job)] == [4, 5]
+    job = _run(job, bulk)
+    assert (job.total_rows, job.created, job.failed) == (2, 1, 1)
+    assert job.row_errors.get().row == 5
+    lines = "".join(services.failed_rows_csv(job)).lstrip("\ufeff").splitlines()
+    assert lines[0] == "Row;ФИО;Телефон;E-mail;Errors" and lines[1].startswith("5;Плохов Пётр;12;petr@;")
+
+
+def test_the_header_row_can_be_chosen_by_hand_and_the_columns_are_recognised_again(org, tmp_path):
+    text = "Выгрузка;;\nФИО;Телефон;E-mail\nОрлов Олег;8 912 345-67-89;oleg@orlov.ru\n"
+    job = _upload(org, _file(tmp_path, text))
+    assert job.format["header_row"] == 2
+    services.configure(org.admin, job, header_row=1)
+    assert (job.header, job.mapping) == (["Выгрузка", "", ""], ["", "", ""])
+    services.configure(org.admin, job, header_row=2)
+    assert job.mapping == ["full_name", "phone", "email"]
+    for row, field in ((3, "header_row"), (7, "header_row")):  # no rows under it; not a row of the file
+        with pytest.raises(Exception) as info:
+            services.configure(org.admin, job, header_row=row)
+        assert list(info.value.errors) == [field]
+
+
+def test_a_file_with_a_header_and_no_rows_is_refused_at_upload(org, tmp_path):
+    for text in ("ФИО;Телефон\n", "Список контактов;\n\nФИО;Телефон\n;\n"):
+        with pytest.raises(Exception) as info:
+            _upload(org, _file(tmp_path, text))
+        assert info.value.errors["file"] == ["The file has a header but no rows under it: there is nothing to "
+                                             "import."]
+    assert not ImportJob.objects.exists()
+
+
+def test_formula_like_headers_are_escaped_in_the_failed_rows_file_too(org, tmp_path):
+    text = 'ФИО;Телефон;=HYPERLINK("http://evil.example","Open")\nПлохов Пётр;12;x\n'
+    job = _run(_upload(org, _file(tmp_path, text)))
+    header = "".join(services.failed_rows_csv(job)).lstrip("\ufeff").splitlines()[0]
+    assert header == 'Row;ФИО;Телефон;"\'=HYPERLINK(""http://evil.example"",""Open"")";Errors'
+
+
+def test_a_koi8_r_file_imports_russian_names_not_garbage(org, tmp_path):
+    text = "Name;Phone;City\nГригорьев Павел;8 912 345-67-89;Москва\n"
+    job = _run(_upload(org, _file(tmp_path, text, encoding="koi8_r")))
+    assert job.format["encoding"] == "koi8_r" and job.created == 1
+    assert (Contact.objects.get().surname, Contact.objects.get().city) == ("Григорьев", "Москва")
+
+
+def test_a_file_whose_text_looks_garbled_says_so_when_nothing_maps(org, tmp_path):
+    garbled = (HEADER + ROWS[0] + "\n").encode("utf-8").decode("cp1251", errors="replace")
+    job = _upload(org, _file(tmp_path, garbled))
+    assert "full_name" not in job.mapping and services.warnings(job)[0].startswith("The text in the file looks garbled")
+    with pytest.raises(Exception) as info:
+        services.start(org.admin, job)
+    assert "encoding" in info.value.errors["file"][0] and info.value.errors["mapping"]

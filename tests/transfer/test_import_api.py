@@ -73,3 +73,47 @@ def test_a_running_import_whose_worker_died_is_queued_again(org, tmp_path, djang
     job.refresh_from_db()
     assert (job.status, job.created, job.failed) == ("done", 2, 1)
     assert services.resume_stale() == []
+
+
+def test_an_upload_without_a_file_names_the_field_file_in_the_users_language(client, org):
+    r = client.post("/api/v1/imports", {"entity": "contacts"}, HTTP_AUTHORIZATION=f"Bearer {org.tokens['manager']}",
+                    HTTP_ACCEPT_LANGUAGE="ru")
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "file", "message": "Выберите файл CSV или Excel."}]
+
+
+def test_a_header_only_file_and_a_broken_workbook_are_refused_on_the_field_file_in_russian(client, org):
+    token = org.tokens["manager"]
+    r = client.post("/api/v1/imports", {"file": SimpleUploadedFile("a.csv", "ФИО;Телефон\n".encode()),
+                                        "entity": "contacts"}, HTTP_AUTHORIZATION=f"Bearer {token}",
+                    HTTP_ACCEPT_LANGUAGE="ru")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "file"
+    assert "нет ни одной строки" in r.json()["errors"][0]["message"]
+    r = client.post("/api/v1/imports", {"file": SimpleUploadedFile("a.xlsx", b"PK\x03\x04broken"),
+                                        "entity": "contacts"}, HTTP_AUTHORIZATION=f"Bearer {token}",
+                    HTTP_ACCEPT_LANGUAGE="ru")
+    message = r.json()["errors"][0]["message"]
+    assert message.startswith("Книгу не удаётся прочитать") and "Zip" not in message and "EOCD" not in message
+    assert not ImportJob.objects.exists()
+
+
+def test_the_header_row_is_found_under_a_title_and_can_be_changed(client, api_as, org):
+    data = "Список контактов на 01.11.2026\n\nФамилия;Имя;Телефон\nОрлов;Олег;8 912 345-67-89\n".encode("koi8_r")
+    job = _upload(client, org.tokens["manager"], data).json()
+    assert (job["header_row"], job["header"], job["mapping"]) == (3, ["Фамилия", "Имя", "Телефон"],
+                                                                  ["surname", "first_name", "phone"])
+    assert (job["format"]["encoding"], job["warnings"]) == ("koi8_r", [])
+    api = api_as("manager")
+    assert [r["row"] for r in api.get(f"/imports/{job['id']}/preview").body] == [4]
+    changed = api.patch(f"/imports/{job['id']}", {"header_row": 1}).body
+    assert (changed["header_row"], changed["header"], changed["mapping"]) == (1, ["Список контактов на 01.11.2026"],
+                                                                              [""])
+    r = api.patch(f"/imports/{job['id']}", {"header_row": 4})
+    assert r.status_code == 422 and r.body["errors"][0]["field"] == "header_row"
+    assert api.patch(f"/imports/{job['id']}", {"header_row": 3}).body["mapping"] == ["surname", "first_name", "phone"]
+
+
+def test_a_garbled_file_is_flagged_in_the_api(client, org):
+    data = CSV.decode().encode("utf-8").decode("cp1251", errors="replace").encode("utf-8")
+    job = _upload(client, org.tokens["manager"], data).json()
+    assert job["format"]["garbled"] and "garbled" in job["warnings"][0] and "UTF-8" in job["warnings"][0]

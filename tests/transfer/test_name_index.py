@@ -148,7 +148,7 @@ def test_a_key_held_by_more_than_can_count_is_not_read_holder_by_holder(monkeypa
 
 
 def test_a_phone_someone_else_enters_during_the_import_is_matched(org, tmp_path):
-    ctx = _job(org, tmp_path, "ФИО;Телефон\n")
+    ctx = _job(org, tmp_path, "ФИО;Телефон\nКузнецова Мария;+7 916 000-00-01\n")
     bulk_contacts.import_chunk(ctx, [(2, ["Кузнецова Мария", "+7 916 000-00-01"])])
     assert ctx.phone_index
     clients.create_contact(org.manager, {"surname": "Белов", "first_name": "Ян", "phones": ["+7 916 000-00-02"]})

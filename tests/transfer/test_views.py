@@ -58,3 +58,69 @@ def test_the_export_button_downloads_the_list_on_screen(client, org):
     assert "Орлов" in text and "Соколов" not in text
     r = client.post("/transfer/export/", {"entity": "contacts", "format": "xlsx", "query": ""}, follow=True)
     assert ExportJob.objects.filter(format="xlsx").exists() and r.status_code == 200
+
+
+def _uploaded(client, org, data: bytes, name: str = "база.csv") -> ImportJob:
+    client.force_login(org.manager)
+    r = client.post("/transfer/import/", {"entity": "contacts", "file": SimpleUploadedFile(name, data)})
+    assert r.status_code == 302, r.content.decode()
+    return ImportJob.objects.get()
+
+
+def test_checking_the_first_rows_with_a_bad_mapping_shows_the_problem_beside_the_column(client, org):
+    job = _uploaded(client, org, CSV)
+    r = client.post(f"/transfer/import/{job.pk}/mapping/", {"col0": "full_name", "col1": "phone", "col2": "planet",
+                                                            "key": "inn", "go": "preview"}, HTTP_HX_REQUEST="true")
+    # htmx swaps only 2xx answers: the form comes back with 200 in place of the one on the page
+    assert r.status_code == 200 and 'hx-target="#mapping-form" hx-swap="outerHTML"' in r.content.decode()
+    page = r.content.decode()
+    assert page.startswith('<form id="mapping-form"') and '<p class="field-error" id="e-key">' in page
+    assert "field-error" not in page.split('id="col1"')[1].split("</td>")[0]
+    beside = page.split('id="col2"')[1].split("</td>")[0]
+    assert 'aria-describedby="e-col2"' in beside and "column 3 (Email): unknown field planet" in beside
+    r = client.post(f"/transfer/import/{job.pk}/mapping/", {"col0": "full_name", "col1": "city", "col2": "city",
+                                                            "key": "", "go": "preview"}, HTTP_HX_REQUEST="true")
+    beside = r.content.decode().split('id="col2"')[1].split("</td>")[0]
+    assert "column 3 (Email): City is already filled from another column, column 2 (Телефон)" in beside
+    r = client.post(f"/transfer/import/{job.pk}/mapping/", {"col0": "full_name", "col1": "phone", "col2": "email",
+                                                            "key": "", "go": "preview"}, HTTP_HX_REQUEST="true")
+    page = r.content.decode()  # the rows, and the problems fixed are gone
+    assert r.status_code == 200 and "field-error" in page and 'id="e-col' not in page and "alert" not in page
+    assert "The first rows, as they would be imported" in page
+
+
+def test_the_header_row_is_chosen_on_the_mapping_page(client, org):
+    data = "Клиенты на 01.11.2026;;\nФИО;Телефон;Email\nОрлов Олег;8 912 345-67-89;oleg@orlov.ru\n".encode("koi8_r")
+    job = _uploaded(client, org, data)
+    page = client.get(f"/transfer/import/{job.pk}/").content.decode()
+    assert "KOI8-R" in page and '<option value="2" selected>row 2: ФИО · Телефон · Email' in page
+    assert 'value="full_name" selected' in page and "oleg@orlov.ru" in page
+    r = client.post(f"/transfer/import/{job.pk}/mapping/", {"header_row": "1", "go": "header"})
+    assert r.status_code == 302
+    job.refresh_from_db()
+    assert (job.header, job.mapping) == (["Клиенты на 01.11.2026", "", ""], ["", "", ""])
+    r = client.post(f"/transfer/import/{job.pk}/mapping/", {"header_row": "3", "go": "header"})
+    assert r.status_code == 422 and 'id="e-header-row"' in r.content.decode()
+
+
+def test_a_header_only_file_is_refused_beside_the_file_field(client, org):
+    client.force_login(org.manager)
+    r = client.post("/transfer/import/", {"entity": "contacts", "file": SimpleUploadedFile("a.csv", b"Name;Phone\n")})
+    assert r.status_code == 422 and 'id="e-file"' in r.content.decode() and "no rows under it" in r.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_my_imports_and_the_report_show_every_count_in_russian(client, org, django_capture_on_commit_callbacks):
+    job = _uploaded(client, org, CSV)
+    ImportJob.objects.filter(pk=job.pk).update(status="done", created=3, updated=4, merged=5, skipped=6, failed=7)
+    page = client.get("/transfer/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "создано: 3, обновлено: 4, объединено: 5, пропущено: 6, с ошибками: 7" in page
+    report = client.get(f"/transfer/import/{job.pk}/status/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<dt>Создано</dt><dd>3</dd>" in report and "Новая" not in report
+
+
+def test_a_garbled_file_is_flagged_on_the_mapping_page(client, org):
+    garbled = CSV.decode("cp1251").encode("utf-8").decode("cp1251", errors="replace").encode("utf-8")
+    job = _uploaded(client, org, garbled)
+    page = client.get(f"/transfer/import/{job.pk}/").content.decode()
+    assert "The text in the file looks garbled (for example «Р¤Р�Рћ»)" in page

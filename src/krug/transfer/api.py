@@ -21,8 +21,10 @@ class ImportOut(Schema):
     entity: str
     file_name: str
     size: int
-    format: dict = Field(description="kind (csv/xlsx), encoding and delimiter as detected")
+    format: dict = Field(description="kind (csv/xlsx), encoding and delimiter as detected; header_row; garbled: "
+                                     "a piece of text that looks mis-decoded, if any")
     header: list[str]
+    header_row: int = Field(description="the header's row in the file, from 1; the rows above it are not read")
     mapping: list[str] = Field(description="for each column the field it fills; '' = skipped")
     key: str = Field(description="upsert by this field; '' = every row is new unless it is a duplicate")
     status: str
@@ -35,9 +37,18 @@ class ImportOut(Schema):
     skipped: int
     failed: int
     error: str
+    warnings: list[str] = Field(description="what to check before importing, e.g. text that looks garbled")
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_header_row(obj) -> int:
+        return obj.format.get("header_row") or 1
+
+    @staticmethod
+    def resolve_warnings(obj) -> list[str]:
+        return services.warnings(obj)
 
     @staticmethod
     def resolve_percent(obj) -> int:
@@ -47,6 +58,8 @@ class ImportOut(Schema):
 
 
 class MappingIn(Schema):
+    header_row: int | None = Field(None, description="read the header from this row (from 1) of the first 20; "
+                                                     "the mapping is then guessed again unless given too")
     mapping: list[str] | None = Field(None, description="one field name (or '') per column, see /imports/fields")
     key: str | None = Field(None, description="external_id, email, phone (contacts, leads), inn (companies) or ''")
 
@@ -77,7 +90,13 @@ def fields(request, entity: str = "contacts"):
 
 @router.post("/imports", response={201: ImportOut, **ERRORS}, operation_id="imports_upload",
              summary="Upload a CSV or XLSX file; its columns are recognised, nothing is imported yet")
-def upload(request, file: UploadedFile = File(...), entity: str = Form("contacts")):
+def upload(request, file: UploadedFile | None = File(None), entity: str = Form("contacts")):
+    from django.utils.translation import gettext as _
+
+    from krug.core.errors import ValidationFailed
+
+    if file is None:  # refused here rather than by the schema: the field is `file`, the message translated
+        raise ValidationFailed.single("file", _("Choose a CSV or Excel file."))
     job = services.upload(request.auth, entity, file.name, file.chunks())
     return Status(201, job)
 
@@ -89,10 +108,10 @@ def get_import(request, pk: int):
 
 
 @router.patch("/imports/{int:pk}", response={200: ImportOut, **ERRORS}, operation_id="imports_configure",
-              summary="Change the mapping or the upsert key before starting")
+              summary="Change the header row, the mapping or the upsert key before starting")
 def configure(request, pk: int, payload: MappingIn):
     return services.configure(request.auth, importer.get_job(request.auth, pk), mapping_=payload.mapping,
-                              key=payload.key)
+                              key=payload.key, header_row=payload.header_row)
 
 
 @router.get("/imports/{int:pk}/preview", response={200: list[PreviewRowOut], **ERRORS},
@@ -127,19 +146,39 @@ def failed_rows(request, pk: int):
 class ExportIn(Schema):
     entity: str = Field("contacts", description="contacts, companies, leads or deals")
     format: str = Field("csv", description="csv (streamed at once) or xlsx (written in the background)")
-    query: str = Field("", description="the list's filters as a query string, the same as the list endpoint's")
+    query: str = Field("", description="the list's filters as a query string, the same as the list endpoint's; "
+                                       "a parameter that is not a filter of the list answers 422 naming it "
+                                       "(cursor, limit, order and view are dropped: rows come in Krug ID order)")
+
+
+class ExportUserOut(Schema):
+    id: int
+    username: str
+    full_name: str
 
 
 class ExportOut(Schema):
     id: int
     entity: str
     format: str
-    query: str
+    query: str = Field(description="the filters the rows were chosen by ('' = the whole list the user sees)")
     status: str
-    rows: int
+    rows: int = Field(description="rows in the file (a CSV: in its latest download)")
+    user: ExportUserOut = Field(description="who made the export")
+    downloads: int = Field(description="how many times it was downloaded; each download is in the audit trail")
     download_url: str
     created_at: dt.datetime
     finished_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_user(obj) -> dict:
+        return {"id": obj.by.pk, "username": obj.by.username, "full_name": obj.by.get_full_name()}
+
+    @staticmethod
+    def resolve_downloads(obj) -> int:
+        from krug.transfer import export
+
+        return export.downloads(obj)
 
     @staticmethod
     def resolve_download_url(obj) -> str:
@@ -155,14 +194,13 @@ def create_export(request, payload: ExportIn):
 
 
 @router.get("/exports", response={200: list[ExportOut], **ERRORS}, operation_id="exports_list",
-            summary="Exports: your own, or everyone's for an administrator (who took which data, when)")
-def list_exports(request, limit: int = 50):
-    from krug.core.permissions import Role, role_of
-    from krug.transfer.models import ExportJob
+            summary="The export log, newest first: your own exports, or everyone's for an administrator (who took "
+                    "which list, with which filters, in which format, how many rows, when)")
+def list_exports(request, user: int | None = None, limit: int = 50):
+    """`user`: an administrator's filter by the user who exported (others see only their own anyway)."""
+    from krug.transfer import export
 
-    jobs = ExportJob.objects.all() if role_of(request.auth) == Role.ADMIN else ExportJob.objects.filter(
-        by=request.auth)
-    return list(jobs[: max(1, min(limit, 200))])
+    return list(export.jobs_for(request.auth, user=user)[: max(1, min(limit, 200))])
 
 
 @router.get("/exports/{int:pk}", response={200: ExportOut, **ERRORS}, operation_id="exports_get")
@@ -173,7 +211,8 @@ def get_export(request, pk: int):
 
 
 @router.get("/exports/{int:pk}/download", operation_id="exports_download",
-            summary="The file: CSV streams as it is read; XLSX once the worker has written it (409 before)")
+            summary="The file: CSV streams as it is read; XLSX once the worker has written it (409 before). "
+                    "Each download is an audit entry")
 def download(request, pk: int):
     from django.http import FileResponse
 
@@ -181,8 +220,8 @@ def download(request, pk: int):
 
     job = export.get_job(request.auth, pk)
     if job.format == "csv":
-        response = StreamingHttpResponse(export.stream_csv(job), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(export.stream_csv(job, request.auth), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{job.entity}-{job.pk}.csv"'
         return response
-    return FileResponse(export.file_of(job).open("rb"), as_attachment=True,
+    return FileResponse(export.open_file(job, request.auth), as_attachment=True,
                         filename=f"{job.entity}-{job.pk}.xlsx")

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from krug.core.errors import FieldErrors
@@ -40,11 +43,11 @@ _PERSON = [
     _t("first_name", _("First name"), "имя", "first name", "firstname", "given name"),
     _t("patronymic", _("Patronymic"), "отчество", "middle name", "second name"),
     _t("position", _("Position"), "должность", "job title", "title", "position", "позиция"),
-    _t("phone", _("Phone"), "телефон", "тел", "phone", "phone number", "мобильный", "мобильный телефон",
-       "рабочий телефон", "mobile", "work phone", "телефон рабочий", "телефон мобильный", "сотовый",
-       repeatable=True),
-    _t("email", _("E-mail"), "email", "e mail", "почта", "эл почта", "электронная почта", "mail",
-       "рабочий email", "личный email", "email рабочий", repeatable=True),
+    _t("phone", _("Phone"), "телефон", "телефоны", "тел", "phone", "phones", "phone number", "мобильный",
+       "мобильный телефон", "рабочий телефон", "mobile", "work phone", "телефон рабочий", "телефон мобильный",
+       "сотовый", repeatable=True),
+    _t("email", _("E-mail"), "email", "e mail", "emails", "e mails", "почта", "эл почта", "электронная почта",
+       "mail", "рабочий email", "личный email", "email рабочий", repeatable=True),
     _t("city", _("City"), "город", "city", "town", "населенный пункт"),
 ]
 
@@ -59,7 +62,8 @@ TARGETS: dict[str, list[Target]] = {
         _t("birthday", _("Birthday"), "дата рождения", "день рождения", "birthday", "birth date", "date of birth"),
         _t("tags", _("Tags"), "теги", "тег", "метки", "tags", "tag", repeatable=True),
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
-        _t("opt_out", _("Opted out of mailings"), "отказ от рассылки", "отписан", "opt out", "unsubscribed"),
+        _t("opt_out", _("Opted out of mailings"), "отказ от рассылки", "отказ от рассылок", "отписан", "opt out",
+           "unsubscribed"),
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид", "код", "номер"),
     ],
     "companies": [
@@ -70,6 +74,8 @@ TARGETS: dict[str, list[Target]] = {
         _t("kpp", _("KPP"), "кпп", "kpp"),
         _t("ogrn", _("OGRN"), "огрн", "огрнип", "ogrn"),
         _t("industry", _("Industry"), "отрасль", "сфера деятельности", "industry", "вид деятельности"),
+        _t("size", _("Size"), "размер", "размер компании", "численность", "численность сотрудников",
+           "количество сотрудников", "size", "company size", "employees", "headcount"),
         _t("region", _("Region"), "регион", "область", "region"),
         _t("city", _("City"), "город", "city"),
         _t("website", _("Website"), "сайт", "веб сайт", "website", "web", "url"),
@@ -84,11 +90,16 @@ TARGETS: dict[str, list[Target]] = {
         _t("title", _("Request"), "название", "заявка", "запрос", "название лида", "title", "request", "lead"),
         *_PERSON,
         _t("company_name", _("Company"), "компания", "организация", "company", "company name"),
+        _t("inn", _("INN"), "инн", "инн компании", "inn", "tax id"),
         _t("source", _("Source"), "источник", "source", "канал"),
         _t("message", _("Message"), "сообщение", "комментарий", "текст", "message", "comment"),
         _t("utm_source", "utm_source", "utm source"),
         _t("utm_medium", "utm_medium", "utm medium"),
         _t("utm_campaign", "utm_campaign", "utm campaign", "кампания"),
+        _t("utm_term", "utm_term", "utm term"),
+        _t("utm_content", "utm_content", "utm content"),
+        _t("referrer", _("Referrer"), "referrer", "referer", "реферер", "страница перехода"),
+        _t("rejection_reason", _("Rejection reason"), "причина отказа", "rejection reason"),
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид"),
     ],
@@ -102,8 +113,11 @@ TARGETS: dict[str, list[Target]] = {
            "close date", "предполагаемая дата закрытия"),
         _t("company", _("Company"), "компания", "организация", "company", "клиент"),
         _t("company_inn", _("Company INN"), "инн", "инн компании", "inn"),
-        _t("contact_email", _("Contact's e-mail"), "email контакта", "email", "почта", "contact email"),
+        _t("contact_email", _("Contact's e-mail"), "email контакта", "e mail контакта", "email", "e mail", "почта",
+           "contact email", "contact e mail"),
         _t("contact_phone", _("Contact's phone"), "телефон контакта", "телефон", "phone", "contact phone"),
+        _t("loss_reason", _("Loss reason"), "причина проигрыша", "причина отказа", "причина провала",
+           "loss reason", "lost reason"),
         _t("source", _("Source"), "источник", "source"),
         _t("description", _("Description"), "описание", "комментарий", "примечание", "description", "notes"),
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
@@ -119,12 +133,23 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
     "deals": [("title",)],
 }
 #: the fields an import may match existing records by ("upsert key")
+#: Krug's own id, the first column of its export: a file exported, edited and imported again names its records
+#: by it (the key `krug_id`), where an `ID` column is the old system's
+KRUG_ID = _t("krug_id", _("Krug ID"), "id в круге", "ид в круге", "krug id", "id krug")
+for _fields in TARGETS.values():
+    _fields.insert(0, KRUG_ID)
+
 KEYS: dict[str, tuple[str, ...]] = {
-    "contacts": ("external_id", "email", "phone"),
-    "companies": ("external_id", "inn"),
-    "leads": ("external_id", "email", "phone"),
-    "deals": ("external_id",),
+    "contacts": ("krug_id", "external_id", "email", "phone"),
+    "companies": ("krug_id", "external_id", "inn"),
+    "leads": ("krug_id", "external_id", "email", "phone"),
+    "deals": ("krug_id", "external_id"),
 }
+
+
+def default_key(mapping: list[str]) -> str:
+    """The key a file's columns suggest: Krug's own id, else the old system's, else none."""
+    return next((key for key in ("krug_id", "external_id") if key in mapping), "")
 
 
 def targets(entity: str, custom: dict | None = None) -> dict[str, Target]:
@@ -136,6 +161,34 @@ def targets(entity: str, custom: dict | None = None) -> dict[str, Target]:
     return found
 
 
+@cache
+def _labels(entity: str) -> dict[str, str]:
+    """Each field's label in every language of the interface → the field: what Krug's own export and the
+    mapping page call a column ("Ожидаемое закрытие", "E-mail контакта")."""
+    found: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for target in TARGETS[entity]:
+                found.setdefault(_norm(str(target.label)), target.name)
+    return found
+
+
+def _match(entity: str, known: dict[str, Target], norm: str, taken: set[str]) -> str:
+    def free(name: str) -> bool:
+        return name in known and (known[name].repeatable or name not in taken)
+
+    by_label = _labels(entity).get(norm)
+    if by_label and free(by_label):  # a field's own label always means that field
+        return by_label
+    for target in known.values():
+        if norm in target.headers and free(target.name):
+            return target.name
+    for target in known.values():  # "Телефон (моб.)", "E-mail рабочий": a known header inside a longer one
+        if target.repeatable and any(h and re.search(rf"\b{re.escape(h)}\b", norm) for h in target.headers):
+            return target.name
+    return SKIP
+
+
 def guess(entity: str, header: list[str], custom: dict | None = None) -> list[str]:
     """For each column, the field it most likely fills, or SKIP; a field that is not repeatable is given to
     its first column only."""
@@ -143,25 +196,35 @@ def guess(entity: str, header: list[str], custom: dict | None = None) -> list[st
     taken: set[str] = set()
     mapping = []
     for column in header:
-        norm = _norm(column)
-        choice = SKIP
-        for target in known.values():
-            if norm in target.headers and (target.repeatable or target.name not in taken):
-                choice = target.name
-                break
-        if choice == SKIP:  # "Телефон (моб.)", "E-mail рабочий": a known header inside a longer one
-            for target in known.values():
-                if target.repeatable and any(h and re.search(rf"\b{re.escape(h)}\b", norm) for h in target.headers):
-                    choice = target.name
-                    break
+        choice = _match(entity, known, _norm(column), taken)
         if choice:
             taken.add(choice)
         mapping.append(choice)
     return mapping
 
 
+def header_row(entity: str, rows: list[tuple[int, list[str]]], custom: dict | None = None) -> int:
+    """Which of the first non-empty rows (number, cells) is the header: the one with the most columns that
+    fill a field, the earliest of equals. A title above the header ("Список контактов на 01.11.2026") maps
+    nothing; the data under it hardly ever reads as field names."""
+    best, best_count = rows[0][0], 0
+    for number, cells in rows:
+        count = sum(1 for name in guess(entity, cells, custom) if name)
+        if count > best_count:
+            best, best_count = number, count
+    return best
+
+
+def column_name(header: list[str], index: int) -> str:
+    """A column as people see it: its number from 1 and its header."""
+    title = header[index] if index < len(header) and header[index] else "—"
+    return str(_("column %(n)d (%(header)s)")) % {"n": index + 1, "header": title}
+
+
 def check(entity: str, header: list[str], mapping: list[str], key: str, custom: dict | None = None) -> None:
-    """ValidationFailed naming `mapping` or `key` when the mapping cannot work."""
+    """ValidationFailed naming `mapping` or `key` when the mapping cannot work. A column's problem is on
+    `mapping.<index>` (from 0, as in the list) and its message names the column by its number from 1 and its
+    header, as the spreadsheet shows it."""
     errors = FieldErrors()
     known = targets(entity, custom)
     if len(mapping) != len(header):
@@ -173,10 +236,12 @@ def check(entity: str, header: list[str], mapping: list[str], key: str, custom: 
         if name == SKIP:
             continue
         if name not in known:
-            errors.add(f"mapping.{index}", str(_("unknown field %(name)s")) % {"name": name})
+            errors.add(f"mapping.{index}", str(_("%(column)s: unknown field %(name)s"))
+                       % {"column": column_name(header, index), "name": name})
         elif name in used and not known[name].repeatable:
-            errors.add(f"mapping.{index}", str(_("%(field)s is already filled from column %(n)d"))
-                       % {"field": known[name].label, "n": used[name] + 1})
+            message = str(_("%(column)s: %(field)s is already filled from another column, %(first)s"))
+            errors.add(f"mapping.{index}", message % {"column": column_name(header, index), "field": known[name].label,
+                                                      "first": column_name(header, used[name])})
         used.setdefault(name, index)
     keys = [str(known[k].label) for k in KEYS[entity] if k in used]
     for group in REQUIRED[entity] if not key else ():  # with a key, a file may only change what its rows name

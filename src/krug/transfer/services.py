@@ -7,6 +7,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
@@ -35,8 +36,10 @@ def custom_fields_of(entity: str) -> dict:
 
 
 def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes]) -> ImportJob:
-    """Store an uploaded file and recognise it: format, header and a guessed mapping. Nothing is imported yet.
-    A file that cannot be read as a table is refused here with the reason (field `file`)."""
+    """Store an uploaded file and recognise it: format and encoding, the header row (the one among the first
+    non-empty rows that names the most fields, so a title above it is skipped) and a guessed mapping. Nothing
+    is imported yet. A file that cannot be read as a table, or has no rows under its header, is refused here
+    with the reason (field `file`)."""
     if entity not in importer.IMPORTERS:
         raise ValidationFailed.single("entity", _("must be one of %(v)s") % {"v": ", ".join(importer.IMPORTERS)})
     safe = re.sub(r"[^\w.\-]+", "_", Path(file_name or "upload").name)[:120] or "upload"
@@ -53,33 +56,102 @@ def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes])
                                                         "or upload it as CSV, which is several times smaller than "
                                                         "XLSX.") % {"limit": reading.MAX_BYTES // (1024 * 1024)})
             out.write(chunk)
+    custom = custom_fields_of(entity)
     try:
         fmt = reading.detect(path)
-        header, _sample = reading.header_and_sample(path, fmt)
+        leading = reading.leading_rows(path, fmt)
+        if not leading:
+            raise reading.FileProblem(_("The file has no header row."))
+        fmt = replace(fmt, header_row=mapping.header_row(entity, leading[:HEADER_CANDIDATES], custom))
+        header = _header_at(path, fmt, leading, field="file")
     except reading.FileProblem as exc:
         path.unlink(missing_ok=True)
         raise ValidationFailed.single(exc.field, exc.message) from exc
-    guessed = mapping.guess(entity, header, custom_fields_of(entity))
-    key = "external_id" if "external_id" in guessed else ""
+    guessed = mapping.guess(entity, header, custom)
+    key = mapping.default_key(guessed)
     return ImportJob.objects.create(entity=entity, file_name=file_name or safe, path=str(path), size=size,
                                     format=fmt.as_dict(), header=header, mapping=guessed, key=key, by=by)
 
 
-def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str | None = None) -> ImportJob:
-    """Change the mapping or the upsert key before the import starts; checked now, not half-way through."""
+HEADER_CANDIDATES = 5  # the header is guessed among the first non-empty rows, up to this many
+
+
+def _header_at(path: Path, fmt: reading.TableFormat, leading: list[tuple[int, list[str]]],
+               field: str = "header_row") -> list[str]:
+    """The header at `fmt.header_row`, which must be one of the `leading` rows and have data under it;
+    FileProblem on `field` when it is not."""
+    cells = dict(leading).get(fmt.header_row)
+    if cells is None:
+        raise reading.FileProblem(_("choose one of the rows shown: a non-empty row among the first %(n)d")
+                                  % {"n": reading.HEADER_SEARCH}, field=field)
+    if not any(number > fmt.header_row for number, _cells in leading):  # no data in the first rows: look on
+        _header, sample = reading.header_and_sample(path, fmt, limit=1)
+        if not sample:
+            raise reading.FileProblem(_("The file has a header but no rows under it: there is nothing to "
+                                        "import."), field=field)
+    return cells
+
+
+def table_format(job: ImportJob) -> reading.TableFormat:
+    return reading.TableFormat(**job.format)
+
+
+def warnings(job: ImportJob) -> list[str]:
+    """What the user should know before importing the file: its text looks garbled (a wrong encoding)."""
+    example = job.format.get("garbled")
+    if not example:
+        return []
+    encoding = reading.ENCODINGS.get(job.format.get("encoding", ""), job.format.get("encoding", ""))
+    return [_("The text in the file looks garbled (for example «%(example)s»): somewhere on its way it was "
+              "converted from the wrong encoding. The file is read as %(encoding)s. Open the original table, "
+              "save it as \"CSV UTF-8\" or as an .xlsx workbook and upload that.")
+            % {"example": example, "encoding": encoding}]
+
+
+def check_mapping(job: ImportJob, mapping_: list[str] | None = None, key: str | None = None,
+                  header: list[str] | None = None) -> None:
+    """`mapping.check` for the job; a file whose text looks garbled says so too (field `file`), since a
+    garbled header is why nothing maps."""
+    try:
+        mapping.check(job.entity, job.header if header is None else header,
+                      job.mapping if mapping_ is None else mapping_, job.key if key is None else key,
+                      custom_fields_of(job.entity))
+    except ValidationFailed as exc:
+        for message in warnings(job):
+            exc.errors.setdefault("file", []).append(message)
+        raise
+
+
+def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str | None = None,
+              header_row: int | None = None) -> ImportJob:
+    """Change the header row, the mapping or the upsert key before the import starts; checked now, not
+    half-way through. A new header row takes the mapping guessed from it (checked at the preview and the start,
+    as an upload's is), unless a mapping is given too."""
     if job.status != ImportJob.Status.UPLOADED:
         raise Conflict(_("This import has started; its mapping can no longer change"))
+    header, fmt, guessed = job.header, table_format(job), False
+    if header_row is not None and header_row != (fmt.header_row or None):
+        fmt = replace(fmt, header_row=header_row)
+        try:
+            header = _header_at(Path(job.path), fmt, reading.leading_rows(Path(job.path), fmt))
+        except reading.FileProblem as exc:
+            raise ValidationFailed.single(exc.field, exc.message) from exc
+        if mapping_ is None:
+            guessed, mapping_ = True, mapping.guess(job.entity, header, custom_fields_of(job.entity))
+            if key is None:
+                key = mapping.default_key(mapping_)
     new_mapping = job.mapping if mapping_ is None else [m or "" for m in mapping_]
     new_key = job.key if key is None else key
-    mapping.check(job.entity, job.header, new_mapping, new_key, custom_fields_of(job.entity))
-    job.mapping, job.key = new_mapping, new_key
-    job.save(update_fields=["mapping", "key"])
+    if not guessed:
+        check_mapping(job, new_mapping, new_key, header)
+    job.header, job.format, job.mapping, job.key = header, fmt.as_dict(), new_mapping, new_key
+    job.save(update_fields=["header", "format", "mapping", "key"])
     return job
 
 
 def preview(by, job: ImportJob, limit: int = 10) -> list[dict]:
     """The first rows as they would be imported, each with its outcome and errors; nothing is kept."""
-    mapping.check(job.entity, job.header, job.mapping, job.key, custom_fields_of(job.entity))
+    check_mapping(job)
     ctx = importer.Context(job)
     shown = []
     with transaction.atomic():
@@ -101,7 +173,7 @@ def start(by, job: ImportJob) -> ImportJob:
 
     if job.status != ImportJob.Status.UPLOADED:
         raise Conflict(_("This import has already started"))
-    mapping.check(job.entity, job.header, job.mapping, job.key, custom_fields_of(job.entity))
+    check_mapping(job)
     job.status = ImportJob.Status.QUEUED
     job.save(update_fields=["status"])
     transaction.on_commit(lambda: import_task.enqueue(job.pk))
@@ -150,13 +222,14 @@ def csv_text(rows: Iterable[list], *, every: int = 500) -> Iterator[str]:
 
 def failed_rows_csv(job: ImportJob) -> Iterator[str]:
     """The failed rows as CSV: the original columns plus the row number and the errors, so they can be fixed
-    and imported again."""
+    and imported again. Every cell a spreadsheet could run as a formula is escaped, the header's too: the file
+    holds what someone else uploaded."""
     def rows():
-        yield [_("Row"), *job.header, _("Errors")]
+        yield [_("Row"), *[safe_cell(h) for h in job.header], _("Errors")]
         for error in job.row_errors.iterator(chunk_size=2000):
             problems = "; ".join(f"{mapping.field_label(job.entity, e['field'])}: {e['message']}" if e.get("field")
                                  else e["message"] for e in error.errors)
-            yield [error.row, *[safe_cell(v) for v in error.values], problems]
+            yield [error.row, *[safe_cell(v) for v in error.values], safe_cell(problems)]
 
     return csv_text(rows())
 

@@ -59,21 +59,35 @@ def upload(request):
         "entity": entity, "errors": errors}, status=422)
 
 
-def _mapping_context(job: ImportJob, errors=None) -> dict:
+def _mapping_context(job: ImportJob, errors: dict | None = None) -> dict:
+    """The mapping page: each column with its examples, the field it goes into and its problem; the rows the
+    header may be on; what looks wrong with the file."""
     from krug.transfer import reading
 
+    errors = errors or {}
     targets = mapping.targets(job.entity, services.custom_fields_of(job.entity))
+    fmt = services.table_format(job)
     try:
-        _header, sample = reading.header_and_sample(Path(job.path),
-                                                    reading.TableFormat(**job.format), limit=3)
+        leading = reading.leading_rows(Path(job.path), fmt)
     except reading.FileProblem:
-        sample = []
+        leading = []
+    header_row = fmt.header_row or (leading[0][0] if leading else 1)
+    sample = [cells for number, cells in leading if number > header_row][:3]
     columns = [{"index": i, "header": h, "chosen": job.mapping[i] if i < len(job.mapping) else "",
-                "examples": [row[i] for row in sample if i < len(row) and row[i]][:3]}
+                "examples": [row[i] for row in sample if i < len(row) and row[i]][:3],
+                "errors": errors.get(f"mapping.{i}", [])}
                for i, h in enumerate(job.header)]
     return {"section": "clients", "job": job, "columns": columns, "targets": list(targets.values()),
-            "keys": [(k, targets[k].label) for k in mapping.KEYS[job.entity]], "errors": errors or {},
-            "entity_label": ENTITY_LABELS.get(job.entity, job.entity)}
+            "keys": [(k, targets[k].label) for k in mapping.KEYS[job.entity]], "errors": errors,
+            "entity_label": ENTITY_LABELS.get(job.entity, job.entity), "warnings": services.warnings(job),
+            "encoding": reading.ENCODINGS.get(fmt.encoding, fmt.encoding), "header_row": header_row,
+            "header_choices": [{"number": n, "text": " · ".join(c for c in cells if c)} for n, cells in leading],
+            "rows": None}
+
+
+def _errors(exc: DomainError) -> dict[str, list[str]]:
+    """A refusal's messages by field, a column's kept apart (`mapping.3`) to show beside its own choice."""
+    return {name: list(messages) for name, messages in exc.errors.items()} if exc.errors else {"form": [exc.message]}
 
 
 @login_required
@@ -91,25 +105,45 @@ def import_status(request, pk):
     return render(request, "transfer/_progress.html", {"job": _job(request, pk)})
 
 
+def _header_row(request, job: ImportJob):
+    """The header row chosen on the mapping page: the columns are recognised again from it."""
+    try:
+        services.configure(request.user, job, header_row=int(request.POST.get("header_row", "")))
+    except ValueError:
+        errors = {"header_row": [_("Choose a row.")]}
+    except DomainError as exc:
+        job.refresh_from_db()
+        errors = _errors(exc)
+    else:
+        return redirect("transfer:import", job.pk)
+    return render(request, "transfer/mapping.html", _mapping_context(job, errors), status=422)
+
+
 @login_required
 @require_POST
 def import_configure(request, pk):
+    """The mapping page's buttons: choose the header row, check the first rows or start the import. The check
+    answers HTMX with the whole form, so a problem shows beside its column and an earlier one goes away; a
+    refusal is answered with 200 then, as the card's edit form is, since htmx does not swap a 4xx answer."""
     job = _job(request, pk)
+    if request.POST.get("go") == "header":
+        return _header_row(request, job)
     chosen = [request.POST.get(f"col{i}", "") for i in range(len(job.header))]
+    htmx = bool(request.headers.get("HX-Request"))
     try:
         services.configure(request.user, job, mapping_=chosen, key=request.POST.get("key", ""))
         if request.POST.get("go") == "start":
             services.start(request.user, job)
             return redirect("transfer:import", job.pk)
+        rows = services.preview(request.user, job)
     except DomainError as exc:
         job.mapping, job.key = chosen, request.POST.get("key", "")
-        context = _mapping_context(job, ui.field_errors(exc))
-        if request.headers.get("HX-Request"):
-            return render(request, "transfer/_preview.html", {**context, "rows": None}, status=422)
+        context = _mapping_context(job, _errors(exc))
+        if htmx:
+            return render(request, "transfer/_mapping_form.html", context)
         return render(request, "transfer/mapping.html", context, status=422)
-    if request.headers.get("HX-Request"):
-        return render(request, "transfer/_preview.html", {"job": job, "rows": services.preview(request.user, job)})
-    return redirect("transfer:import", job.pk)
+    context = {**_mapping_context(job), "rows": rows}
+    return render(request, "transfer/_mapping_form.html" if htmx else "transfer/mapping.html", context)
 
 
 @login_required

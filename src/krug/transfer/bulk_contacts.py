@@ -349,7 +349,7 @@ def prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         data, errors = to_data(ctx.job.entity, ctx.job.mapping, cells, ctx.owners)
         if errors:
             row.outcome = FAILED
-            row.errors = [{"field": f, "message": m} for f, ms in errors.errors.items() for m in ms]
+            row.errors = importer.problems(ctx, data, errors)
             continue
         if not any(v for k, v in data.items() if k != "owner_id"):
             row.outcome = SKIPPED
@@ -358,6 +358,7 @@ def prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         if name or inn:
             row.company, row.company_key = (name, inn), importer.company_cache_key(name, inn)
         row.external_id = data.pop("external_id", "")
+        data.pop(importer.KRUG_ID, None)  # a key only (the per-row path's, `importer._named`)
         row.data = data
     return rows
 

@@ -480,11 +480,36 @@ def import_row(ctx: Context, row: list[str]) -> tuple[str, list[dict]]:
     return outcome, errors
 
 
+def problems(ctx: Context, data: dict, errors) -> list[dict]:
+    """Every problem of a row whose values could not all be read (`to_data`'s `errors`): those, and what the
+    services' cleaning finds in the other values it gave, so the row names at once all there is to fix (a bad
+    owner and date, then a bad phone and e-mail, came one after the other). A field the row does not give is
+    not asked for: the row may name a record by the key."""
+    from krug.clients import services as clients
+
+    found = {field: list(messages) for field, messages in errors.errors.items()}
+    check = {"contacts": lambda by, d: clients._clean_contact(by, d, current=None),
+             "companies": lambda by, d: clients._clean_company(by, d, current=None),
+             "leads": lambda by, d: clients._clean_lead(by, d, current=None)}.get(ctx.job.entity)
+    given = {k: v for k, v in data.items() if k not in found and k not in ("company", "company_inn", "external_id",
+                                                                          KRUG_ID)}
+    if "owner" in found:
+        given.pop("owner_id", None)
+    if check is not None:
+        try:
+            check(ctx.job.by, given)
+        except ValidationFailed as exc:
+            for field, messages in exc.errors.items():
+                if field.split(".")[0] in given and field not in found:
+                    found[field] = list(messages)
+    return [{"field": f, "message": m} for f, ms in found.items() for m in ms]
+
+
 def import_one(ctx: Context, row: list[str]) -> tuple[str, list[dict], int | None]:
     """`import_row`, with the id of the record the row created or changed (None when it failed)."""
     data, errors = to_data(ctx.job.entity, ctx.job.mapping, row, ctx.owners)
     if errors:
-        return FAILED, [{"field": f, "message": m} for f, ms in errors.errors.items() for m in ms], None
+        return FAILED, problems(ctx, data, errors), None
     if not any(v for k, v in data.items() if k != "owner_id"):
         return SKIPPED, [], None
     external_id = data.get("external_id", "")

@@ -196,3 +196,18 @@ def test_a_duplicate_of_someone_elses_contact_is_refused_in_words_for_a_person(o
     assert job.failed == 1
     message = job.row_errors.get().errors[0]["message"]
     assert "same phone" in message and "you may not change" in message and "allow_duplicate" not in message
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_failed_row_names_every_problem_at_once(org, tmp_path, bulk):
+    """A bad owner and date, and a bad phone and e-mail: all four in one go (the phone and e-mail came only
+    after the first two were fixed)."""
+    from tests.transfer.both_paths import import_file
+
+    path = tmp_path / "contacts.csv"
+    path.write_text("ФИО;Телефон;E-mail;Ответственный;Дата рождения\n"
+                    "Всё Плохо;123;bad(at)mail;nobody;31.02.1990\n", encoding="utf-8")
+    job = import_file(org.admin, "contacts", path, bulk=bulk, chunk=50)
+    assert job.failed == 1
+    fields = [e["field"] for e in job.row_errors.get().errors]
+    assert sorted(fields) == ["birthday", "emails.0", "owner", "phones.0"]

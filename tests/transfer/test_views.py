@@ -60,6 +60,14 @@ def test_the_export_button_downloads_the_list_on_screen(client, org):
     assert ExportJob.objects.filter(format="xlsx").exists() and r.status_code == 200
 
 
+def test_the_leads_inbox_exports_the_open_leads_it_shows(client, org):
+    """The inbox shows open leads unless asked otherwise; its export button exports what it shows."""
+    client.force_login(org.manager)
+    page = client.get("/clients/leads/").content.decode()
+    assert 'name="query" value="status=open"' in page
+    assert 'name="query" value="status=rejected"' in client.get("/clients/leads/?status=rejected").content.decode()
+
+
 def _uploaded(client, org, data: bytes, name: str = "база.csv") -> ImportJob:
     client.force_login(org.manager)
     r = client.post("/transfer/import/", {"entity": "contacts", "file": SimpleUploadedFile(name, data)})

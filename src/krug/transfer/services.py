@@ -246,6 +246,7 @@ def own_job(model, by, job_id: int, missing: str):
 
 
 def safe_cell(value) -> str:
-    """A value for a spreadsheet cell that Excel will not run as a formula (=, +, -, @, tab, CR first)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A value for a cell of the failed-rows file, escaped as exports escape it (`export.csv_safe`)."""
+    from krug.transfer.export import csv_safe
+
+    return csv_safe("" if value is None else str(value))

@@ -30,7 +30,8 @@ def inbox(request):
     rows = [(lead, _existing(request.user, lead)) for lead in rows]
     owners = ui.assignable_users(request.user) if request.user.role != "manager" else []
     context = {"section": "clients", "tab": "leads", "rows": rows, "filters": request.GET,
-               "status": params["status"], "sources": Lead.Source.choices, "statuses": Lead.Status.choices,
+               "status": params["status"], "export_query": params.urlencode(), "sources": Lead.Source.choices,
+               "statuses": Lead.Status.choices,
                "more": ui.querystring(request, cursor=cursor) if cursor else "", "owners": owners,
                "bulk_actions": True, "error": request.GET.get("error", "") or filter_error,
                **ui.saved_views_context(request, "leads"), "custom_filters": ui.custom_filters(request, "lead")}

@@ -117,3 +117,20 @@ def test_a_row_that_changes_nothing_still_gives_the_lead_its_external_id(org, tm
     job = import_file(org.admin, "leads", path, bulk=bulk, chunk=50, key="email")
     assert (job.created, job.updated, job.skipped, job.failed) == (0, 0, 1, 0)
     assert list(ExternalKey.objects.values_list("external_id", "record_id")) == [("L-9", lead.pk)]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_leads_budget_and_inn_are_imported(org, tmp_path, bulk):
+    """A request's budget («Сумма», «Бюджет») and its company's INN have columns of their own (they were left
+    out of a lead file)."""
+    from krug.clients.models import Lead
+    from tests.transfer.both_paths import import_file
+
+    path = tmp_path / "leads.csv"
+    path.write_text("Заявка;Имя;Телефон;ИНН;Бюджет\nСайт;Анна;+7 916 111-22-33;7707083893;150 000 руб.\n"
+                    "Звонок;Олег;+7 916 111-22-44;;много\n", encoding="utf-8")
+    job = import_file(org.manager, "leads", path, bulk=bulk, chunk=50)
+    assert (job.created, job.failed) == (1, 1)
+    lead = Lead.objects.get()
+    assert (lead.inn, str(lead.amount)) == ("7707083893", "150000.00")
+    assert [e.errors[0]["field"] for e in job.row_errors.all()] == ["amount"]

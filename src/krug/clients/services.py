@@ -418,10 +418,10 @@ def _clean_lead(by, data: dict, *, current: Lead | None) -> dict:
     clean_with(data, "inn", normalize.inn, errors, out)
     clean_with(data, "email", normalize.email, errors, out)
     clean_with(data, "phone", lambda raw: normalize.phone(raw)[0], errors, out)
-    if "amount" in data:
-        if data["amount"] is not None and data["amount"] < 0:
-            errors.add("amount", _("must not be negative"))
-        out["amount"] = data["amount"]
+    if "amount" in data:  # a number, or its text as a file gives it ("150 000", "36000,50")
+        from krug.sales.services import clean_money
+
+        clean_money(data, "amount", errors, out, allow_none=True)
     custom_fields.clean_into("lead", data, current, errors, out)
     resolve_owner(by, data, errors, default_self=False, out=out)
     if current is None and "owner" not in out:

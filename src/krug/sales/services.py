@@ -43,7 +43,7 @@ def _require_admin(by) -> None:
         raise Forbidden(_("Only an administrator may change pipelines, stages and products"))
 
 
-def _clean_money(data: dict, name: str, errors: FieldErrors, out: dict, *, allow_none: bool = False) -> None:
+def clean_money(data: dict, name: str, errors: FieldErrors, out: dict, *, allow_none: bool = False) -> None:
     if name not in data:
         return
     value = data[name]
@@ -292,7 +292,7 @@ def _clean_product(data: dict, *, current: Product | None) -> dict:
     out = clean_text_fields(data, PRODUCT_TEXT, errors)
     if (current is None or "name" in data) and not out.get("name"):
         errors.add("name", _("required"))
-    _clean_money(data, "price", errors, out)
+    clean_money(data, "price", errors, out)
     _clean_currency(data, errors, out)
     _clean_percent(data, "vat_rate", errors, out, allow_none=True)
     if "is_active" in data:
@@ -339,8 +339,8 @@ def _clean_items(items, errors: FieldErrors) -> list[dict]:
         if price_in["price"] is None:
             local.add("price", _("required for a line without a product"))
         else:
-            _clean_money(price_in, "price", local, line)
-        _clean_money({"quantity": item.get("quantity", 1)}, "quantity", local, line)
+            clean_money(price_in, "price", local, line)
+        clean_money({"quantity": item.get("quantity", 1)}, "quantity", local, line)
         if line.get("quantity") == 0:
             local.add("quantity", _("must be greater than zero"))
         _clean_percent({"discount_percent": item.get("discount_percent") or 0}, "discount_percent", local, line)
@@ -409,7 +409,7 @@ def _clean_deal(by, data: dict, *, current: Deal | None,
     out = clean_text_fields(data, DEAL_TEXT, errors)
     if (current is None or "title" in data) and not out.get("title"):
         errors.add("title", _("required"))
-    _clean_money(data, "amount", errors, out)
+    clean_money(data, "amount", errors, out)
     _clean_currency(data, errors, out)
     if "expected_close" in data:
         out["expected_close"] = data["expected_close"]

@@ -93,6 +93,8 @@ TARGETS: dict[str, list[Target]] = {
         _t("inn", _("INN"), "инн", "инн компании", "inn", "tax id"),
         _t("source", _("Source"), "источник", "source", "канал"),
         _t("message", _("Message"), "сообщение", "комментарий", "текст", "message", "comment"),
+        _t("amount", _("Expected amount"), "сумма", "бюджет", "ожидаемая сумма", "amount", "budget",
+           "expected amount"),
         _t("utm_source", "utm_source", "utm source"),
         _t("utm_medium", "utm_medium", "utm medium"),
         _t("utm_campaign", "utm_campaign", "utm campaign", "кампания"),

@@ -211,3 +211,22 @@ def test_a_failed_row_names_every_problem_at_once(org, tmp_path, bulk):
     assert job.failed == 1
     fields = [e["field"] for e in job.row_errors.get().errors]
     assert sorted(fields) == ["birthday", "emails.0", "owner", "phones.0"]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_an_inn_of_a_company_the_user_does_not_see_is_not_made_twice(org, tmp_path, bulk):
+    """A manager's file names, by INN, another team's company: the row fails on the INN rather than make a
+    second company with it (a trial's re-run made one and moved a contact to it)."""
+    from tests import factories
+    from tests.transfer.both_paths import import_file
+
+    theirs = factories.company(org.outsider, name="Ромашка Тест", inn="7707083893")
+    path = tmp_path / "contacts.csv"
+    path.write_text("ФИО;Компания;ИНН\nКузнецова Мария;ООО Ромашка Тест;7707083893\nЛи Анна;Своя;\n",
+                    encoding="utf-8")
+    job = import_file(org.manager, "contacts", path, bulk=bulk, chunk=50)
+    assert (job.created, job.failed) == (1, 1)
+    assert job.row_errors.get().errors[0]["field"] == "company_inn"
+    assert list(Company.objects.filter(inn="7707083893")) == [theirs]
+    job = import_file(org.outsider, "contacts", path, bulk=bulk, chunk=50)  # its owner's team sees it
+    assert Contact.objects.get(surname="Кузнецова").company_id == theirs.pk

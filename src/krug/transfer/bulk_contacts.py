@@ -247,8 +247,13 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
     for key, pk in recent.company_names.items():
         if key in names:
             keep_first(by_name, key, pk)
+    unseen = importer.held_inns({normalize.phone_digits(inn) for _name, inn in wanted.values() if inn} - {""}
+                                - by_inn.keys())
     for cache_key, (name, inn) in wanted.items():
         found = by_inn.get(normalize.phone_digits(inn)) if inn else None
+        if found is None and inn and normalize.phone_digits(inn) in unseen:
+            ctx.companies[cache_key] = importer.unseen_company(inn)
+            continue
         if found is None and name:
             found = by_name.get(duplicates.company_skeleton(name) or None)
         if found is not None:

@@ -71,6 +71,21 @@ class NoCompany(ValidationFailed):
     """A row gives a company's INN alone, and no company has it (yet: a later row may name and create it)."""
 
 
+def unseen_company(inn: str) -> ValidationFailed:
+    """What a row gets that names, by INN, a company its user does not see (another team's): a second company
+    with that INN would split the client in two, and the user may not link to the first."""
+    return ValidationFailed.single("company_inn", _("the company with INN %(inn)s is another team's; ask its owner "
+                                                    "or an administrator") % {"inn": inn})
+
+
+def held_inns(inns) -> set[str]:
+    """Which of these INNs a live company has, whoever sees it."""
+    from krug.clients.models import Company
+
+    return set(Company.objects.alive().filter(inn__in_array=sorted(inns)).values_list("inn", flat=True)) \
+        if inns else set()
+
+
 def no_company(inn: str) -> NoCompany:
     return NoCompany.single("company_inn", _("no company with INN %(inn)s, and no company name to create it")
                             % {"inn": inn})
@@ -154,8 +169,10 @@ def company_owner(by, data: dict) -> dict:
 
 def _company_for(ctx: Context, name: str, inn: str, data: dict) -> int:
     """The company a contact or deal row (`data`) names, found by INN or name, created once per file when it is
-    new, with the row's owner."""
+    new, with the row's owner. An INN only a company the user does not see has fails the row (`unseen_company`)."""
     from krug.clients import services
+    from krug.clients.models import Company
+    from krug.quality import normalize
 
     cache_key = company_cache_key(name, inn)
     known = ctx.companies.get(cache_key)
@@ -165,6 +182,9 @@ def _company_for(ctx: Context, name: str, inn: str, data: dict) -> int:
         by = ctx.job.by
         company = services.find_existing_company(by, inn=inn, name=name)
         if company is None:
+            digits = normalize.phone_digits(inn)
+            if digits and held_inns([digits]) and not Company.objects.visible_to(by).filter(inn=digits).exists():
+                raise unseen_company(inn)
             if not name:
                 raise no_company(inn)
             try:

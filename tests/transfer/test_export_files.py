@@ -83,7 +83,7 @@ def test_xlsx_cells_are_numbers_dates_and_datetimes_in_the_sites_time_zone(org, 
     Deal.objects.filter(pk=deal.pk).update(created_at=CREATED)
     rows, data = _xlsx(org.manager, "deals")
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert row["Krug ID"] == deal.pk and isinstance(row["Krug ID"], float)
+    assert row["Krug deal ID"] == deal.pk and isinstance(row["Krug deal ID"], float)
     assert row["Amount"] == 36000.5
     assert row["Expected close"] == dt.date(2026, 12, 31)
     assert row["Created"] == dt.datetime(2026, 11, 24, 12, 53, 56)
@@ -95,10 +95,10 @@ def test_csv_dates_are_local_and_read_by_russian_excel_as_dates_and_numbers(clie
     deal = factories.deal(org.manager, title="Поставка", amount=Decimal("36000.50"), expected_close=CLOSE)
     Deal.objects.filter(pk=deal.pk).update(created_at=CREATED)
     [ru] = _csv(client, org.manager, "deals", language="ru")
-    assert (ru["ID в Круге"], ru["Сумма"], ru["Ожидаемое закрытие"], ru["Создан"]) == (
+    assert (ru["ID сделки в Круге"], ru["Сумма"], ru["Ожидаемое закрытие"], ru["Создан"]) == (
         str(deal.pk), "36000,50", "31.12.2026", "24.11.2026 12:53")
     [en] = _csv(client, org.manager, "deals", language="en")
-    assert (en["Krug ID"], en["Amount"], en["Expected close"], en["Created"]) == (
+    assert (en["Krug deal ID"], en["Amount"], en["Expected close"], en["Created"]) == (
         str(deal.pk), "36000.50", "2026-12-31", "2026-11-24 12:53")
     assert "ID" not in en and "ID" not in ru  # an import reads "ID" as the old system's id
 

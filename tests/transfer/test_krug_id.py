@@ -22,7 +22,7 @@ def test_an_edited_export_updates_its_own_records_by_krug_id(org, tmp_path, bulk
     mine = factories.contact(org.manager, surname="Петров", first_name="Артём", city="Москва")
     text = _exported(org.manager, "contacts")
     header, *lines = text.strip().splitlines()
-    assert header.split(";")[0] in ("Krug ID", "ID в Круге")
+    assert header.split(";")[0] in ("Krug contact ID", "ID контакта в Круге")
     edited = [line.replace("Москва", "Тула") for line in lines]
     path = tmp_path / "contacts.csv"
     path.write_text("\n".join([header, *edited, ";Новый;Человек" + ";" * (header.count(";") - 2),
@@ -57,3 +57,45 @@ def test_a_file_of_krug_ids_and_amounts_changes_the_deals(org, tmp_path):
     job = import_file(org.manager, "deals", path, bulk=True, chunk=50, key="krug_id")
     assert (job.created, job.updated, job.failed) == (0, 1, 0)
     assert str(Deal.objects.get(pk=deal.pk).amount) == "36000.50"
+
+
+def test_an_export_of_one_kind_is_not_imported_as_another(org, tmp_path):
+    """A deals export uploaded as contacts is refused on `entity`: its Krug IDs are deals' (a trial's upload
+    overwrote contacts 10–12 with deals 10–12)."""
+    from krug.core.errors import ValidationFailed
+
+    factories.deal(org.manager, title="Поставка")
+    path = tmp_path / "deals.csv"
+    path.write_text(_exported(org.manager, "deals"), encoding="utf-8")
+    with path.open("rb") as stream, pytest.raises(ValidationFailed) as refused:
+        services.upload(org.manager, "contacts", path.name, stream)
+    assert list(refused.value.errors) == ["entity"]
+    with path.open("rb") as stream:
+        assert services.upload(org.manager, "deals", path.name, stream).key == "krug_id"
+
+
+def test_an_unchanged_round_trip_changes_nothing(org, tmp_path):
+    """Escaped cells come back as they were, a phone with an extension stays one phone, a lead of the common
+    pool and Krug's own source labels read back."""
+    from krug.clients.models import ContactPhone
+    from krug.clients.services import create_lead
+
+    factories.contact(org.manager, surname="Орлов", position="- менеджер", tags=["@vip"],
+                      phones=["+7 495 700-00-01 доб. 45"])
+    create_lead(org.head, {"title": "Сайт", "first_name": "Анна", "source": "form", "phone": "+79161112233"})
+    for entity in ("contacts", "leads"):
+        path = tmp_path / f"{entity}.csv"
+        path.write_text(_exported(org.head, entity), encoding="utf-8")
+        job = import_file(org.head, entity, path, bulk=True, chunk=50, key="krug_id")
+        assert (job.created, job.updated, job.skipped, job.failed) == (0, 0, 1, 0), (entity, list(
+            job.row_errors.values_list("errors", flat=True)))
+    assert [(p.number, p.extension) for p in ContactPhone.objects.all()] == [("+74957000001", "45")]
+
+
+def test_a_krug_id_the_user_does_not_see_is_no_record_to_him(org, tmp_path):
+    theirs = factories.contact(org.outsider, surname="Чужой")
+    path = tmp_path / "contacts.csv"
+    path.write_text(f"ID в Круге;Фамилия\n{theirs.pk};Мой\n999999;Кто\n", encoding="utf-8")
+    job = import_file(org.manager, "contacts", path, bulk=True, chunk=50, key="krug_id")
+    messages = [e.errors[0]["message"] for e in job.row_errors.all()]
+    assert messages == [f"no record with Krug ID {theirs.pk}", "no record with Krug ID 999999"]

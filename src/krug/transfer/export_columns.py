@@ -13,11 +13,11 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from krug.transfer.mapping import KRUG_IDS
+
 Column = tuple[Any, Callable[[dict], Any]]
 
 OWNER = ("owner__first_name", "owner__last_name", "owner__username")
-#: the label of Krug's own record id: not "ID", which an import reads as the id in the old system
-KRUG_ID = gettext_lazy("Krug ID")
 SINGULAR = {"contacts": "contact", "companies": "company", "leads": "lead", "deals": "deal"}
 
 
@@ -31,8 +31,8 @@ def _choice(choices, name: str) -> Callable[[dict], str]:
 
 
 def _owner(row: dict) -> str:
-    name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
-    return name or row["owner__username"] or ""
+    name = f"{row['owner__first_name'] or ''} {row['owner__last_name'] or ''}".strip()
+    return name or row["owner__username"] or ""  # a lead in the common pool has no owner: an empty cell
 
 
 def _joined(name: str) -> Callable[[dict], str]:
@@ -76,7 +76,7 @@ def _contacts() -> list[Column]:
     from krug.clients.models import Contact
 
     return [
-        (KRUG_ID, _field("id")),
+        (KRUG_IDS["contacts"].label, _field("id")),
         (gettext_lazy("Surname"), _field("surname")),
         (gettext_lazy("First name"), _field("first_name")),
         (gettext_lazy("Patronymic"), _field("patronymic")),
@@ -102,7 +102,7 @@ def _companies() -> list[Column]:
     from krug.clients.models import Company
 
     return [
-        (KRUG_ID, _field("id")),
+        (KRUG_IDS["companies"].label, _field("id")),
         (gettext_lazy("Name"), _field("name")),
         (gettext_lazy("Legal form"), _choice(Company.LegalForm.choices, "legal_form")),
         (gettext_lazy("INN"), _field("inn")),
@@ -126,7 +126,7 @@ def _leads() -> list[Column]:
     from krug.clients.models import Lead
 
     return [
-        (KRUG_ID, _field("id")),
+        (KRUG_IDS["leads"].label, _field("id")),
         (gettext_lazy("Request"), _field("title")),
         (gettext_lazy("Status"), _choice(Lead.Status.choices, "status")),
         (gettext_lazy("Source"), _choice(Lead.Source.choices, "source")),
@@ -156,7 +156,7 @@ def _deals() -> list[Column]:
         return " ".join(filter(None, [r["contact__surname"], r["contact__first_name"], r["contact__patronymic"]]))
 
     return [
-        (KRUG_ID, _field("id")),
+        (KRUG_IDS["deals"].label, _field("id")),
         (gettext_lazy("Title"), _field("title")),
         (gettext_lazy("Amount"), _field("amount")),
         (gettext_lazy("Currency"), _field("currency")),

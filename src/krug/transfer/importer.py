@@ -206,8 +206,9 @@ def _union(current: list[str], new: list[str]) -> list[str]:
 def _contact_update(contact, data: dict) -> dict:
     """Row data as an update that adds phones, e-mails and tags rather than replacing them."""
     update = dict(data)
-    if "phones" in data:
-        update["phones"] = _union([p.number for p in contact.phones.all()], data["phones"])
+    if "phones" in data:  # with their extensions, so a number given again with its extension is the same phone
+        update["phones"] = _union([f"{p.number} доб. {p.extension}" if p.extension else p.number
+                                   for p in contact.phones.all()], data["phones"])
     if "emails" in data:
         update["emails"] = _union([e.email for e in contact.emails.all()], data["emails"])
     if "tags" in data:
@@ -320,9 +321,25 @@ LEAD_SOURCES = {"сайт": "site", "website": "site", "site": "site", "форм
                 "other": "other"}
 
 
+def _source_labels() -> dict[str, str]:
+    """Each lead source's own label in every language of the interface (what Krug's export writes) -> its value."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from krug.clients.models import Lead
+
+    found = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            found.update((str(label).casefold(), value) for value, label in Lead.Source.choices)
+    return found
+
+
 def _lead_source(data: dict) -> None:
     if data.get("source"):
-        data["source"] = LEAD_SOURCES.get(data["source"].strip().casefold(), data["source"])
+        text = data["source"].strip().casefold()
+        data["source"] = LEAD_SOURCES.get(text) or memo.remembered("lead_source_labels", _source_labels).get(
+            text, data["source"])
     else:
         data["source"] = "import"
 
@@ -484,7 +501,7 @@ def _named(ctx: Context, krug_id: int):
     from django.apps import apps
 
     model = apps.get_model(*ENTITY_MODELS[ctx.job.entity].split("."))
-    record = model.objects.alive().filter(pk=krug_id).first()
+    record = model.objects.visible_to(ctx.job.by).filter(pk=krug_id).first()  # one he does not see: "no record"
     if record is None:
         raise ValidationFailed.single(KRUG_ID, _("no record with Krug ID %(id)s") % {"id": krug_id})
     return _yours(ctx.job.by, KRUG_ID, record)

@@ -136,10 +136,29 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
 }
 #: the fields an import may match existing records by ("upsert key")
 #: Krug's own id, the first column of its export: a file exported, edited and imported again names its records
-#: by it (the key `krug_id`), where an `ID` column is the old system's
-KRUG_ID = _t("krug_id", _("Krug ID"), "id в круге", "ид в круге", "krug id", "id krug")
-for _fields in TARGETS.values():
-    _fields.insert(0, KRUG_ID)
+#: by it (the key `krug_id`), where an `ID` column is the old system's. Each kind's export names it its own way,
+#: so a file of deals uploaded as contacts is told apart (`exported_entity`) rather than taken for their ids.
+KRUG_IDS = {"contacts": _t("krug_id", _("Krug contact ID")), "companies": _t("krug_id", _("Krug company ID")),
+            "leads": _t("krug_id", _("Krug lead ID")), "deals": _t("krug_id", _("Krug deal ID"))}
+#: what a user may call it in a file of his own, whatever its kind
+_ANY_KRUG_ID = ("id в круге", "ид в круге", "krug id", "id krug")
+for _entity, _fields in TARGETS.items():
+    _fields.insert(0, _t("krug_id", KRUG_IDS[_entity].label, *_ANY_KRUG_ID))
+
+
+@cache
+def _exports() -> dict[str, str]:
+    """Each kind's Krug ID header, in every language of the interface -> the kind."""
+    found = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            found.update((_norm(str(target.label)), entity) for entity, target in KRUG_IDS.items())
+    return found
+
+
+def exported_entity(header: list[str]) -> str:
+    """The kind of records a file of Krug's own export holds, by its Krug ID column ("" for another file)."""
+    return next((_exports()[norm] for norm in map(_norm, header) if norm in _exports()), "")
 
 KEYS: dict[str, tuple[str, ...]] = {
     "contacts": ("krug_id", "external_id", "email", "phone"),

@@ -109,6 +109,7 @@ _PARSERS = {"birthday": parse_date, "founded": parse_date, "expected_close": par
             "amount": parse_amount, "krug_id": parse_krug_id,
             "client_type": lambda value: _CLIENT_TYPES.get(value.casefold(), value)}
 _PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED = range(6)
+_ESCAPED = ("=", "+", "-", "@")  # what `export.csv_safe` puts a `'` before
 
 
 @lru_cache(maxsize=256)
@@ -143,6 +144,8 @@ def to_data(entity: str, mapping: list[str], row: list[str], owners: Owners) -> 
         value = (row[position] or "").strip()
         if not value:
             continue
+        if value[0] == "'" and value[1:2] in _ESCAPED:  # a formula-like cell as Krug's CSV escapes it
+            value = value[1:]
         if kind == _PLAIN:
             data[name] = value
         elif kind == _LIST:

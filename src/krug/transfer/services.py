@@ -67,6 +67,12 @@ def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes])
     except reading.FileProblem as exc:
         path.unlink(missing_ok=True)
         raise ValidationFailed.single(exc.field, exc.message) from exc
+    exported = mapping.exported_entity(header)
+    if exported and exported != entity:  # its Krug IDs are another kind's: they would name the wrong records
+        path.unlink(missing_ok=True)
+        kind = _entity_label(exported)
+        raise ValidationFailed.single("entity", _("This file is Krug's export of %(kind)s: import it as %(kind)s.")
+                                      % {"kind": kind})
     guessed = mapping.guess(entity, header, custom)
     key = mapping.default_key(guessed)
     return ImportJob.objects.create(entity=entity, file_name=file_name or safe, path=str(path), size=size,
@@ -147,6 +153,12 @@ def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str
     job.header, job.format, job.mapping, job.key = header, fmt.as_dict(), new_mapping, new_key
     job.save(update_fields=["header", "format", "mapping", "key"])
     return job
+
+
+def _entity_label(entity: str) -> str:
+    from django.apps import apps
+
+    return str(apps.get_model(*importer.ENTITY_MODELS[entity].split("."))._meta.verbose_name_plural)
 
 
 def preview(by, job: ImportJob, limit: int = 10) -> list[dict]:

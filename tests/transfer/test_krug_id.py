@@ -99,3 +99,16 @@ def test_a_krug_id_the_user_does_not_see_is_no_record_to_him(org, tmp_path):
     job = import_file(org.manager, "contacts", path, bulk=True, chunk=50, key="krug_id")
     messages = [e.errors[0]["message"] for e in job.row_errors.all()]
     assert messages == [f"no record with Krug ID {theirs.pk}", "no record with Krug ID 999999"]
+
+
+def test_a_custom_date_reads_back_as_the_russian_export_writes_it(org, tmp_path):
+    """Krug's Russian CSV writes dates as 31.12.2026; a custom date field takes them (it wanted 2026-12-31)."""
+    from krug.core import custom_fields
+
+    custom_fields.define_field(org.admin, {"entity": "contact", "type": "date", "label": "Дата встречи",
+                                           "position": 1})
+    path = tmp_path / "contacts.csv"
+    path.write_text("ФИО;Дата встречи\nОрлов Пётр;01.10.2026\nКим Ян;31.02.2026\n", encoding="utf-8")
+    job = import_file(org.manager, "contacts", path, bulk=True, chunk=50)
+    assert (job.created, job.failed) == (1, 1)
+    assert Contact.objects.get().custom == {"data_vstrechi": "2026-10-01"}

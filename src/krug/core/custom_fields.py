@@ -44,11 +44,14 @@ def _coerce(field: CustomField, value: Any) -> Any:
         if not number.is_finite():
             raise ValueError(_("must be a number"))
         return int(number) if number == number.to_integral_value() else float(number)
-    if field.type == CustomField.Type.DATE:
-        try:
-            return dt.date.fromisoformat(str(value)).isoformat()
-        except ValueError as exc:
-            raise ValueError(_("must be a date as YYYY-MM-DD")) from exc
+    if field.type == CustomField.Type.DATE:  # ISO, or 31.12.2026 as Russian users (and Krug's CSV) write it
+        text = str(value).strip()
+        for parse in (dt.date.fromisoformat, lambda t: dt.datetime.strptime(t, "%d.%m.%Y").date()):
+            try:
+                return parse(text).isoformat()
+            except ValueError:
+                continue
+        raise ValueError(_("must be a date as YYYY-MM-DD"))
     if field.type == CustomField.Type.BOOLEAN:
         if isinstance(value, bool):
             return value

@@ -112,3 +112,22 @@ def test_a_custom_date_reads_back_as_the_russian_export_writes_it(org, tmp_path)
     job = import_file(org.manager, "contacts", path, bulk=True, chunk=50)
     assert (job.created, job.failed) == (1, 1)
     assert Contact.objects.get().custom == {"data_vstrechi": "2026-10-01"}
+
+
+def test_a_round_trip_keeps_the_links_it_exported(org, tmp_path):
+    """Two companies of one name (two cities' branches) and two contacts sharing an office phone: an
+    unchanged export, imported again, leaves each contact and deal where it was (they moved to the first)."""
+    first = factories.company(org.manager, name="ООО Ромашка", city="Москва")
+    second = factories.company(org.manager, name="ООО Ромашка", city="Казань")
+    factories.contact(org.manager, surname="Офисов", phones=["+7 495 777-00-11"], company_id=first.pk)
+    colleague = factories.contact(org.manager, surname="Коллегин", phones=["+7 495 777-00-11"],
+                                  company_id=second.pk)
+    deal = factories.deal(org.manager, title="Поставка", company_id=second.pk, contact_id=colleague.pk)
+    for entity in ("contacts", "deals"):
+        path = tmp_path / f"{entity}.csv"
+        path.write_text(_exported(org.manager, entity), encoding="utf-8")
+        job = import_file(org.manager, entity, path, bulk=True, chunk=50, key="krug_id")
+        assert (job.created, job.updated, job.failed) == (0, 0, 0), entity
+    colleague.refresh_from_db()
+    deal.refresh_from_db()
+    assert (colleague.company_id, deal.company_id, deal.contact_id) == (second.pk, second.pk, colleague.pk)

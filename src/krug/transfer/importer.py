@@ -269,7 +269,7 @@ def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     by, key = ctx.job.by, ctx.job.key
     name, inn = data.pop("company", ""), data.pop("company_inn", "")
     if name or inn:
-        data["company_id"] = _company_for(ctx, name, inn, data)
+        data["company_id"] = _kept_company(named, name, inn) or _company_for(ctx, name, inn, data)
     external_id = data.pop("external_id", "")
     existing = named or (_yours(by, key, _find_contact(by, key, {**data, "external_id": external_id})) if key
                          else None)
@@ -439,6 +439,37 @@ def refused(problems: dict[str, list[str]]) -> ValidationFailed:
     return ValidationFailed(next(iter(problems.values()))[0], errors=problems)
 
 
+def _kept_company(named, name: str, inn: str) -> int | None:
+    """The company a record named by its Krug ID keeps when its row names it still: by its name (as
+    `company_identity` compares names) and INN. An unchanged round trip keeps its links, where a second company
+    of the same name (another city's branch) would otherwise be found first."""
+    from krug.quality import normalize
+    from krug.quality.duplicates import company_identity
+
+    company = named.company if named is not None and named.company_id else None
+    if company is None or (inn and normalize.phone_digits(inn) != company.inn) or (
+            name and company_identity(name) != company_identity(company.name)):
+        return None
+    return company.pk
+
+
+def _kept_contact(named, email: str, phone: str):
+    """The contact a deal named by its Krug ID keeps when its row still gives his e-mail or phone (another
+    contact may share an office phone)."""
+    from krug.quality import normalize
+
+    contact = named.contact if named is not None and named.contact_id else None
+    if contact is None:
+        return None
+    if email and email.strip().casefold() in {e.email_key for e in contact.emails.all()}:
+        return contact
+    try:
+        number = normalize.phone(phone)[0] if phone and not email else None
+    except ValueError:
+        return None
+    return contact if number and number in {p.number for p in contact.phones.all()} else None
+
+
 def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     from krug.clients.models import Contact
     from krug.quality import normalize
@@ -453,7 +484,9 @@ def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     email, phone = data.pop("contact_email", ""), data.pop("contact_phone", "")
     if email or phone:
         visible = Contact.objects.visible_to(by)
-        contact = visible.filter(emails__email_key=email.casefold()).first() if email else None
+        contact = _kept_contact(named, email, phone)
+        if contact is None and email:
+            contact = visible.filter(emails__email_key=email.casefold()).first()
         if contact is None and phone:
             try:
                 contact = visible.filter(phones__number=normalize.phone(phone)[0]).first()
@@ -466,7 +499,7 @@ def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     if problems:
         raise refused(problems)
     if name or inn:
-        data["company_id"] = _company_for(ctx, name, inn, data)
+        data["company_id"] = _kept_company(named, name, inn) or _company_for(ctx, name, inn, data)
     existing = named or (_yours(by, key, _by_external_id("deals", Deal, external_id))
                          if key == "external_id" and external_id else None)
     if existing is None:

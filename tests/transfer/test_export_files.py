@@ -44,13 +44,13 @@ def _xlsx(user, entity, query="") -> tuple[list[list], bytes]:
     return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(), data
 
 
-@pytest.mark.parametrize("text", ["+79167770001", "+7 (916) 777-00-01", "-1500,50", "+79167770001, +74951234567",
-                                  "8-916-777-00-01", "Иванов"])
+@pytest.mark.parametrize("text", ["+79167770001", "-1500,50", "+79167770001, +74951234567", "8-916-777-00-01",
+                                  "Иванов"])
 def test_csv_keeps_numbers_and_phones_as_they_are(text):
     assert export.csv_safe(text) == text
 
 
-@pytest.mark.parametrize("text", [*FORMULAS, "\t=1+1", "\r=1", "+7916 доб=1"])
+@pytest.mark.parametrize("text", [*FORMULAS, "\t=1+1", "\r=1", "+7916 доб=1", "+7-1", "+7 (916) 777-00-01"])
 def test_csv_escapes_whatever_excel_would_run_as_a_formula(text):
     assert export.csv_safe(text) == "'" + text
 

@@ -129,12 +129,13 @@ def records(by, entity: str, params) -> Iterator[dict]:
 # ---- cells -------------------------------------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_LIKE = re.compile(r"[+-]?[\d\s().-]*\d[\d\s().-]*")
+_NUMBER_LIKE = re.compile(r"[+-]?\d+([.,]\d+)?")  # a signed number, an E.164 phone: Excel reads them as they are
 
 
 def csv_safe(text: str) -> str:
     """Text that Excel will not run as a formula: a leading `'` when it starts like one, except for numbers and
-    phones (one or several, comma-separated): digits, spaces, brackets, dots and dashes after one sign."""
+    E.164 phones (one or several, comma-separated): a sign, digits and maybe a decimal part. `+7-1` or
+    `+7 (916) 777-00-01` is escaped: Excel would compute the one and fail on the other."""
     if text[:1] not in _FORMULA_START:
         return text
     if text[0] in "+-" and all(_NUMBER_LIKE.fullmatch(part.strip()) for part in text.split(",")):

@@ -52,6 +52,8 @@ def test_excels_unicode_text_utf16_with_tabs_is_read(tmp_path, encoding):
     (RUSSIAN.encode("koi8_r").decode("cp1251"), "жйп"),  # KOI8-R read as Windows-1251
     (RUSSIAN.encode("cp1251").decode("koi8_r"), "тхн"),  # and the other way round
     ("".join("?" if ord(ch) > 127 else ch for ch in RUSSIAN), "???"),  # letters lost on the way
+    (RUSSIAN.split("\n")[0] + "\n" + "".join("?" if ord(ch) > 127 else ch  # under a header that kept them
+                                             for ch in RUSSIAN.split("\n", 1)[1]), "?????????"),
 ])
 def test_text_that_decodes_but_looks_garbled_is_noticed_with_an_example(tmp_path, garbled, example):
     path = _file(tmp_path, garbled.encode("utf-8"))

@@ -167,8 +167,12 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 def garbled(text: str) -> str:
     """A word of `text` that looks mis-decoded ("Р˜РІР°РЅ", "Èâàíîâ", "ЙЧБОПЧ") when the text reads far better
     as Russian once that misreading is undone, or letters replaced by "???"; '' when the text looks right."""
-    lost = _LOST.findall(text, 0, 65536)
-    if len(lost) >= 3 and not _CYRILLIC.search(text, 0, 65536):  # every Cyrillic letter became "?"
+    lines = text[:65536].splitlines()
+    while lines and _CYRILLIC.search(lines[0]):  # a header (or title) typed again by hand above the rows
+        lines.pop(0)
+    body = "\n".join(lines)
+    lost = _LOST.findall(body)
+    if len(lost) >= 3 and not _CYRILLIC.search(body):  # every Cyrillic letter of the rows became "?"
         return lost[0][:40]
     score, count = russian_score(text)
     if not count:

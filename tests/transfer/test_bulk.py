@@ -230,3 +230,17 @@ def test_an_inn_of_a_company_the_user_does_not_see_is_not_made_twice(org, tmp_pa
     assert list(Company.objects.filter(inn="7707083893")) == [theirs]
     job = import_file(org.outsider, "contacts", path, bulk=bulk, chunk=50)  # its owner's team sees it
     assert Contact.objects.get(surname="Кузнецова").company_id == theirs.pk
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_phone_with_its_extension_given_again_changes_nothing(org, tmp_path, bulk):
+    """The per-row path (and so the preview) said "will update" where the set-based run skipped the row: it
+    compared the contact's numbers without their extensions."""
+    from tests import factories
+    from tests.transfer.both_paths import import_file
+
+    factories.contact(org.manager, surname="Орлов", first_name="Пётр", phones=["+7 495 123-45-67 доб. 123"])
+    path = tmp_path / "contacts.csv"
+    path.write_text("ФИО;Телефон\nОрлов Пётр;+7 495 123-45-67 доб. 123\n", encoding="utf-8")
+    job = import_file(org.manager, "contacts", path, bulk=bulk, chunk=50, key="phone")
+    assert (job.updated, job.skipped, job.failed) == (0, 1, 0)

@@ -58,6 +58,7 @@ def test_the_export_button_downloads_the_list_on_screen(client, org):
     assert "Орлов" in text and "Соколов" not in text
     r = client.post("/transfer/export/", {"entity": "contacts", "format": "xlsx", "query": ""}, follow=True)
     assert ExportJob.objects.filter(format="xlsx").exists() and r.status_code == 200
+    assert r.redirect_chain[-1][0] == "/transfer/#exports" and 'id="exports"' in r.content.decode()
 
 
 def test_the_leads_inbox_exports_the_open_leads_it_shows(client, org):

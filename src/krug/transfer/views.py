@@ -178,7 +178,7 @@ def export_list(request):
     if job.format == ExportJob.Format.CSV:
         return redirect(f"/api/v1/exports/{job.pk}/download")
     messages.success(request, _("The Excel file is being prepared; it will appear below in a moment."))
-    return redirect("transfer:index")
+    return redirect(reverse("transfer:index") + "#exports")  # not below the list of imports
 
 
 urlpatterns = [

@@ -156,15 +156,14 @@ def company_owner(by, data: dict) -> dict:
     """Who owns a company made for a row: the row's owner when the importing user may assign records to him
     (an administrator's import of a manager's clients made their companies the administrator's, which the
     manager then could not open), else whoever a new company's owner is by default."""
-    from krug.accounts.models import User
-    from krug.core import permissions
+    from krug.clients.services import resolve_owner
+    from krug.core.errors import FieldErrors
 
-    owner_id = data.get("owner_id")
-    if owner_id is None:
+    if data.get("owner_id") is None:
         return {}
-    owner = memo.remembered(("active_user", owner_id), lambda: User.objects.filter(
-        pk=owner_id, is_active=True).select_related("team").first())
-    return {"owner_id": owner_id} if owner is not None and permissions.can_assign(by, owner) else {}
+    errors, found = FieldErrors(), {}
+    resolve_owner(by, data, errors, default_self=False, out=found)  # the services' own check of the owner
+    return {} if errors else {"owner_id": data["owner_id"]}
 
 
 def _company_for(ctx: Context, name: str, inn: str, data: dict) -> int:

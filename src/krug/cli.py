@@ -301,7 +301,7 @@ def import_file(args: argparse.Namespace) -> int:
         user = _importing_user(args.as_user)
         try:
             with path.open("rb") as stream:
-                job = services.upload(user, args.entity, path.name, stream)
+                job = services.upload(user, args.entity, path.name, stream, sheet=args.sheet or "")
             services.configure(user, job, key=args.key if args.key is not None else job.key)
         except DomainError as exc:
             for field, messages in (exc.errors or {"": [exc.message]}).items():
@@ -309,7 +309,8 @@ def import_file(args: argparse.Namespace) -> int:
                     print(f"{field + ': ' if field else ''}{message}", file=sys.stderr)
             return USAGE_ERROR
         columns = ", ".join(f"{h!r}→{m or '-'}" for h, m in zip(job.header, job.mapping, strict=True))
-        print(f"Import {job.pk}: {job.file_name} as {job.entity}; columns {columns}"
+        print(f"Import {job.pk}: {job.file_name}{f' (sheet {job.sheet!r})' if job.sheet else ''} as {job.entity}; "
+              f"columns {columns}"
               f"{f'; upsert by {job.key}' if job.key else ''}", flush=True)
         if args.background:
             services.start(user, job)
@@ -410,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entity", choices=["contacts", "companies", "leads", "deals"], default="contacts")
     p.add_argument("--key", help="update the records this field names instead of adding them: external_id, "
                                  "email, phone (contacts, leads) or inn (companies)")
+    p.add_argument("--sheet", metavar="NAME", help="the workbook's sheet to read (default: the first whose header "
+                                                   "names a field and has rows under it)")
     p.add_argument("--as", dest="as_user", help="the user the records are imported as (default: the first admin)")
     p.add_argument("--background", action="store_true", help="queue it for `krug worker` instead")
     p.add_argument("--resume", type=int, metavar="JOB", help="finish an import that was interrupted")

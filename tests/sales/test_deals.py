@@ -57,10 +57,30 @@ def test_bad_deal_input_is_refused_naming_each_field_and_writes_nothing(api_as, 
     assert {e["field"] for e in r.body["errors"]} == {"title", "amount", "currency", "contact_id", "custom.nope"}
     r = api_as("manager").post("/deals", {"title": "Сделка", "pipeline_id": pipeline["id"],
                                           "stage_id": other["stages"][0]["id"]})
-    assert r.status_code == 422 and r.body["errors"] == [
-        {"field": "stage_id", "message": "this stage belongs to another pipeline"}]
+    assert r.status_code == 422 and r.body["errors"] == [  # where the stage is, and where it was asked for
+        {"field": "stage_id", "message": "stage «New» is in pipeline «Другая», not in «Основная»"}]
     r = api_as("manager").post("/deals", {"title": "Сделка", "pipeline_id": 99999})
     assert r.status_code == 422 and r.body["errors"][0]["field"] == "pipeline_id"
+    assert not Deal.objects.exists()
+
+
+def test_a_stage_of_another_pipeline_is_refused_naming_where_it_is_and_where_it_was_asked(api_as, org):
+    from django.utils import translation
+
+    from krug.core.errors import ValidationFailed
+    from krug.sales import services
+
+    admin = api_as("admin")
+    retail = admin.post("/pipelines", {"name": "Розница", "stages": [{"name": "Новая"}, {"name": "Оплачено",
+                                                                                          "kind": "won"}]}).body
+    wholesale = admin.post("/pipelines", {"name": "Опт", "stages": [{"name": "Переговоры"}]}).body
+    talks = wholesale["stages"][0]["id"]
+    r = api_as("manager").post("/deals", {"title": "Сделка", "pipeline_id": retail["id"], "stage_id": talks})
+    assert r.status_code == 422 and r.body["errors"] == [
+        {"field": "stage_id", "message": "stage «Переговоры» is in pipeline «Опт», not in «Розница»"}]
+    with translation.override("ru"), pytest.raises(ValidationFailed) as refused:
+        services.create_deal(org.manager, {"title": "Сделка", "pipeline_id": retail["id"], "stage_id": talks})
+    assert refused.value.errors == {"stage_id": ["этап «Переговоры» есть в воронке «Опт», а не в «Розница»"]}
     assert not Deal.objects.exists()
 
 

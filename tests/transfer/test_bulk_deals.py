@@ -226,3 +226,30 @@ def test_a_file_of_ids_and_new_amounts_changes_the_deals_it_names(org, tmp_path,
     deal.refresh_from_db()
     assert (deal.title, str(deal.amount), deal.stage.name, deal.closed_at is not None) == ("Поставка", "2500.00",
                                                                                           "Won", True)
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_stage_of_another_pipeline_fails_naming_the_pipelines_that_have_it_and_the_one_asked(org, tmp_path, bulk):
+    from django.utils import translation
+
+    _base(org)  # the standard pipeline, and «Партнёры»: Знакомство, Договор, Партнёр
+    sales.create_pipeline(org.admin, {"name": "Опт", "stages": [{"name": "Переговоры"}, {"name": "Отгрузка"}]})
+    sales.create_pipeline(org.admin, {"name": "Розница", "stages": [{"name": "Переговоры"}]})
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + "\n".join([
+        ";Станки;1000;Опт;Знакомство;;;;;;",  # only «Партнёры» has it
+        ";Линия;1000;Партнёры; Переговоры ;;;;;;",  # «Опт» and «Розница» have it
+        ";Пресс;1000;Опт;Отгрузка;;;;;;",  # its own: created
+        ";Лазер;1000;Опт;Нет такого;;;;;;",  # nowhere
+    ]) + "\n", encoding="utf-8")
+    job = import_file(org.admin, "deals", path, bulk=bulk, chunk=50)
+    assert reported([job])["failures"] == [[
+        (2, (("stage", "stage «Знакомство» is in pipeline «Партнёры», not in «Опт»"),)),
+        (3, (("stage", "stage «Переговоры» is in pipelines «Опт», «Розница», not in «Партнёры»"),)),
+        (5, (("stage", "no stage named Нет такого"),)),
+    ]]
+    assert list(Deal.objects.values_list("title", "pipeline__name", "stage__name")) == [("Пресс", "Опт", "Отгрузка")]
+    with translation.override("ru"):
+        job = import_file(org.admin, "deals", path, bulk=bulk, chunk=50)
+    assert reported([job])["failures"][0][0] == (
+        2, (("stage", "этап «Знакомство» есть в воронке «Партнёры», а не в «Опт»"),))

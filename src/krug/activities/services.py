@@ -389,6 +389,20 @@ def create_note(by, data: dict[str, Any]) -> Note:
 
 
 @transaction.atomic
+def add_past_note(by, text: str, *, owner_id: int | None, contact_id: int | None = None,
+                  company_id: int | None = None) -> Note:
+    """A note a client brings from another system (an import's comment column), on his timeline: written by
+    `by` and owned by the client's owner (`owner_id`, whoever that is, as the client is his). It is the
+    client's past, not a touchpoint today, so the contact's last contact stays where it was. A contact's note
+    takes his company (`company_id`) too, as `create_note` gives it."""
+    fields = _clean_note(by, {"text": text}, current=None)  # the text, cleaned as any note's
+    note = records.create(Note, {"text": fields["text"], "owner_id": owner_id, "contact_id": contact_id,
+                                 "company_id": company_id}, by)
+    _event(TimelineEvent.Kind.NOTE, note, by, _note_summary(note))
+    return note
+
+
+@transaction.atomic
 def update_note(by, note: Note, data: dict[str, Any], version: int | None = None) -> Note:
     """Change a note's text or what it is attached to. Stale version -> 409."""
     fields = _clean_note(by, data, current=note)

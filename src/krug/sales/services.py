@@ -466,6 +466,16 @@ def _check_requirements(deal: Deal, stage: Stage, *, loss_reason: str, has_items
             "stage": stage.name, "field": first}, errors=missing, extra={"stage_id": stage.pk})
 
 
+def stage_elsewhere(stage: str, found: list[str], asked: str) -> str:
+    """What a deal gets that names a pipeline and a stage of other pipelines (`found`, their names): both named,
+    so the user sees where the stage is, not only that it is not where he looked."""
+    if len(found) == 1:
+        return _("stage «%(stage)s» is in pipeline «%(found)s», not in «%(asked)s»") % {
+            "stage": stage, "found": found[0], "asked": asked}
+    return _("stage «%(stage)s» is in pipelines %(found)s, not in «%(asked)s»") % {
+        "stage": stage, "found": ", ".join(f"«{name}»" for name in found), "asked": asked}
+
+
 def _resolve_stage(data: dict, errors: FieldErrors) -> tuple[Pipeline | None, Stage | None]:
     pipeline = None
     if data.get("pipeline_id") is not None:
@@ -479,7 +489,7 @@ def _resolve_stage(data: dict, errors: FieldErrors) -> tuple[Pipeline | None, St
         if stage is None:
             errors.add("stage_id", _("no such stage"))
         elif pipeline is not None and stage.pipeline_id != pipeline.pk:
-            errors.add("stage_id", _("this stage belongs to another pipeline"))
+            errors.add("stage_id", stage_elsewhere(stage.name, [stage.pipeline.name], pipeline.name))
         else:
             pipeline = stage.pipeline
     return pipeline, stage

@@ -22,11 +22,17 @@ class ImportOut(Schema):
     file_name: str
     size: int
     format: dict = Field(description="kind (csv/xlsx), encoding and delimiter as detected; header_row; garbled: "
-                                     "a piece of text that looks mis-decoded, if any")
+                                     "a piece of text that looks mis-decoded, if any; sheet")
+    sheets: list[str] = Field(description="a workbook's sheets in the order of its tabs ([] for CSV)")
+    sheet: str = Field(description="the sheet that is read: unless chosen, the first whose header names a field "
+                                   "and has rows under it ('' for CSV)")
     header: list[str]
     header_row: int = Field(description="the header's row in the file, from 1; the rows above it are not read")
     mapping: list[str] = Field(description="for each column the field it fills; '' = skipped")
     key: str = Field(description="upsert by this field; '' = every row is new unless it is a duplicate")
+    values: dict[str, dict[str, str]] = Field(description="what the values of a value column become (see GET "
+                                                          "/imports/{id}/values): field -> {value, casefolded: "
+                                                          "option, '' = as if empty}")
     status: str
     total_rows: int | None
     done_rows: int
@@ -58,10 +64,46 @@ class ImportOut(Schema):
 
 
 class MappingIn(Schema):
+    sheet: str | None = Field(None, description="read this sheet of the workbook (by name, as in `sheets`); its "
+                                                "header row is found and the mapping guessed again, unless given "
+                                                "too. An unknown sheet answers 422 on `sheet`")
     header_row: int | None = Field(None, description="read the header from this row (from 1) of the first 20; "
                                                      "the mapping is then guessed again unless given too")
     mapping: list[str] | None = Field(None, description="one field name (or '') per column, see /imports/fields")
     key: str | None = Field(None, description="external_id, email, phone (contacts, leads), inn (companies) or ''")
+    values: dict[str, dict[str, str | None]] | None = Field(
+        None, description="what values of the file become, per field: {\"owner\": {\"Мария Петрова\": \"petrova\"}, "
+                          "\"client_type\": {\"Клиенты\": \"new\"}}; an option's value (see GET /imports/{id}/values) "
+                          "or '' for 'as if the cell were empty'. A field given replaces its choices; a value that "
+                          "is not an option answers 422 on `values.<field>`")
+
+
+class ValueOut(Schema):
+    value: str = Field(description="as the file spells it (its first spelling)")
+    key: str = Field(description="the value casefolded, as `values` keys it")
+    rows: int
+    recognised: str | None = Field(description="what Krug makes of it by itself; null: its rows would fail")
+    becomes: str | None = Field(description="the choice made, else `recognised`")
+    chosen: bool
+
+
+class OptionOut(Schema):
+    value: str
+    label: str
+
+
+class ValueFieldOut(Schema):
+    field: str
+    label: str
+    values: list[ValueOut] = Field(description="the ones that would fail first, then by rows")
+    more: int = Field(description="different values not listed (a column is listed up to 300 values)")
+    options: list[OptionOut] = Field(description="what a value may become, besides ''")
+
+
+class ValuesOut(Schema):
+    fields: list[ValueFieldOut]
+    rows: int = Field(description="rows read")
+    complete: bool = Field(description="false when the file has more rows than were read (200,000)")
 
 
 class FieldOut(Schema):
@@ -90,14 +132,16 @@ def fields(request, entity: str = "contacts"):
 
 @router.post("/imports", response={201: ImportOut, **ERRORS}, operation_id="imports_upload",
              summary="Upload a CSV or XLSX file; its columns are recognised, nothing is imported yet")
-def upload(request, file: UploadedFile | None = File(None), entity: str = Form("contacts")):
+def upload(request, file: UploadedFile | None = File(None), entity: str = Form("contacts"),
+           sheet: str = Form("", description="a workbook's sheet to read, by name; by default the first whose "
+                                             "header names a field and has rows under it")):
     from django.utils.translation import gettext as _
 
     from krug.core.errors import ValidationFailed
 
     if file is None:  # refused here rather than by the schema: the field is `file`, the message translated
         raise ValidationFailed.single("file", _("Choose a CSV or Excel file."))
-    job = services.upload(request.auth, entity, file.name, file.chunks())
+    job = services.upload(request.auth, entity, file.name, file.chunks(), sheet=sheet)
     return Status(201, job)
 
 
@@ -108,10 +152,19 @@ def get_import(request, pk: int):
 
 
 @router.patch("/imports/{int:pk}", response={200: ImportOut, **ERRORS}, operation_id="imports_configure",
-              summary="Change the header row, the mapping or the upsert key before starting")
+              summary="Change the sheet, the header row, the mapping or the upsert key before starting")
 def configure(request, pk: int, payload: MappingIn):
     return services.configure(request.auth, importer.get_job(request.auth, pk), mapping_=payload.mapping,
-                              key=payload.key, header_row=payload.header_row)
+                              key=payload.key, header_row=payload.header_row, sheet=payload.sheet,
+                              values_=payload.values)
+
+
+@router.get("/imports/{int:pk}/values", response={200: ValuesOut, **ERRORS}, operation_id="imports_values",
+            summary="The values of owner, type, source, pipeline, stage and pick-list columns, with what each becomes")
+def import_values(request, pk: int):
+    from krug.transfer import values
+
+    return values.found(importer.get_job(request.auth, pk))
 
 
 @router.get("/imports/{int:pk}/preview", response={200: list[PreviewRowOut], **ERRORS},

@@ -25,16 +25,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from krug.activities.models import Note
 from krug.clients import services as clients
 from krug.clients.models import Company, TimelineEvent
-from krug.core import audit, memo
+from krug.core import audit, bulk, memo
 from krug.core.errors import ValidationFailed
 from krug.quality import duplicates, normalize
 from krug.quality.company_scan import compare
 from krug.quality.models import CompanyKey, QualitySettings
 from krug.quality.scan import MatchRules
 from krug.transfer import bulk_changes, bulk_contacts, importer
-from krug.transfer.bulk_contacts import CREATED, MERGED, SKIPPED, UPDATED, NewCompany, Row, batches
+from krug.transfer.bulk_contacts import CREATED, FAILED, MERGED, SKIPPED, UPDATED, NewCompany, Row, batches
 
 ENTITY = "companies"
 
@@ -299,10 +300,33 @@ def _create(ctx, rows: list[Row], known: Known) -> None:
     for row, company in zip(rows, news, strict=True):
         row.outcome = CREATED
         row.related["pk"] = company.id
+    _write_notes(ctx, written)
     bulk_contacts.external_keys(bulk_changes.external_ids(written), ENTITY)
     known.written({row.related["provisional"]: company.id for row, company in zip(rows, news, strict=True)})
     if known.rekeyed:
         known.fresh()
+
+
+def _write_notes(ctx, rows: list[Row]) -> None:
+    """The notes the written rows put on their companies, as `importer.add_notes` adds them (a text the company
+    holds already is not added again; a row that changed nothing else but added a note updated it), with their
+    audit entries and timeline events."""
+    noted = [r for r in rows if r.notes and r.outcome != FAILED]
+    if not noted:
+        return
+    by = ctx.job.by
+    changed = {r.related["company"].pk for r in noted if "company" in r.related}
+    held = importer.held_notes(Company, changed, {t for r in noted for t in r.notes}) if changed else {}
+    notes = []
+    for row in noted:
+        pk, company = row.related["pk"], row.related.get("company")
+        owner = company.owner_id if company is not None else getattr(row.fields.get("owner"), "pk", None)
+        bulk_contacts.add_new_notes(row, held.setdefault(pk, set()),
+                                    lambda text, pk=pk, owner=owner: notes.append((None, text, pk, owner)))
+    if notes:
+        now, entries, events = timezone.now(), [], []
+        bulk.insert(Note, bulk_contacts.note_rows(by.pk, notes, now, entries, events), with_ids=True)
+        bulk_contacts.write_history(entries, events)
 
 
 def _write_changes(ctx, rows: list[Row]) -> None:

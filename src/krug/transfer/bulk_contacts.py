@@ -28,6 +28,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from krug.activities.models import Note
 from krug.clients import services as clients
 from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Tag, TimelineEvent
 from krug.core import audit, bulk, memo, permissions
@@ -93,6 +94,8 @@ class Row:
     key_target: int | None = None
     partners: list[tuple[float, list[str], Any]] = field(default_factory=list)
     keys: frozenset[str] | None = None  # the name keys it was matched by
+    notes: tuple[str, ...] = ()  # its comment columns' texts, each a note on its record's timeline
+    unclean: DomainError | None = None  # why it cannot be a new record, when it may name one the chunk makes
 
     def fail(self, exc: DomainError) -> None:
         self.outcome = FAILED
@@ -114,6 +117,7 @@ class Recent:
     external: dict[str, int] = field(default_factory=dict)
     company_inns: dict[str, int] = field(default_factory=dict)
     company_names: dict[str, int] = field(default_factory=dict)  # by name (duplicates.company_skeleton)
+    notes: dict[int, set[str]] = field(default_factory=dict)  # the texts of the notes it put on each contact
 
     def remember(self, card: Card) -> None:
         self.cards[card.id] = card
@@ -351,7 +355,7 @@ def prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
     for number, cells in chunk:
         row = Row(number, cells)
         rows.append(row)
-        data, errors = to_data(ctx.job.entity, ctx.job.mapping, cells, ctx.owners)
+        data, errors = to_data(ctx.job.entity, ctx.job.mapping, cells, ctx.owners, ctx.values)
         if errors:
             row.outcome = FAILED
             row.errors = importer.problems(ctx, data, errors)
@@ -363,6 +367,8 @@ def prepare(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         if name or inn:
             row.company, row.company_key = (name, inn), importer.company_cache_key(name, inn)
         row.external_id = data.pop("external_id", "")
+        if "notes" in data:  # written apart from the record (`_new_notes`), as the per-row path adds them
+            row.notes = tuple(data.pop("notes"))
         data.pop(importer.KRUG_ID, None)  # a key only (the per-row path's, `importer._named`)
         row.data = data
     return rows
@@ -383,18 +389,7 @@ def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
         for row in live:
             row.key_target = found.get(row.external_id)
         return
-    values: dict[int, list[str]] = {}
-    for index, row in enumerate(live):
-        if key == "email":
-            values[index] = [e.strip().casefold() for e in row.data.get("emails", [])]
-        elif key == "phone":
-            numbers = []
-            for raw in row.data.get("phones", []):
-                try:
-                    numbers.append(normalize.phone(raw)[0])
-                except ValueError:
-                    continue
-            values[index] = numbers
+    values = {index: _named_values(key, row) for index, row in enumerate(live)}
     wanted = sorted({v for vs in values.values() for v in vs})
     for batch in batches(wanted):
         if key == "email":
@@ -412,8 +407,26 @@ def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
         live[index].key_target = next((found[v] for v in vs if v in found), None)
 
 
+def _named_values(key: str, row: Row) -> list[str]:
+    """The values of the job's key a row names its record by, as `importer._find_contact` compares them."""
+    if key == "external_id":
+        return [row.external_id] if row.external_id else []
+    if key == "email":
+        return [e.strip().casefold() for e in row.data.get("emails", [])]
+    numbers = []
+    for raw in row.data.get("phones", []) if key == "phone" else ():
+        try:
+            numbers.append(normalize.phone(raw)[0])
+        except ValueError:
+            continue
+    return numbers
+
+
 def _clean(ctx, rows: list[Row]) -> None:
-    """Each new row cleaned as a create would clean it: the values the duplicate check compares."""
+    """Each new row cleaned as a create would clean it: the values the duplicate check compares. A row that
+    would not make a record but names one by the job's key (`ID;Комментарий` without a name) waits for
+    `_decide`: an earlier row of the chunk may make that record."""
+    key = ctx.job.key
     for row in rows:
         if row.outcome or row.key_target is not None:
             continue
@@ -424,7 +437,10 @@ def _clean(ctx, rows: list[Row]) -> None:
         try:
             row.fields, row.related = clients._clean_contact(ctx.job.by, row.data, current=None)
         except ValidationFailed as exc:
-            row.fail(exc)
+            if key and _named_values(key, row):
+                row.unclean = exc
+            else:
+                row.fail(exc)
 
 
 # ---- duplicates ------------------------------------------------------------------------------------------
@@ -441,7 +457,7 @@ def _probe(ctx, row: Row, index: int) -> ContactRow:
 def _match(ctx, rows: list[Row], recent: Recent) -> set[int]:
     """Fill each new row's `partners`: base contacts and earlier rows it probably is, best first. Returns the
     ids of the base contacts involved."""
-    new = [(i, r) for i, r in enumerate(rows) if not r.outcome and r.key_target is None]
+    new = [(i, r) for i, r in enumerate(rows) if not r.outcome and r.key_target is None and r.unclean is None]
     if not new:
         return set()
     probes = {i: _probe(ctx, r, i) for i, r in new}
@@ -709,8 +725,9 @@ def _key_values(key: str, card: Card) -> list[str]:
     return []
 
 
-def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) -> list[Card]:
-    """Walk the rows in file order: each creates a record, updates or merges into one, or fails."""
+def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int], noted: list) -> list[Card]:
+    """Walk the rows in file order: each creates a record, updates or merges into one, or fails. A row with
+    notes goes to `noted` with its record's company and owner as it leaves them (the note's)."""
     key = ctx.job.key
     made: list[Card] = []
     by_row: dict[int, Card] = {}
@@ -729,13 +746,16 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) 
                 continue
             target = cards.get(row.key_target)
         elif key:
-            if key == "external_id":
-                wanted = [row.external_id] if row.external_id else []
+            if key == "external_id" or row.unclean is not None:
+                wanted = _named_values(key, row)
             elif key == "email":
                 wanted = [e["email"].casefold() for e in row.related.get("emails", [])]
             else:
                 wanted = [p["number"] for p in row.related.get("phones", []) if p.get("valid", True)]
             target = next((by_key[v] for v in wanted if v in by_key), None)
+            if target is None and row.unclean is not None:  # no earlier row made it: a new record, refused
+                row.fail(row.unclean)
+                continue
         if target is None and row.partners:
             outcome = MERGED
             for _score, _reasons, partner in row.partners:
@@ -761,6 +781,8 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) 
             row.fail(exc)
             continue
         by_row[index] = card
+        if row.notes:
+            noted.append((row, card, card.fields.get("company_id"), card.fields.get("owner_id")))
         if row.external_id and row.external_id not in card.external_ids:
             card.external_ids.append(row.external_id)
         for value in _key_values(key, card) if key else ():
@@ -769,7 +791,9 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int]) 
 
 
 def _refusal(row: Row) -> DomainError:
-    _score, reasons, _partner = row.partners[0]
+    """Why a row whose doubles its user may not change fails: the reasons of the best of them that is a record,
+    as the check on entry names them (an earlier row of the file that failed is none: it wrote nothing)."""
+    _score, reasons, _partner = next((p for p in row.partners if not isinstance(p[2], tuple)), row.partners[0])
     return importer.duplicate_refused(Contact._meta.verbose_name, reasons)
 
 
@@ -813,9 +837,9 @@ def _audited() -> list[tuple[str, str]]:
 _EMPTY = (None, "", [], {})  # values a created record's audit entry leaves out
 
 
-def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
-    """Turn the chunk's new and changed records into the statements that write them (`plan.steps`), and
-    remember what they write for the next chunk (`plan.recent`)."""
+def _build(ctx, made: list[Card], changed: list[Card], plan: Plan, notes: list) -> None:
+    """Turn the chunk's new and changed records, and the notes the rows put on them (`_new_notes`), into the
+    statements that write them (`plan.steps`), and remember what they write for the next chunk (`plan.recent`)."""
     by, now, recent = ctx.job.by, timezone.now(), plan.recent
     companies: dict[int, NewCompany] = {}
     for card in made + changed:
@@ -908,9 +932,65 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan) -> None:
     plan.add(bulk.insert, ContactEmail, emails)
     plan.add(_write_tags, tags)
     keys.store(plan, ContactKey)
+    if notes:
+        plan.add(bulk.insert, Note, note_rows(by_id, [(card.id, *rest) for card, *rest in notes], now, entries,
+                                              events), with_ids=True)
+        for card, text, _company, _owner in notes:
+            recent.notes.setdefault(card.id, set()).add(text)
     plan.add(write_history, entries, events)
     for card in made + changed:
         recent.remember(card)
+
+
+def _new_notes(noted: list, recent: Recent) -> list[tuple[Card, str, Any, int | None]]:
+    """The notes the rows add (`noted`, from `_decide`), as `importer.add_notes` adds them: a text the contact
+    holds already (in the base, written by the chunk before, or given by an earlier row) is not added again. A
+    row that left its record as it was but for a new note updated it; one whose notes were all held is
+    skipped still. One query for the chunk, and none without a comment column."""
+    base = {card.id for _row, card, _company, _owner in noted if not card.new}
+    found = importer.held_notes(Contact, base, {t for row, *_rest in noted for t in row.notes}) if base else {}
+    held: dict[Card, set[str]] = {}
+    out = []
+    for row, card, company, owner in noted:
+        if card not in held:
+            held[card] = set() if card.new else found.get(card.id, set()) | recent.notes.get(card.id, set())
+        add_new_notes(row, held[card], lambda text, card=card, company=company, owner=owner: out.append(
+            (card, text, company, owner)))
+    return out
+
+
+def add_new_notes(row, held: set[str], add) -> None:
+    """`add` each of the row's notes its record does not hold yet (`held`, which takes them in); a row that left
+    its record as it was but for a new note updated it."""
+    added = False
+    for text in row.notes:
+        if text not in held:
+            held.add(text)
+            add(text)
+            added = True
+    if added and row.outcome == SKIPPED:
+        row.outcome = UPDATED
+
+
+def note_rows(by_id: int, notes: list[tuple[int, str, Any, int | None]], now, entries: list, events: list) -> list:
+    """The rows of new notes (contact id or None, text, company, owner: a NewCompany stands for its id), as
+    `activities.services.add_past_note` writes them, with their audit entries and timeline events added to
+    `entries` and `events`."""
+    note_type = ContentType.objects.get_for_model(Note)
+    summary = _("Note: %(text)s")  # translated once, as in `_build`
+    rows = []
+    for pk, (contact_id, text, company, owner_id) in zip(bulk.take_ids(Note, len(notes)), notes, strict=True):
+        company_id = company.id if isinstance(company, NewCompany) else company
+        rows.append({"id": pk, "text": text, "owner_id": owner_id, "contact_id": contact_id, "company_id": company_id,
+                     "deal_id": None, "created_by_id": by_id, "updated_by_id": by_id, "created_at": now,
+                     "updated_at": now, "version": 1, "deleted_at": None, "deleted_by_id": None})
+        changes = {"text": [None, text], "owner": [None, owner_id], "contact": [None, contact_id],
+                   "company": [None, company_id]}
+        entries.append(audit_row(note_type, pk, text.splitlines()[0][:80], AuditEntry.Action.CREATE, by_id,
+                                 {k: v for k, v in changes.items() if v[1] is not None}, now))  # as Note.__str__
+        events.append(event_row(TimelineEvent.Kind.NOTE, note_type, pk, by_id, contact_id, company_id,
+                                summary % {"text": normalize.tidy(text, 200)}, {}, now))
+    return rows
 
 
 def _drop_keys(ids: list[int]) -> None:
@@ -986,9 +1066,10 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
         in_play = involved | {r.key_target for r in rows if r.key_target is not None}
         cards = _load_cards(in_play, recent)
         changeable = _changeable(ctx, in_play, recent, settle)
-        made = _decide(ctx, rows, cards, changeable)
+        noted: list[tuple[Row, Card, Any, int | None]] = []
+        made = _decide(ctx, rows, cards, changeable, noted)
         changed = [c for c in cards.values() if c.changed]
-        _build(ctx, made, changed, plan)
+        _build(ctx, made, changed, plan, _new_notes(noted, recent) if noted else [])
         pairs = {e: c.id for c in [*made, *cards.values()] for e in c.external_ids}
         plan.add(external_keys, pairs)
         plan.recent.external.update(pairs)

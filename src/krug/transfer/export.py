@@ -27,6 +27,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from krug.core import audit
@@ -207,7 +208,9 @@ def create(by, entity: str, fmt: str, query: str) -> ExportJob:
     if fmt not in ExportJob.Format.values:
         raise ValidationFailed.single("format", _("must be one of %(v)s") % {"v": ", ".join(ExportJob.Format.values)})
     params = checked_filters(by, entity, query)
-    job = ExportJob.objects.create(entity=entity, format=fmt, query=readable_query(params), by=by)
+    # an XLSX is written by the worker, in whatever language it runs: the file keeps the asker's
+    job = ExportJob.objects.create(entity=entity, format=fmt, query=readable_query(params), by=by,
+                                   language=translation.get_language() or "")
     audit.record(AuditEntry.Action.EXPORT, job, by, {"event": "created", "entity": entity, "format": fmt,
                                                       "filters": job.query})
     if fmt == ExportJob.Format.XLSX:
@@ -287,9 +290,8 @@ def _csv_pieces(job: ExportJob, entry: AuditEntry, language: str | None, zone) -
 
 
 def write_xlsx(job_id: int) -> ExportJob:
-    """Write the job's XLSX file (constant memory) and mark it done; run by the worker."""
-    import xlsxwriter
-
+    """Write the job's XLSX file (constant memory) and mark it done; run by the worker, in the language of the
+    user who asked for it (its headers, sheet name, yes and no), not the worker's own."""
     job = ExportJob.objects.select_related("by").get(pk=job_id)
     if job.status == ExportJob.Status.DONE:
         return job
@@ -298,24 +300,8 @@ def write_xlsx(job_id: int) -> ExportJob:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{job.entity}.xlsx"
     try:
-        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False, "strings_to_numbers": False})
-        sheet = book.add_worksheet()
-        columns = export_columns.columns(job.entity)
-        labels = [str(label) for label, _getter in columns]
-        for col, label in enumerate(labels):  # widths before the rows: constant memory writes row by row
-            sheet.set_column(col, col, min(max(len(label) + 4, 12), 40))
-        sheet.freeze_panes(1, 0)
-        bold = book.add_format({"bold": True})
-        for col, label in enumerate(labels):
-            sheet.write_string(0, col, label, bold)
-        cells = _XlsxCells(book, sheet)
-        count = 0
-        for count, row in enumerate(records(job.by, job.entity, QueryDict(job.query)), start=1):
-            for col, (_label, getter) in enumerate(columns):
-                cells.write(count, col, getter(row))
-        sheet.autofilter(0, 0, count, len(columns) - 1)
-        book.close()
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            count = _write_xlsx(job, path)
     except Exception as exc:
         ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=str(exc)[:2000],
                                                    finished_at=timezone.now())
@@ -323,6 +309,31 @@ def write_xlsx(job_id: int) -> ExportJob:
     ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.DONE, rows=count, path=str(path),
                                                finished_at=timezone.now())
     return ExportJob.objects.get(pk=job_id)
+
+
+def _write_xlsx(job: ExportJob, path: Path) -> int:
+    """The rows of the job's list as a typed, filtered sheet at `path`; how many rows it has."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                           "strings_to_urls": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet(capfirst(export_columns.plural_label(job.entity))[:31])
+    columns = export_columns.columns(job.entity)
+    labels = [str(label) for label, _getter in columns]
+    for col, label in enumerate(labels):  # widths before the rows: constant memory writes row by row
+        sheet.set_column(col, col, min(max(len(label) + 4, 12), 40))
+    sheet.freeze_panes(1, 0)
+    bold = book.add_format({"bold": True})
+    for col, label in enumerate(labels):
+        sheet.write_string(0, col, label, bold)
+    cells = _XlsxCells(book, sheet)
+    count = 0
+    for count, row in enumerate(records(job.by, job.entity, QueryDict(job.query)), start=1):
+        for col, (_label, getter) in enumerate(columns):
+            cells.write(count, col, getter(row))
+    sheet.autofilter(0, 0, count, len(columns) - 1)
+    book.close()
+    return count
 
 
 def open_file(job: ExportJob, by):

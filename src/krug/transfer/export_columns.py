@@ -187,6 +187,13 @@ def columns(entity: str) -> list[Column]:
     return [*_BUILT_IN[entity](), *custom_columns(entity)]
 
 
+def plural_label(entity: str) -> str:
+    """What the records are called in the active language ("контакты"): the name of the XLSX file's sheet."""
+    from krug.transfer.importer import entity_model
+
+    return str(entity_model(entity)._meta.verbose_name_plural)
+
+
 #: the database fields each entity's rows are read with (values only: no ORM objects are built)
 FIELDS: dict[str, tuple[str, ...]] = {
     "contacts": ("id", "surname", "first_name", "patronymic", "position", "company__name", "company__inn",

@@ -58,6 +58,12 @@ class Context:
     phone_index: Any = None  # their valid phones, likewise
     watch: Any = None  # others' changes the two take in (name_index.Watch)
     bulk: bool = True
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # the user's value choices (transfer.values)
+
+    def __post_init__(self) -> None:
+        from krug.transfer.values import substitutions
+
+        self.values = self.values or substitutions(self.job)
 
 
 # ---- finding what a row names ----------------------------------------------------------------------------
@@ -260,12 +266,49 @@ def duplicate_refused(entity_label, reasons) -> DomainError:
                           % {"entity": entity_label, "why": ", ".join(reason_labels(reasons))})
 
 
+def held_notes(model, ids, texts) -> dict[int, set[str]]:
+    """Which of these texts each of the records (contacts or companies, by id) holds among its notes: a contact's
+    are those on him, a company's those on it and none of its people. Notes in the bin count (one deleted does
+    not come back with the next run)."""
+    from krug.activities.models import Note
+
+    holder = "contact_id" if model._meta.model_name == "contact" else "company_id"
+    notes = Note.objects.filter(text__in_array=sorted(set(texts)))
+    if holder == "company_id":
+        notes = notes.filter(contact__isnull=True)
+    found: dict[int, set[str]] = {}
+    for pk, text in notes.filter(**{f"{holder}__in_array": sorted(ids)}).values_list(holder, "text"):
+        found.setdefault(pk, set()).add(text)
+    return found
+
+
+def add_notes(by, record, texts: list[str]) -> bool:
+    """Put a row's comments (its note columns) on the record's timeline, each a note by the importing user and
+    owned by the record's owner (`activities.services.add_past_note`); a text the record holds already is not
+    added again, so a re-run adds nothing. Whether a note was added."""
+    from krug.activities import services as activities
+
+    if not texts:
+        return False
+    held = held_notes(type(record), [record.pk], texts).get(record.pk, set())
+    contact = record._meta.model_name == "contact"
+    added = False
+    for text in texts:
+        if text not in held:
+            held.add(text)
+            activities.add_past_note(by, text, owner_id=record.owner_id, contact_id=record.pk if contact else None,
+                                     company_id=record.company_id if contact else record.pk)
+            added = True
+    return added
+
+
 def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     from krug.clients import services
     from krug.clients.models import Contact
     from krug.quality.duplicates import DuplicateFound
 
     by, key = ctx.job.by, ctx.job.key
+    notes = data.pop("notes", [])
     name, inn = data.pop("company", ""), data.pop("company_inn", "")
     if name or inn:
         data["company_id"] = _kept_company(named, name, inn) or _company_for(ctx, name, inn, data)
@@ -276,15 +319,17 @@ def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     if existing is None:
         try:
             contact = services.create_contact(by, data)
+            add_notes(by, contact, notes)
             return CREATED, contact.pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Contact, exc), MERGED
             data = for_merge(data, lambda name: getattr(existing, name, None))
     update = _contact_update(existing, data)
     changes = services.contact_changes(by, existing, update)
-    if not changes:
+    if changes:
+        services.update_contact(by, existing, {**changes, "allow_duplicate": True})
+    if not add_notes(by, existing, notes) and not changes:  # a new note is a change; one held already is not
         return (MERGED if outcome == MERGED else SKIPPED), existing.pk
-    services.update_contact(by, existing, {**changes, "allow_duplicate": True})
     return outcome, existing.pk
 
 
@@ -295,19 +340,23 @@ def _import_company(ctx: Context, data: dict, named=None) -> tuple[str, int]:
 
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
+    notes = data.pop("notes", [])
     existing = named or (_yours(by, key, _find_company(by, key, {**data, "external_id": external_id})) if key
                          else None)
     outcome = UPDATED
     if existing is None:
         try:
-            return CREATED, services.create_company(by, data).pk
+            company = services.create_company(by, data)
+            add_notes(by, company, notes)
+            return CREATED, company.pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Company, exc), MERGED
             data = for_merge(data, lambda name: getattr(existing, name, None))
     changes = services.company_changes(by, existing, data)
-    if not changes:
+    if changes:
+        services.update_company(by, existing, {**changes, "allow_duplicate": True})
+    if not add_notes(by, existing, notes) and not changes:
         return (MERGED if outcome == MERGED else SKIPPED), existing.pk
-    services.update_company(by, existing, {**changes, "allow_duplicate": True})
     return outcome, existing.pk
 
 
@@ -334,11 +383,16 @@ def _source_labels() -> dict[str, str]:
     return found
 
 
+def lead_source(text: str) -> str:
+    """A lead's source as a file may spell it (`Сайт`, `Веб-форма`, Krug's own labels) -> its value; anything
+    else stays as it is (and fails as the services refuse it)."""
+    folded = text.strip().casefold()
+    return LEAD_SOURCES.get(folded) or memo.remembered("lead_source_labels", _source_labels).get(folded, text)
+
+
 def _lead_source(data: dict) -> None:
     if data.get("source"):
-        text = data["source"].strip().casefold()
-        data["source"] = LEAD_SOURCES.get(text) or memo.remembered("lead_source_labels", _source_labels).get(
-            text, data["source"])
+        data["source"] = lead_source(data["source"])
     else:
         data["source"] = "import"
 
@@ -419,7 +473,11 @@ def deal_stage(by, pipeline_name: str, stage_name: str) -> tuple[dict, dict[str,
         stages = Stage.objects.alive().filter(name__iexact=stage_name.strip(), pipeline__deleted_at__isnull=True)
         stage = stages.filter(pipeline=pipeline).first() if pipeline else (
             stages.filter(pipeline__is_default=True).first() or stages.first())
-        if stage is None:
+        elsewhere = [] if stage is not None or pipeline is None else list(dict.fromkeys(
+            stages.order_by("pipeline__position", "pipeline_id").values_list("pipeline__name", flat=True)))
+        if elsewhere:  # in other pipelines: the row is told which, and which it asked for
+            problems["stage"] = [services.stage_elsewhere(stage_name.strip(), elsewhere, pipeline.name)]
+        elif stage is None:
             problems["stage"] = [_("no stage named %(name)s") % {"name": stage_name}]
         else:
             found["stage_id"] = stage.pk
@@ -530,10 +588,7 @@ KRUG_ID = "krug_id"  # the key of a file Krug exported: each row names its recor
 def _named(ctx: Context, krug_id: int):
     """The record a row names by its Krug ID, when the user may change it; a Krug ID names a record or fails
     (a row without one is a new record)."""
-    from django.apps import apps
-
-    model = apps.get_model(*ENTITY_MODELS[ctx.job.entity].split("."))
-    record = model.objects.visible_to(ctx.job.by).filter(pk=krug_id).first()  # one he does not see: "no record"
+    record = entity_model(ctx.job.entity).objects.visible_to(ctx.job.by).filter(pk=krug_id).first()  # or unseen
     if record is None:
         raise ValidationFailed.single(KRUG_ID, _("no record with Krug ID %(id)s") % {"id": krug_id})
     return _yours(ctx.job.by, KRUG_ID, record)
@@ -541,6 +596,13 @@ def _named(ctx: Context, krug_id: int):
 
 ENTITY_MODELS = {"contacts": "clients.Contact", "companies": "clients.Company", "leads": "clients.Lead",
                  "deals": "sales.Deal"}
+
+
+def entity_model(entity: str):
+    """The model of the records an import of `entity` writes (`contacts` → Contact)."""
+    from django.apps import apps
+
+    return apps.get_model(*ENTITY_MODELS[entity].split("."))
 
 
 def import_row(ctx: Context, row: list[str]) -> tuple[str, list[dict]]:
@@ -561,7 +623,7 @@ def problems(ctx: Context, data: dict, errors) -> list[dict]:
              "companies": lambda by, d: clients._clean_company(by, d, current=None),
              "leads": lambda by, d: clients._clean_lead(by, d, current=None)}.get(ctx.job.entity)
     given = {k: v for k, v in data.items() if k not in found and k not in ("company", "company_inn", "external_id",
-                                                                          KRUG_ID)}
+                                                                          "notes", KRUG_ID)}
     if "owner" in found:
         given.pop("owner_id", None)
     if check is not None:
@@ -576,7 +638,7 @@ def problems(ctx: Context, data: dict, errors) -> list[dict]:
 
 def import_one(ctx: Context, row: list[str]) -> tuple[str, list[dict], int | None]:
     """`import_row`, with the id of the record the row created or changed (None when it failed)."""
-    data, errors = to_data(ctx.job.entity, ctx.job.mapping, row, ctx.owners)
+    data, errors = to_data(ctx.job.entity, ctx.job.mapping, row, ctx.owners, ctx.values)
     if errors:
         return FAILED, problems(ctx, data, errors), None
     if not any(v for k, v in data.items() if k != "owner_id"):

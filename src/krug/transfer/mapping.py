@@ -51,6 +51,11 @@ _PERSON = [
     _t("city", _("City"), "город", "city", "town", "населенный пункт"),
 ]
 
+#: a comment on a contact or company (amoCRM's «Примечание», Bitrix24's «Комментарий»): a note on its timeline;
+#: several such columns are several notes ("Примечание 2" is one too)
+_NOTE = _t("note", _("Note"), "комментарий", "комментарии", "примечание", "примечания", "заметка", "заметки",
+           "comment", "comments", "note", "notes", "remark", "remarks", repeatable=True)
+
 TARGETS: dict[str, list[Target]] = {
     "contacts": [
         *_PERSON,
@@ -58,12 +63,13 @@ TARGETS: dict[str, list[Target]] = {
            "работодатель", "контрагент"),
         _t("company_inn", _("Company INN"), "инн", "инн компании", "inn", "tax id"),
         _t("source", _("Source"), "источник", "source", "канал"),
-        _t("client_type", _("Client type"), "тип клиента", "тип", "client type", "type", "категория"),
+        _t("client_type", _("Client type"), "тип клиента", "тип контакта", "тип", "client type", "type", "категория"),
         _t("birthday", _("Birthday"), "дата рождения", "день рождения", "birthday", "birth date", "date of birth"),
         _t("tags", _("Tags"), "теги", "тег", "метки", "tags", "tag", repeatable=True),
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
         _t("opt_out", _("Opted out of mailings"), "отказ от рассылки", "отказ от рассылок", "отписан", "opt out",
            "unsubscribed"),
+        _NOTE,
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид", "код", "номер"),
     ],
     "companies": [
@@ -82,7 +88,8 @@ TARGETS: dict[str, list[Target]] = {
         _t("phone", _("Phone"), "телефон", "тел", "phone", "рабочий телефон"),
         _t("email", _("E-mail"), "email", "e mail", "почта", "эл почта", "электронная почта"),
         _t("founded", _("Founded"), "дата основания", "основана", "founded"),
-        _t("description", _("Description"), "описание", "комментарий", "примечание", "description", "notes"),
+        _t("description", _("Description"), "описание", "description"),
+        _NOTE,
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид", "код"),
     ],
@@ -109,8 +116,8 @@ TARGETS: dict[str, list[Target]] = {
         _t("title", _("Title"), "название", "название сделки", "сделка", "title", "deal", "deal name"),
         _t("amount", _("Amount"), "сумма", "бюджет", "amount", "value", "budget", "стоимость"),
         _t("currency", _("Currency"), "валюта", "currency"),
-        _t("pipeline", _("Pipeline"), "воронка", "pipeline", "направление"),
-        _t("stage", _("Stage"), "этап", "стадия", "статус", "stage", "status"),
+        _t("pipeline", _("Pipeline"), "воронка", "воронка продаж", "pipeline", "направление"),
+        _t("stage", _("Stage"), "этап", "этап сделки", "стадия", "стадия сделки", "статус", "stage", "status"),
         _t("expected_close", _("Expected close"), "дата закрытия", "ожидаемая дата закрытия", "expected close",
            "close date", "предполагаемая дата закрытия"),
         _t("company", _("Company"), "компания", "организация", "company", "клиент"),
@@ -281,7 +288,7 @@ def check(entity: str, header: list[str], mapping: list[str], key: str, custom: 
     errors.raise_if_any()
 
 
-_LIST_FIELDS = {"phones": "phone", "emails": "email", "company_id": "company", "owner_id": "owner"}
+_LIST_FIELDS = {"phones": "phone", "emails": "email", "company_id": "company", "owner_id": "owner", "notes": "note"}
 
 
 def field_label(entity: str, name: str) -> str:

@@ -26,9 +26,14 @@ class ImportJob(models.Model):
     path = models.CharField(max_length=500, help_text="the uploaded file under KRUG_DATA/imports")
     size = models.BigIntegerField(default=0)
     format = models.JSONField(default=dict, help_text="kind, encoding, delimiter as detected")
+    sheets = models.JSONField(default=list, blank=True, help_text="a workbook's sheets in the order of its tabs")
+    sheet = models.TextField(blank=True, help_text="the workbook's sheet that is read (the reader takes it from "
+                                                   "`format`); '' for CSV")
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=list, help_text="for each column the field it fills, '' to skip")
     key = models.CharField(max_length=32, blank=True, help_text="upsert by this field; empty = always create")
+    values = models.JSONField(default=dict, blank=True, help_text="what a value column's values become: field -> "
+                                                                  "{value (transfer.values.norm): option, '' = empty}")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
     total_rows = models.PositiveIntegerField(null=True, blank=True)
     done_rows = models.PositiveIntegerField(default=0)
@@ -93,6 +98,8 @@ class ExportJob(models.Model):
     entity = models.CharField(max_length=16)
     format = models.CharField(max_length=4, choices=Format.choices)
     query = models.CharField(max_length=2000, blank=True, help_text="the list's filters as a query string")
+    language = models.CharField(max_length=16, blank=True, help_text="the language of the user who asked: the "
+                                                                     "file's headers and words are in it")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     rows = models.PositiveIntegerField(default=0)
     path = models.CharField(max_length=500, blank=True)

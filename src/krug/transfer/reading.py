@@ -1,6 +1,7 @@
 """Reading an uploaded table: CSV in UTF-8, UTF-16, Windows-1251, KOI8-R or DOS (CP866) with `,` `;` or tab,
-and XLSX/XLS/ODS through python-calamine. Rows come out lazily as lists of strings, so a million-row CSV never
-sits in memory; every problem is a `FileProblem` with a message a person can act on.
+and XLSX/XLS/ODS through python-calamine (one sheet of a workbook, chosen by name: `TableFormat.sheet`). Rows
+come out lazily as lists of strings, so a million-row CSV never sits in memory; every problem is a `FileProblem`
+with a message a person can act on.
 """
 
 from __future__ import annotations
@@ -47,10 +48,19 @@ class TableFormat:
     delimiter: str = ""  # csv only
     header_row: int = 0  # the header's row in the file, from 1; 0: the first non-empty row
     garbled: str = ""  # a piece of text that looks mis-decoded (mojibake), when the file has some
+    sheet: str = ""  # a workbook's sheet, by name; '' (a job from before sheets were chosen): the first one
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "encoding": self.encoding, "delimiter": self.delimiter,
-                "header_row": self.header_row, "garbled": self.garbled}
+                "header_row": self.header_row, "garbled": self.garbled, "sheet": self.sheet}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A worksheet of a workbook, as its tab shows it."""
+
+    name: str
+    hidden: bool = False
 
 
 # ---- which encoding reads as Russian --------------------------------------------------------------------
@@ -245,7 +255,7 @@ def _open_workbook(path: Path):
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        if not workbook.sheet_names:
+        if not _worksheets(workbook):
             raise FileProblem(_("The workbook has no sheets."))
         return workbook
     except FileProblem:
@@ -287,9 +297,49 @@ def _all_rows(path: Path, fmt: TableFormat) -> Iterator[list[str]]:
                                   % {"line": reader.line_num, "why": exc}) from exc
         return
     workbook = _open_workbook(path)
-    sheet = workbook.get_sheet_by_index(0)
+    if not fmt.sheet:
+        sheet = workbook.get_sheet_by_index(0)
+    elif fmt.sheet in workbook.sheet_names:
+        sheet = workbook.get_sheet_by_name(fmt.sheet)
+    else:
+        raise FileProblem(_("The workbook has no sheet «%(sheet)s»; its sheets: %(sheets)s.")
+                          % {"sheet": fmt.sheet, "sheets": _names(_worksheets(workbook))}, field="sheet")
     for row in sheet.iter_rows():
         yield [_cell(v) for v in row]
+
+
+def _worksheets(workbook) -> list[Sheet]:
+    """The sheets that hold cells, in the workbook's order: a chart sheet has none to import."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    return [Sheet(meta.name, hidden=meta.visible != SheetVisibleEnum.Visible) for meta in workbook.sheets_metadata
+            if meta.typ == SheetTypeEnum.WorkSheet]
+
+
+def _names(found: list[Sheet]) -> str:
+    return ", ".join(f"«{sheet.name}»" for sheet in found)
+
+
+def sheets(path: Path, fmt: TableFormat) -> list[Sheet]:
+    """A workbook's worksheets in the order of its tabs, hidden ones included; [] for a CSV file."""
+    return [] if fmt.kind == "csv" else _worksheets(_open_workbook(path))
+
+
+def sheet_named(found: list[Sheet], asked: str) -> str:
+    """The name of the sheet `asked` names, as the workbook spells it: Excel tells sheet names apart without
+    their case, so «клиенты» is the sheet «Клиенты». FileProblem on `sheet`, listing the sheets, for any other
+    name, and for a CSV file, which has no sheets."""
+    if not found:
+        raise FileProblem(_("A CSV file has no sheets: leave the sheet out."), field="sheet")
+    if not asked.strip():
+        raise FileProblem(_("Choose one of the workbook's sheets: %(sheets)s.") % {"sheets": _names(found)},
+                          field="sheet")
+    wanted = asked.strip().casefold()
+    for sheet in found:
+        if sheet.name == asked or sheet.name.strip().casefold() == wanted:
+            return sheet.name
+    raise FileProblem(_("The workbook has no sheet «%(sheet)s»; its sheets: %(sheets)s.")
+                      % {"sheet": asked, "sheets": _names(found)}, field="sheet")
 
 
 def rows(path: Path, fmt: TableFormat) -> Iterator[list[str]]:

@@ -23,6 +23,12 @@ _CLIENT_TYPES = {"new": "new", "новый": "new", "returning": "returning", "�
                  "партнёр": "partner", "supplier": "supplier", "поставщик": "supplier"}
 
 
+def parse_client_type(text: str) -> str:
+    """A client type as a file may spell it (`Постоянный`, `VIP`) -> its value; anything else stays as it is
+    (and fails as the services refuse it)."""
+    return _CLIENT_TYPES.get(text.strip().casefold(), text)
+
+
 def split_full_name(text: str) -> dict[str, str]:
     """`Иванов Иван Иванович` → surname, first name, patronymic; `John Smith` → first name, surname;
     `Иван Иванович Иванов` (patronymic in the middle) is recognised too."""
@@ -107,9 +113,15 @@ class Owners:
 _LISTS = {"phone": "phones", "email": "emails", "tags": "tags"}  # columns a contact takes several of
 _PARSERS = {"birthday": parse_date, "founded": parse_date, "expected_close": parse_date, "opt_out": parse_yes_no,
             "amount": parse_amount, "krug_id": parse_krug_id,
-            "client_type": lambda value: _CLIENT_TYPES.get(value.casefold(), value)}
-_PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED = range(6)
+            "client_type": lambda value: parse_client_type(value)}
+_PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED, _NOTE = range(7)
 _ESCAPED = ("=", "+", "-", "@")  # what `export.csv_safe` puts a `'` before
+
+
+def _note_max() -> int:
+    from krug.activities.services import NOTE_MAX
+
+    return NOTE_MAX
 
 
 @lru_cache(maxsize=256)
@@ -127,13 +139,17 @@ def _columns(entity: str, mapping: tuple[str, ...]) -> tuple[tuple[int, str, int
             out.append((position, name[3:], _CUSTOM))
         elif name == "owner":
             out.append((position, name, _OWNER))
+        elif name == "note":  # each comment column's cell a note of its own, in the columns' order
+            out.append((position, "notes", _NOTE))
         else:
             out.append((position, name, _PARSED if name in _PARSERS else _PLAIN))
     return tuple(out)
 
 
-def to_data(entity: str, mapping: list[str], row: list[str], owners: Owners) -> tuple[dict[str, Any], FieldErrors]:
-    """The service data of one row (only the columns that have a value) and the problems found on the way."""
+def to_data(entity: str, mapping: list[str], row: list[str], owners: Owners,
+            values: dict[str, dict[str, str]] | None = None) -> tuple[dict[str, Any], FieldErrors]:
+    """The service data of one row (only the columns that have a value) and the problems found on the way.
+    `values`: what the user chose a value column's values become (`transfer.values.substitutions`)."""
     errors = FieldErrors()
     data: dict[str, Any] = {}
     lists: dict[str, list[str]] = {}
@@ -146,6 +162,10 @@ def to_data(entity: str, mapping: list[str], row: list[str], owners: Owners) -> 
             continue
         if value[0] == "'" and value[1:2] in _ESCAPED:  # a formula-like cell as Krug's CSV escapes it
             value = value[1:]
+        if values and name in values:
+            value = values[name].get(" ".join(value.split()).casefold(), value)  # keyed as `values.norm` keys it
+            if not value:  # chosen "as if the cell were empty"
+                continue
         if kind == _PLAIN:
             data[name] = value
         elif kind == _LIST:
@@ -160,6 +180,10 @@ def to_data(entity: str, mapping: list[str], row: list[str], owners: Owners) -> 
             if owner is None:
                 errors.add("owner", _("no active user %(name)s") % {"name": value})
             data["owner_id"] = owner
+        elif kind == _NOTE:
+            if len(value) > _note_max():
+                errors.add("note", _("at most %(n)d characters") % {"n": _note_max()})
+            data.setdefault(name, []).append(value)
         else:
             try:
                 data[name] = _PARSERS[name](value)

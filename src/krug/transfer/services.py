@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from krug.core import custom_fields
 from krug.core.errors import Conflict, ValidationFailed
-from krug.transfer import importer, mapping, reading
+from krug.transfer import importer, mapping, reading, values
 from krug.transfer.models import ImportJob
 
 STALE_AFTER = 120  # seconds without a heartbeat before a running import is taken over
@@ -35,11 +35,12 @@ def custom_fields_of(entity: str) -> dict:
     return custom_fields.definitions(singular)
 
 
-def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes]) -> ImportJob:
-    """Store an uploaded file and recognise it: format and encoding, the header row (the one among the first
-    non-empty rows that names the most fields, so a title above it is skipped) and a guessed mapping. Nothing
-    is imported yet. A file that cannot be read as a table, or has no rows under its header, is refused here
-    with the reason (field `file`)."""
+def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes], *, sheet: str = "") -> ImportJob:
+    """Store an uploaded file and recognise it: format and encoding, a workbook's sheet (`sheet`, else the
+    first with a table: `_default_sheet`), the header row (the one among the first non-empty rows that names
+    the most fields, so a title above it is skipped) and a guessed mapping. Nothing is imported yet. A file
+    that cannot be read as a table, or has no rows under its header, is refused here with the reason (field
+    `file`, or `sheet` for the sheet asked for)."""
     if entity not in importer.IMPORTERS:
         raise ValidationFailed.single("entity", _("must be one of %(v)s") % {"v": ", ".join(importer.IMPORTERS)})
     safe = re.sub(r"[^\w.\-]+", "_", Path(file_name or "upload").name)[:120] or "upload"
@@ -59,11 +60,18 @@ def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes])
     custom = custom_fields_of(entity)
     try:
         fmt = reading.detect(path)
-        leading = reading.leading_rows(path, fmt)
+        sheets = reading.sheets(path, fmt)
+        if sheet:
+            fmt = replace(fmt, sheet=reading.sheet_named(sheets, sheet))
+            leading = _sheet_rows(path, fmt)
+        elif sheets:
+            fmt, leading = _default_sheet(path, fmt, sheets, entity, custom)
+        else:
+            leading = reading.leading_rows(path, fmt)
         if not leading:
             raise reading.FileProblem(_("The file has no header row."))
         fmt = replace(fmt, header_row=mapping.header_row(entity, leading[:HEADER_CANDIDATES], custom))
-        header = _header_at(path, fmt, leading, field="file")
+        header = _header_at(path, fmt, leading, field="sheet" if sheet else "file")
     except reading.FileProblem as exc:
         path.unlink(missing_ok=True)
         raise ValidationFailed.single(exc.field, exc.message) from exc
@@ -76,10 +84,46 @@ def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes])
     guessed = mapping.guess(entity, header, custom)
     key = mapping.default_key(guessed)
     return ImportJob.objects.create(entity=entity, file_name=file_name or safe, path=str(path), size=size,
-                                    format=fmt.as_dict(), header=header, mapping=guessed, key=key, by=by)
+                                    format=fmt.as_dict(), sheet=fmt.sheet, sheets=[s.name for s in sheets],
+                                    header=header, mapping=guessed, key=key, by=by)
 
 
 HEADER_CANDIDATES = 5  # the header is guessed among the first non-empty rows, up to this many
+
+
+def _sheet_rows(path: Path, fmt: reading.TableFormat) -> list[tuple[int, list[str]]]:
+    """The leading rows of the sheet `fmt` names; FileProblem on `sheet` when it is empty."""
+    leading = reading.leading_rows(path, replace(fmt, header_row=0))
+    if not leading:
+        raise reading.FileProblem(_("The sheet «%(sheet)s» is empty: choose the sheet that holds the table.")
+                                  % {"sheet": fmt.sheet}, field="sheet")
+    return leading
+
+
+def _default_sheet(path: Path, fmt: reading.TableFormat, sheets: list[reading.Sheet], entity: str,
+                   custom: dict) -> tuple[reading.TableFormat, list[tuple[int, list[str]]]]:
+    """The sheet an upload reads unless told, with its leading rows: the first whose header names a field of
+    `entity` and has rows under it, so a title page, a sheet of instructions or another kind's export of Krug
+    before the table is passed over; else the first with more than one row, else the first that is not empty.
+    Visible sheets come before hidden ones (lists for a drop-down, a macro's data)."""
+    found = []
+    for sheet in sorted(sheets, key=lambda s: s.hidden):  # a stable sort: the tabs' order within each
+        candidate = replace(fmt, sheet=sheet.name)
+        leading = reading.leading_rows(path, candidate)
+        if not leading:
+            continue
+        found.append((candidate, leading))
+        number = mapping.header_row(entity, leading[:HEADER_CANDIDATES], custom)
+        header = dict(leading)[number]
+        if (any(mapping.guess(entity, header, custom)) and mapping.exported_entity(header) in ("", entity)
+                and any(row > number for row, _cells in leading)):
+            return candidate, leading
+    for candidate, leading in found:
+        if len(leading) > 1:
+            return candidate, leading
+    if not found:
+        raise reading.FileProblem(_("Every sheet of the workbook is empty."))
+    return found[0]
 
 
 def _header_at(path: Path, fmt: reading.TableFormat, leading: list[tuple[int, list[str]]],
@@ -129,36 +173,68 @@ def check_mapping(job: ImportJob, mapping_: list[str] | None = None, key: str | 
 
 
 def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str | None = None,
-              header_row: int | None = None) -> ImportJob:
-    """Change the header row, the mapping or the upsert key before the import starts; checked now, not
-    half-way through. A new header row takes the mapping guessed from it (checked at the preview and the start,
-    as an upload's is), unless a mapping is given too."""
+              header_row: int | None = None, sheet: str | None = None,
+              values_: dict | None = None) -> ImportJob:
+    """Change a workbook's sheet, the header row, the mapping or the upsert key before the import starts;
+    checked now, not half-way through. Another sheet has its header row found again (unless one is given);
+    a new header row takes the mapping guessed from it (checked at the preview and the start, as an upload's
+    is), unless a mapping is given too. `values_` chooses what a value column's values become
+    (`transfer.values.check`), field by field: a field given replaces its choices, the others keep theirs."""
     if job.status != ImportJob.Status.UPLOADED:
         raise Conflict(_("This import has started; its mapping can no longer change"))
-    header, fmt, guessed = job.header, table_format(job), False
-    if header_row is not None and header_row != (fmt.header_row or None):
-        fmt = replace(fmt, header_row=header_row)
-        try:
-            header = _header_at(Path(job.path), fmt, reading.leading_rows(Path(job.path), fmt))
-        except reading.FileProblem as exc:
-            raise ValidationFailed.single(exc.field, exc.message) from exc
-        if mapping_ is None:
-            guessed, mapping_ = True, mapping.guess(job.entity, header, custom_fields_of(job.entity))
-            if key is None:
-                key = mapping.default_key(mapping_)
+    header, fmt, guessed, reread = job.header, table_format(job), False, False
+    try:
+        other = _other_sheet(job, fmt, sheet, header_row)
+        if other is not None:
+            (fmt, header), reread = other, True
+        elif header_row is not None and header_row != (fmt.header_row or None):
+            fmt = replace(fmt, header_row=header_row)
+            header, reread = _header_at(Path(job.path), fmt, reading.leading_rows(Path(job.path), fmt)), True
+    except reading.FileProblem as exc:
+        raise ValidationFailed.single(exc.field, exc.message) from exc
+    if reread and mapping_ is None:
+        guessed, mapping_ = True, mapping.guess(job.entity, header, custom_fields_of(job.entity))
+        if key is None:
+            key = mapping.default_key(mapping_)
     new_mapping = job.mapping if mapping_ is None else [m or "" for m in mapping_]
     new_key = job.key if key is None else key
     if not guessed:
         check_mapping(job, new_mapping, new_key, header)
+    chosen = dict(job.values or {})
     job.header, job.format, job.mapping, job.key = header, fmt.as_dict(), new_mapping, new_key
-    job.save(update_fields=["header", "format", "mapping", "key"])
+    if values_ is not None:
+        chosen.update(values.check(job, values_))
+    columns = {name for _position, name in values.fields(job)}  # a column mapped elsewhere takes its choices along
+    job.values = {name: choices for name, choices in chosen.items() if name in columns and choices}
+    job.sheet = fmt.sheet  # the reader takes it from the format; the field is for people and queries
+    job.save(update_fields=["header", "format", "sheet", "mapping", "key", "values"])
     return job
 
 
-def _entity_label(entity: str) -> str:
-    from django.apps import apps
+def _other_sheet(job: ImportJob, fmt: reading.TableFormat, sheet: str | None,
+                 header_row: int | None) -> tuple[reading.TableFormat, list[str]] | None:
+    """(format, header) of the sheet `sheet` names when it is not the job's, its header at `header_row` or
+    found as an upload finds it; None when the sheet stays. FileProblem on `sheet` (or `header_row`)."""
+    if sheet is None or (fmt.kind == "csv" and not sheet):
+        return None
+    path = Path(job.path)
+    name = reading.sheet_named([reading.Sheet(n) for n in job.sheets] or reading.sheets(path, fmt), sheet)
+    if name == fmt.sheet:
+        return None
+    fmt = replace(fmt, sheet=name)
+    leading = _sheet_rows(path, fmt)
+    custom = custom_fields_of(job.entity)
+    fmt = replace(fmt, header_row=header_row or mapping.header_row(job.entity, leading[:HEADER_CANDIDATES], custom))
+    header = _header_at(path, fmt, leading, field="header_row" if header_row else "sheet")
+    exported = mapping.exported_entity(header)
+    if exported and exported != job.entity:
+        raise reading.FileProblem(_("This sheet is Krug's export of %(kind)s: import it as %(kind)s.")
+                                  % {"kind": _entity_label(exported)}, field="sheet")
+    return fmt, header
 
-    return str(apps.get_model(*importer.ENTITY_MODELS[entity].split("."))._meta.verbose_name_plural)
+
+def _entity_label(entity: str) -> str:
+    return str(importer.entity_model(entity)._meta.verbose_name_plural)
 
 
 def preview(by, job: ImportJob, limit: int = 10) -> list[dict]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from krug.core.errors import DomainError
-from krug.transfer import export, importer, mapping, services
+from krug.transfer import export, importer, mapping, services, values
 from krug.transfer.models import ExportJob, ImportJob
 from krug.web import ui
 
@@ -82,7 +82,35 @@ def _mapping_context(job: ImportJob, errors: dict | None = None) -> dict:
             "entity_label": ENTITY_LABELS.get(job.entity, job.entity), "warnings": services.warnings(job),
             "encoding": reading.ENCODINGS.get(fmt.encoding, fmt.encoding), "header_row": header_row,
             "header_choices": [{"number": n, "text": " · ".join(c for c in cells if c)} for n, cells in leading],
-            "rows": None}
+            "rows": None, "values": _values_context(job, errors)}
+
+
+def _values_context(job: ImportJob, errors: dict) -> dict | None:
+    """The values of the owner, type, source, pipeline, stage and pick-list columns, each with what it becomes,
+    and each field's problem (`values.<field>`)."""
+    if not values.fields(job):
+        return None
+    found = values.found(job)
+    for item in found["fields"]:
+        item["errors"] = errors.get(f"values.{item['field']}", [])
+        item["failing"] = sum(v["rows"] for v in item["values"] if v["becomes"] is None)
+    return found
+
+
+def _posted_values(post, mapped: list[str]) -> dict[str, dict[str, str]] | None:
+    """The value choices the form sends (`v:<field>:<value key>`), for the fields still mapped: a choice equal to
+    what Krug makes of the value by itself (`r:...`), or "?" (none), is not kept."""
+    chosen: dict[str, dict[str, str]] = {}
+    for name, target in post.items():
+        if not name.startswith("v:") or name.count(":") < 2:
+            continue
+        _v, field, key = name.split(":", 2)
+        if field not in mapped:
+            continue
+        choices = chosen.setdefault(field, {})
+        if target != "?" and target != post.get(f"r:{field}:{key}"):
+            choices[key] = target
+    return chosen or None
 
 
 def _errors(exc: DomainError) -> dict[str, list[str]]:
@@ -105,10 +133,20 @@ def import_status(request, pk):
     return render(request, "transfer/_progress.html", {"job": _job(request, pk)})
 
 
+def _sheet(request, job: ImportJob):
+    """The workbook's sheet chosen on the mapping page: its header row, columns and rows are read again."""
+    return _read_again(request, job, lambda: {"sheet": request.POST.get("sheet", "")})
+
+
 def _header_row(request, job: ImportJob):
     """The header row chosen on the mapping page: the columns are recognised again from it."""
+    return _read_again(request, job, lambda: {"header_row": int(request.POST.get("header_row", ""))})
+
+
+def _read_again(request, job: ImportJob, change):
+    """Apply `change()` (the sheet or the header row) and show the page again; a refusal beside its field."""
     try:
-        services.configure(request.user, job, header_row=int(request.POST.get("header_row", "")))
+        services.configure(request.user, job, **change())
     except ValueError:
         errors = {"header_row": [_("Choose a row.")]}
     except DomainError as exc:
@@ -122,16 +160,20 @@ def _header_row(request, job: ImportJob):
 @login_required
 @require_POST
 def import_configure(request, pk):
-    """The mapping page's buttons: choose the header row, check the first rows or start the import. The check
-    answers HTMX with the whole form, so a problem shows beside its column and an earlier one goes away; a
-    refusal is answered with 200 then, as the card's edit form is, since htmx does not swap a 4xx answer."""
+    """The mapping page's buttons: choose the sheet or the header row, check the first rows or start the import.
+    The check answers HTMX with the whole form, so a problem shows beside its column and an earlier one goes
+    away; a refusal is answered with 200 then, as the card's edit form is, since htmx does not swap a 4xx
+    answer."""
     job = _job(request, pk)
+    if request.POST.get("go") == "sheet":
+        return _sheet(request, job)
     if request.POST.get("go") == "header":
         return _header_row(request, job)
     chosen = [request.POST.get(f"col{i}", "") for i in range(len(job.header))]
     htmx = bool(request.headers.get("HX-Request"))
     try:
-        services.configure(request.user, job, mapping_=chosen, key=request.POST.get("key", ""))
+        services.configure(request.user, job, mapping_=chosen, key=request.POST.get("key", ""),
+                           values_=_posted_values(request.POST, chosen))
         if request.POST.get("go") == "start":
             services.start(request.user, job)
             return redirect("transfer:import", job.pk)

@@ -1,0 +1,238 @@
+"""What a file's values become, for the fields that take one of a known set: the owner, a contact's client
+type, a lead's source, a deal's pipeline and stage, and the administrator's pick-list fields.
+
+A file from another CRM names these its own way: amoCRM's and Bitrix24's "Ответственный" holds people who
+may have no account in Krug yet, or another spelling of one; Bitrix24's "Тип контакта" says «Клиенты»;
+amoCRM's "Этап сделки" says «Первичный контакт». Each such value would fail its rows. Before the import
+starts, the mapping page lists every value the file holds in these columns, with what Krug makes of it, and
+the user chooses what each becomes (`ImportJob.values`: field -> the value as `norm` keys it -> an option's
+value, "" for "as if the cell were empty"). The import then reads each cell through that choice
+(`substitutions`, applied by `rows.to_data`), on both of its paths alike.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from krug.core.errors import FieldErrors
+from krug.transfer.models import ImportJob
+
+SCAN_ROWS = 200_000  # rows read for the values shown on the page; the rest of a larger file is read by the run
+MAX_VALUES = 300  # different values of one column shown; a column with more is not one to choose value by value
+EMPTY = ""  # the choice "as if the cell were empty": the field's default (the importing user, the first stage)
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+def norm(text: str) -> str:
+    """How a file's value is keyed: `Петров  Иван ` and `петров иван` are one value."""
+    return " ".join((text or "").split()).casefold()
+
+
+def fields(job: ImportJob) -> list[tuple[int, str]]:
+    """(column, field) of the job's mapped columns whose values are chosen from a known set."""
+    from krug.transfer.services import custom_fields_of
+
+    custom = custom_fields_of(job.entity)
+    fixed = _FIXED.get(job.entity, ())
+    found = []
+    for position, name in enumerate(job.mapping):
+        if name in fixed or (name.startswith("cf.") and _pick_list(custom.get(name[3:]))):
+            found.append((position, name))
+    return found
+
+
+def _pick_list(field) -> bool:
+    from krug.core.models import CustomField
+
+    return field is not None and field.type == CustomField.Type.CHOICE
+
+
+_FIXED = {"contacts": ("owner", "client_type"), "companies": ("owner",),
+          "leads": ("owner", "source"), "deals": ("owner", "pipeline", "stage")}
+
+
+def options(job: ImportJob, field: str) -> list[Option]:
+    """What a value of `field` may become (besides EMPTY)."""
+    if field == "owner":
+        return _owners(job.by)
+    if field == "client_type":
+        from krug.clients.models import Contact
+
+        return [Option(value, str(label)) for value, label in Contact.ClientType.choices]
+    if field == "source":
+        from krug.clients.models import Lead
+
+        return [Option(value, str(label)) for value, label in Lead.Source.choices]
+    if field == "pipeline":
+        from krug.sales.models import Pipeline
+
+        return [Option(name, name) for name in Pipeline.objects.alive().order_by("position", "pk")
+                .values_list("name", flat=True)]
+    if field == "stage":
+        return _stages(job.by)
+    if field.startswith("cf."):
+        from krug.transfer.services import custom_fields_of
+
+        definition = custom_fields_of(job.entity).get(field[3:])
+        return [Option(str(choice), str(choice)) for choice in (definition.choices if definition else [])]
+    return []
+
+
+def _owners(by) -> list[Option]:
+    from krug.accounts.models import User
+    from krug.core import permissions
+
+    users = User.objects.filter(is_active=True).select_related("team").order_by("last_name", "first_name",
+                                                                               "username")
+    return [Option(user.username, f"{user.get_full_name() or user.username} ({user.username})")
+            for user in users if permissions.can_assign(by, user)]
+
+
+def _stages(by) -> list[Option]:
+    """Every live stage's name once, with the pipelines that have it: a row's pipeline decides which one."""
+    from krug.sales import services
+    from krug.sales.models import Stage
+
+    services.default_pipeline(by)  # made on first use, as the import makes it
+    pipelines: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for name, pipeline in (Stage.objects.alive().filter(pipeline__deleted_at__isnull=True)
+                           .order_by("pipeline__position", "pipeline_id", "position")
+                           .values_list("name", "pipeline__name")):
+        names.setdefault(norm(name), name)
+        pipelines.setdefault(norm(name), []).append(pipeline)
+    return [Option(name, f"{name} ({', '.join(pipelines[key])})") for key, name in names.items()]
+
+
+class Recogniser:
+    """What the import makes of a value by itself, without a choice: an option's value, or None when the value
+    would fail its row. It asks what the import asks (the owners' lookup, the known spellings of client types
+    and sources, the pipelines' and stages' names)."""
+
+    def __init__(self, job: ImportJob) -> None:
+        from krug.transfer.rows import Owners
+
+        self.job, self.owners = job, Owners()
+        self._options: dict[str, dict[str, str]] = {}
+
+    def _by_norm(self, field: str) -> dict[str, str]:
+        if field not in self._options:
+            self._options[field] = {norm(o.value): o.value for o in options(self.job, field)}
+        return self._options[field]
+
+    def __call__(self, field: str, text: str) -> str | None:
+        if field == "owner":
+            from krug.accounts.models import User
+
+            pk = self.owners.find(text)
+            return User.objects.filter(pk=pk).values_list("username", flat=True).first() if pk else None
+        if field == "client_type":
+            from krug.transfer.rows import parse_client_type
+
+            code = parse_client_type(text)
+            return code if code in self._by_norm(field).values() else None
+        if field == "source":
+            from krug.transfer.importer import lead_source
+
+            code = lead_source(text)
+            return code if code in self._by_norm(field).values() else None
+        if field in ("pipeline", "stage"):
+            return self._by_norm(field).get(norm(text))
+        if field.startswith("cf."):
+            return text.strip() if text.strip() in self._by_norm(field).values() else None
+        return None
+
+
+def found(job: ImportJob, limit: int = SCAN_ROWS) -> dict:
+    """The values of the job's value columns, read from the first `limit` rows, each with how many rows hold
+    it, what the import makes of it by itself (`recognised`) and what it will become (`becomes`: the user's
+    choice, else the recognised value; None: the row fails). Unrecognised values come first."""
+    from krug.transfer import importer, mapping
+
+    columns = fields(job)
+    if not columns:
+        return {"fields": [], "rows": 0, "complete": True}
+    counts: dict[str, Counter] = {name: Counter() for _p, name in columns}
+    spelled: dict[tuple[str, str], str] = {}
+    rows, complete = 0, True
+    for _number, cells in importer.data_rows(job):
+        if rows >= limit:
+            complete = False
+            break
+        rows += 1
+        for position, name in columns:
+            text = cells[position].strip() if position < len(cells) and cells[position] else ""
+            if text:
+                key = norm(text)
+                counts[name][key] += 1
+                spelled.setdefault((name, key), " ".join(text.split()))
+    recognise = Recogniser(job)
+    known = mapping.targets(job.entity, _custom(job))
+    out = []
+    for _position, name in columns:
+        chosen = (job.values or {}).get(name, {})
+        values = []
+        for key, count in counts[name].most_common(MAX_VALUES):
+            text = spelled[(name, key)]
+            recognised = recognise(name, text)
+            becomes = chosen[key] if key in chosen else recognised
+            values.append({"value": text, "key": key, "rows": count, "recognised": recognised, "becomes": becomes,
+                           "chosen": key in chosen})
+        values.sort(key=lambda v: (v["becomes"] is not None, -v["rows"]))
+        out.append({"field": name, "label": str(known[name].label), "values": values,
+                    "more": max(len(counts[name]) - MAX_VALUES, 0),
+                    "options": [{"value": o.value, "label": o.label} for o in options(job, name)]})
+    return {"fields": out, "rows": rows, "complete": complete}
+
+
+def _custom(job: ImportJob) -> dict:
+    from krug.transfer.services import custom_fields_of
+
+    return custom_fields_of(job.entity)
+
+
+def check(job: ImportJob, chosen: dict) -> dict[str, dict[str, str]]:
+    """The user's choices, cleaned: {field: {file value: option value or EMPTY}}; ValidationFailed naming
+    `values.<field>` for a field that is not a value column of the job or a choice that is not an option."""
+    errors = FieldErrors()
+    columns = {name for _p, name in fields(job)}
+    cleaned: dict[str, dict[str, str]] = {}
+    if not isinstance(chosen, dict):
+        errors.add("values", _("give an object: field -> {value in the file: what it becomes}"))
+        errors.raise_if_any()
+    for name, choices in chosen.items():
+        where = f"values.{name}"
+        if name not in columns:
+            allowed = ", ".join(sorted(columns)) or _("none in this file")
+            errors.add(where, _("no column of the file is mapped to %(field)s with values to choose (those that "
+                                "are: %(allowed)s)") % {"field": name, "allowed": allowed})
+            continue
+        if not isinstance(choices, dict):
+            errors.add(where, _("give an object: {value in the file: what it becomes}"))
+            continue
+        allowed_values = {o.value for o in options(job, name)}
+        cleaned[name] = {}
+        for value, target in choices.items():
+            target = "" if target is None else str(target)
+            if target != EMPTY and target not in allowed_values:
+                errors.add(where, _("«%(value)s» cannot become «%(target)s»: not one of the choices")
+                           % {"value": value, "target": target})
+                continue
+            cleaned.setdefault(name, {})[norm(str(value))] = target
+    errors.raise_if_any()
+    return cleaned
+
+
+def substitutions(job: ImportJob) -> dict[str, dict[str, str]]:
+    """What `rows.to_data` reads each value cell through: {field as a row's data names it: {norm(value): the
+    text the cell becomes}}. Custom fields are keyed by their key, as the row's data holds them."""
+    return {(name[3:] if name.startswith("cf.") else name): choices
+            for name, choices in (job.values or {}).items() if choices}

@@ -278,6 +278,19 @@ def _importing_user(name: str | None):
     return user
 
 
+def _value_choices(given: list[str]) -> dict[str, dict[str, str]] | None:
+    """`--value owner="Мария Петрова=petrova"` (field:value=what it becomes, '' for empty) -> the choices."""
+    chosen: dict[str, dict[str, str]] = {}
+    for text in given:
+        field, colon, rest = text.partition(":")
+        value, equals, target = rest.rpartition("=")
+        if not colon or not equals or not field.strip() or not value.strip():
+            raise UsageError(f"--value {text!r}: write it as FIELD:VALUE=WHAT IT BECOMES, e.g. "
+                             "--value 'owner:Мария Петрова=petrova' or --value 'client_type:Клиенты=new'")
+        chosen.setdefault(field.strip(), {})[value.strip()] = target.strip()
+    return chosen or None
+
+
 def import_file(args: argparse.Namespace) -> int:
     """Import a CSV/XLSX file through the same normalisation and duplicate logic as the UI and the API."""
     _setup_django()
@@ -302,7 +315,8 @@ def import_file(args: argparse.Namespace) -> int:
         try:
             with path.open("rb") as stream:
                 job = services.upload(user, args.entity, path.name, stream, sheet=args.sheet or "")
-            services.configure(user, job, key=args.key if args.key is not None else job.key)
+            services.configure(user, job, key=args.key if args.key is not None else job.key,
+                               values_=_value_choices(args.value or []))
         except DomainError as exc:
             for field, messages in (exc.errors or {"": [exc.message]}).items():
                 for message in messages:
@@ -413,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "email, phone (contacts, leads) or inn (companies)")
     p.add_argument("--sheet", metavar="NAME", help="the workbook's sheet to read (default: the first whose header "
                                                    "names a field and has rows under it)")
+    p.add_argument("--value", action="append", metavar="FIELD:VALUE=BECOMES",
+                   help="what a value of the file becomes (repeatable): 'owner:Мария Петрова=petrova', "
+                        "'client_type:Клиенты=new', 'stage:Первичный контакт=Новая', '=' alone for empty; "
+                        "see GET /api/v1/imports/{id}/values for the values and choices")
     p.add_argument("--as", dest="as_user", help="the user the records are imported as (default: the first admin)")
     p.add_argument("--background", action="store_true", help="queue it for `krug worker` instead")
     p.add_argument("--resume", type=int, metavar="JOB", help="finish an import that was interrupted")

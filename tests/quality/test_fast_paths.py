@@ -96,3 +96,22 @@ def _reference_tidy(text: str) -> str:
 @example("Иванов\xa0Иван")
 def test_tidy_takes_its_shortcut_only_where_it_gives_the_same(text):
     assert normalize.tidy(text) == _reference_tidy(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("+7 916 123-45-67 (моб.)", ("+79161234567", "")),
+    ("8 (916) 123-45-67 моб.", ("+79161234567", "")),
+    ("тел. 8 495 111 22 33", ("+74951112233", "")),
+    ("+7 (495) 111-22-33 доб. 12 (раб.)", ("+74951112233", "12")),
+    ("mobile +44 20 7946 0958", ("+442079460958", "")),
+])
+def test_a_note_of_the_phones_kind_beside_it_is_read_past(settings, text, expected):
+    """Exports write «(моб.)» or «раб.» beside a number: it failed the whole row (a new-user trial's file)."""
+    settings.KRUG_DEFAULT_PHONE_REGION = "RU"
+    assert normalize.phone(text) == expected
+
+
+def test_words_alone_are_still_no_phone(settings):
+    settings.KRUG_DEFAULT_PHONE_REGION = "RU"
+    with pytest.raises(ValueError):
+        normalize.phone("моб. (раб.)")

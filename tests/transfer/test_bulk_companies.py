@@ -242,5 +242,7 @@ def test_renames_and_new_inns_re_key_the_company_and_its_people_set_based_as_per
     set_based, handed = agree_on_changes(fresh, org.admin, "companies", first, second, key, _with_people,
                                          monkeypatch, between=lambda: _people(org))
     assert any("Холдинг" in name for name, *_ in set_based["people"]), "people of renamed companies"
-    assert sum(outcome[1] for outcome in set_based["outcomes"]) > 40, set_based["outcomes"]
+    # by INN every rename is an update; by the old IDs those of rows the first file merged into another company
+    # only fill in (a merge never renames), and 24 of them update
+    assert sum(outcome[1] for outcome in set_based["outcomes"]) > (40 if key == "inn" else 20), set_based["outcomes"]
     assert handed[True] < handed[False] / 5, handed  # renames are made set-based (79 of 300 were handed over)

@@ -253,3 +253,89 @@ def test_a_stage_of_another_pipeline_fails_naming_the_pipelines_that_have_it_and
         job = import_file(org.admin, "deals", path, bulk=bulk, chunk=50)
     assert reported([job])["failures"][0][0] == (
         2, (("stage", "этап «Знакомство» есть в воронке «Партнёры», а не в «Опт»"),))
+
+
+# ---- a migration's history: close dates, currencies by name, amoCRM's contact columns ----------------------
+
+HISTORY = "Название;Сумма;Валюта;Этап;Дата закрытия;Ожидаемая дата закрытия;Причина отказа\n"
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_deal_won_or_lost_in_september_closed_then_and_is_not_won_this_month(org, tmp_path, bulk):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from krug.analytics import services as analytics
+
+    sales.default_pipeline(org.admin)
+    path = tmp_path / "deals.csv"
+    path.write_text(HISTORY + "\n".join([
+        "Выиграна;1000;RUB;Won;01.09.2026;;",
+        "Проиграна;2000;RUB;Lost;15.09.2026 18:30;;Дорого",
+        "Открыта;3000;RUB;Negotiation;01.09.2026;;",  # an open deal ignores a close date
+        "По плану;4000;RUB;Won;;02.10.2026;",  # a won deal without one closed on its (past) expected close
+    ]) + "\n", encoding="utf-8")
+    job = import_file(org.admin, "deals", path, bulk=bulk, chunk=50)
+    assert (job.created, job.failed) == (4, 0), reported([job])
+    deals = {d.title: d for d in Deal.objects.all()}
+    local = {title: (timezone.localdate(d.closed_at) if d.closed_at else None) for title, d in deals.items()}
+    assert local == {"Выиграна": dt.date(2026, 9, 1), "Проиграна": dt.date(2026, 9, 15), "Открыта": None,
+                     "По плану": dt.date(2026, 10, 2)}
+    for title in ("Выиграна", "Проиграна", "По плану"):
+        deal = deals[title]
+        assert deal.stage_entered_at == deal.closed_at
+        assert list(StageHistory.objects.filter(deal=deal).values_list("entered_at", flat=True)) == [deal.closed_at]
+    assert timezone.now() - deals["Открыта"].stage_entered_at < dt.timedelta(minutes=5)
+    this_month = analytics.month_bounds(timezone.localdate())
+    assert analytics.won(org.admin, *this_month)["count"] == 0
+    assert analytics.won(org.admin, dt.date(2026, 9, 1), dt.date(2026, 9, 30))["count"] == 1
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_currencies_named_as_bitrix24_writes_them_are_read_and_an_unknown_one_fails_naming_it(org, tmp_path, bulk):
+    sales.default_pipeline(org.admin)
+    names = {"Российский рубль": "RUB", "руб.": "RUB", "₽": "RUB", "RUR": "RUB", "Доллар США": "USD", "$": "USD",
+             "евро": "EUR", "€": "EUR", "Китайский юань": "CNY", "Тенге": "KZT", "Белорусский рубль": "BYN",
+             "usd": "USD"}
+    path = tmp_path / "deals.csv"
+    path.write_text(HISTORY + "\n".join(f"{name};100;{name};;;;" for name in names)
+                    + "\nТугрики;100;Тугрик монгольский;;;;\n", encoding="utf-8")
+    job = import_file(org.admin, "deals", path, bulk=bulk, chunk=5)
+    assert dict(Deal.objects.values_list("title", "currency")) == names
+    assert reported([job])["failures"] == [[(len(names) + 2, (
+        ("currency", "Тугрик монгольский is not a currency; write its ISO 4217 code, such as RUB"),))]]
+
+
+def test_the_value_page_offers_currencies_and_recognises_their_names(org, tmp_path):
+    from krug.transfer import services, values
+
+    sales.default_pipeline(org.admin)
+    factories.deal(org.admin, title="В тенге", currency="AMD")
+    path = tmp_path / "deals.csv"
+    path.write_text(HISTORY + "А;1;Российский рубль;;;;\nБ;1;Тугрик;;;;\n", encoding="utf-8")
+    with path.open("rb") as stream:
+        job = services.upload(org.admin, "deals", path.name, stream)
+    found = {f["field"]: f for f in values.found(job)["fields"]}["currency"]
+    assert {v["value"]: v["recognised"] for v in found["values"]} == {"Российский рубль": "RUB", "Тугрик": None}
+    assert [o["value"] for o in found["options"]] == ["RUB", "USD", "EUR", "CNY", "KZT", "BYN", "AMD"]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_amocrm_deals_find_their_contact_by_the_contact_columns(org, tmp_path, bulk):
+    from krug.transfer import mapping
+
+    sales.default_pipeline(org.admin)
+    _base(org)
+    header = ["Название сделки", "Рабочий email (контакт)", "Личный email (контакт)",
+              "Мобильный телефон (контакт)", "Рабочий телефон (контакт)", "Дата закрытия", "Закрыта"]
+    assert mapping.guess("deals", header) == ["title", "contact_email", "", "contact_phone", "", "closed_at", ""]
+    assert mapping.guess("deals", ["Closed on", "Close date", "Ожидаемое закрытие"]) == [
+        "closed_at", "", "expected_close"]
+    path = tmp_path / "deals.csv"
+    path.write_text(";".join(header) + "\nПо почте;OLEG@orlov.ru;;;;;\nПо телефону;;;8 912 345-67-89;;;\n",
+                    encoding="utf-8")
+    job = import_file(org.admin, "deals", path, bulk=bulk, chunk=50)
+    assert (job.created, job.failed) == (2, 0), reported([job])
+    assert dict(Deal.objects.values_list("title", "contact__surname")) == {"По почте": "Орлов",
+                                                                          "По телефону": "Лисина"}

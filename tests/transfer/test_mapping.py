@@ -66,3 +66,11 @@ def test_a_columns_problem_names_it_by_its_header_and_its_number_from_one():
     with pytest.raises(Exception) as info:
         mapping.check("contacts", header, ["full_name", "planet", "", ""], "")
     assert info.value.errors == {"mapping.1": ["column 2 (Телефон): unknown field planet"]}
+
+
+def test_bitrix24_and_amocrm_export_headers_map():
+    """Headers a new-user trial found skipped: Bitrix24's companies export and amoCRM's contacts export."""
+    assert mapping.guess("companies", ["Название компании", "Рабочий телефон", "Рабочий e-mail",
+                                       "Корпоративный сайт"]) == ["name", "phone", "email", "website"]
+    assert mapping.guess("companies", ["Название компании", "Мобильный телефон"]) == ["name", "phone"]
+    assert mapping.guess("contacts", ["Полное имя контакта", "Тип контакта"]) == ["full_name", "client_type"]

@@ -271,3 +271,21 @@ def test_krug_import_reads_the_sheet_it_is_told(org, tmp_path, capsys):
     assert cli.main(["import", str(path), "--entity", "contacts", "--sheet", "Архив"]) == 0
     assert "(sheet 'Архив')" in capsys.readouterr().out
     assert list(Contact.objects.values_list("surname", flat=True)) == ["Старов"]
+
+
+def test_a_crm_workbook_of_several_kinds_opens_at_the_sheet_of_the_kind_imported(org, tmp_path):
+    """Bitrix24's workbook «Компании», «Контакты», «Сделки»: each kind reads its own sheet (contacts read the
+    companies before, their «Название компании» naming the contact's company field)."""
+    path = _book(tmp_path, {
+        "Компании": [["Название компании", "ИНН", "Телефон"], ["Вектор", "7707083893", "+74951234567"]],
+        "Контакты": [["Имя", "Фамилия", "Компания"], ["Анна", "Смирнова", "Вектор"]],
+        "Сделки": [["Название", "Сумма", "Компания"], ["Поставка", "1000", "Вектор"]],
+    })
+    assert {entity: _upload(org, path, entity=entity).sheet for entity in ("companies", "contacts", "deals")} == {
+        "companies": "Компании", "contacts": "Контакты", "deals": "Сделки"}
+
+
+def test_without_a_sheet_named_for_the_kind_the_one_that_fills_a_new_record_is_read(org, tmp_path):
+    path = _book(tmp_path, {"Лист1": [["Компания", "Телефон"], ["Вектор", "+74951234567"]],
+                            "Лист2": [["ФИО", "Телефон"], ["Смирнова Анна", "+79161234567"]]})
+    assert _upload(org, path).sheet == "Лист2"

@@ -52,6 +52,13 @@ def clean_with(data: dict, name: str, normaliser, errors: FieldErrors, out: dict
         errors.add(name, str(exc))
 
 
+def one_of(choices) -> str:
+    """The values a choice field takes, each with its label where that says more: `new (новый), vip (VIP)`; the
+    API takes the value, a person reads the label (an import's failed row said "one of new, returning, vip")."""
+    return ", ".join(value if str(label).casefold() == value else f"{value} ({label})"
+                     for value, label in choices.choices)
+
+
 def resolve_owner(by, data: dict, errors: FieldErrors, *, default_self: bool, out: dict) -> None:
     """`owner_id` in data -> out['owner'], refusing owners the user may not assign."""
     if "owner_id" not in data:
@@ -94,7 +101,7 @@ def _clean_company(by, data: dict, *, current: Company | None) -> dict:
         errors.add("name", _("required"))
     if "legal_form" in data:
         if data["legal_form"] not in ("", None, *Company.LegalForm.values):
-            errors.add("legal_form", _("must be one of %(v)s") % {"v": ", ".join(Company.LegalForm.values)})
+            errors.add("legal_form", _("must be one of %(v)s") % {"v": one_of(Company.LegalForm)})
         out["legal_form"] = data["legal_form"] or ""
     clean_with(data, "inn", normalize.inn, errors, out)
     clean_with(data, "kpp", normalize.kpp, errors, out)
@@ -163,7 +170,7 @@ def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, d
         raw = item if isinstance(item, str) else (item.get(key) or "")
         kind = default_kind if isinstance(item, str) else (item.get("kind") or default_kind)
         if kind not in _choices(kinds):
-            errors.add(f"{field}.{index}.kind", _("must be one of %(v)s") % {"v": ", ".join(kinds.values)})
+            errors.add(f"{field}.{index}.kind", _("must be one of %(v)s") % {"v": one_of(kinds)})
             continue
         try:
             entry = parse(raw)
@@ -246,7 +253,7 @@ def _clean_contact(by, data: dict, *, current: Contact | None) -> tuple[dict, di
         out["job_title"] = titles.standard_title(out["position"])
     if "client_type" in data:
         if data["client_type"] not in _choices(Contact.ClientType):
-            errors.add("client_type", _("must be one of %(v)s") % {"v": ", ".join(Contact.ClientType.values)})
+            errors.add("client_type", _("must be one of %(v)s") % {"v": one_of(Contact.ClientType)})
         out["client_type"] = data["client_type"]
     for name in ("birthday", "consent_at"):
         if name in data:
@@ -411,7 +418,7 @@ def _clean_lead(by, data: dict, *, current: Lead | None) -> dict:
     for name, choices in (("status", Lead.Status), ("source", Lead.Source)):
         if name in data:
             if data[name] not in choices.values:
-                errors.add(name, _("must be one of %(v)s") % {"v": ", ".join(choices.values)})
+                errors.add(name, _("must be one of %(v)s") % {"v": one_of(choices)})
             out[name] = data[name]
     if out.get("status") == Lead.Status.CONVERTED and (current is None or current.status != Lead.Status.CONVERTED):
         errors.add("status", _("use the convert action to convert a lead"))

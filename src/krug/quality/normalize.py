@@ -80,6 +80,13 @@ def _russian_phone(text: str) -> str | None:
     return None
 
 
+#: what a spreadsheet writes beside a number about its kind: «(моб.)», «раб.», «сот», «(факс)», "mobile"; not
+#: «доб.», the extension, which phonenumbers reads
+_PHONE_NOTES = re.compile(r"\(?\s*\b(?:моб(?:ильный)?|сот(?:овый)?|раб(?:очий)?|дом(?:ашний)?|факс|тел(?:ефон)?|"
+                          r"mob(?:ile)?|cell|work|home|fax|tel)\b\.?\s*\)?", re.IGNORECASE)
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+
 def phone(raw: str, region: str | None = None) -> tuple[str, str]:
     """(E.164 number, extension) for a phone in any common format; default region RU."""
     text = tidy(raw, 64)
@@ -90,8 +97,11 @@ def phone(raw: str, region: str | None = None) -> tuple[str, str]:
         fast = _russian_phone(text)
         if fast is not None:
             return fast, ""
+    bare = _PHONE_NOTES.sub(" ", text) if _HAS_LETTER.search(text) else text  # «+7 916 … (моб.)» as exports write it
+    if bare is not text and region == "RU" and (fast := _russian_phone(" ".join(bare.split()))) is not None:
+        return fast, ""
     try:
-        parsed = phonenumbers.parse(text, region)
+        parsed = phonenumbers.parse(bare, region)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(_("%(raw)s is not a phone number") % {"raw": text}) from exc
     if not phonenumbers.is_valid_number(parsed):

@@ -4,6 +4,7 @@ timeline entry."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -495,9 +496,19 @@ def _resolve_stage(data: dict, errors: FieldErrors) -> tuple[Pipeline | None, St
     return pipeline, stage
 
 
-def new_deal_fields(by, data: dict[str, Any], links: DealLinks, now) -> tuple[dict, list[dict] | None, Stage]:
+def closing_time(closed_on: dt.date | None, now: dt.datetime) -> dt.datetime:
+    """When a deal created closed was closed: midday (site time) of `closed_on`, the day an import says it
+    closed, but never later than `now`; `now` without a day."""
+    if closed_on is None:
+        return now
+    return min(dt.datetime.combine(closed_on, dt.time(12), tzinfo=timezone.get_default_timezone()), now)
+
+
+def new_deal_fields(by, data: dict[str, Any], links: DealLinks, now, *,
+                    closed_on: dt.date | None = None) -> tuple[dict, list[dict] | None, Stage]:
     """A new deal's cleaned fields, line items and stage, checked against the stage's requirements; refuses
-    with every problem named. Nothing is written."""
+    with every problem named. Nothing is written. A deal created in a won or lost stage entered it and closed
+    on `closed_on` (an imported deal's history, `closing_time`), else now; an open one ignores it."""
     errors = FieldErrors()
     pipeline, stage = links.stage(data, errors)
     errors.raise_if_any()
@@ -507,8 +518,9 @@ def new_deal_fields(by, data: dict[str, Any], links: DealLinks, now) -> tuple[di
     if stage is None:
         raise ValidationFailed.single("pipeline_id", _("this pipeline has no stage in progress"))
     fields.setdefault("currency", settings.KRUG_DEFAULT_CURRENCY)
-    fields.update(pipeline=pipeline, stage=stage, stage_entered_at=now,
-                  closed_at=now if stage.is_closed else None)
+    entered = closing_time(closed_on, now) if stage.is_closed else now
+    fields.update(pipeline=pipeline, stage=stage, stage_entered_at=entered,
+                  closed_at=entered if stage.is_closed else None)
     _check_requirements(Deal(**fields), stage, loss_reason=fields.get("loss_reason", ""), has_items=bool(items))
     return fields, items, stage
 
@@ -520,9 +532,10 @@ def created_event(deal: Deal, stage: Stage) -> tuple[str, dict]:
 
 
 @transaction.atomic
-def create_deal(by, data: dict[str, Any]) -> Deal:
-    """A new deal in its pipeline's first stage (or the given one), with its line items, on the timeline."""
-    fields, items, stage = new_deal_fields(by, data, DealLinks(by), timezone.now())
+def create_deal(by, data: dict[str, Any], *, closed_on: dt.date | None = None) -> Deal:
+    """A new deal in its pipeline's first stage (or the given one), with its line items, on the timeline;
+    `closed_on`: the day a deal created won or lost closed (an import's), see `new_deal_fields`."""
+    fields, items, stage = new_deal_fields(by, data, DealLinks(by), timezone.now(), closed_on=closed_on)
     deal = records.create(Deal, fields, by)
     if items:
         _write_items(deal, items)

@@ -85,6 +85,8 @@ class ValueOut(Schema):
     recognised: str | None = Field(description="what Krug makes of it by itself; null: its rows would fail")
     becomes: str | None = Field(description="the choice made, else `recognised`")
     chosen: bool
+    problem: str = Field(description="why an owner is not recognised: no such user, or one the importing user "
+                                     "may not assign records to ('' otherwise)")
 
 
 class OptionOut(Schema):

@@ -13,7 +13,8 @@ changes stay the services' own:
   the check reads: the holders of each of its keys, except a key held by more companies than `max_block`
   (`Known`, which follows the keys the chunk writes and re-reads those of a record the per-row path wrote).
 A row that is created is cleaned as `create_company` cleans it and written as it writes it (row, match keys,
-search key, audit entry, timeline event), with its external id.
+search key, audit entry, timeline event), with its external id. A row naming a company by an external id a
+merge gave it (`ExternalKey.merged`) is merged into it (`importer.for_merge`), not an update by key.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Known:
     companies: dict[int, tuple[str, str, str, str]] = field(default_factory=dict)  # id -> core, INN, KPP, city
     inns: set[str] = field(default_factory=set)  # INNs of the companies the chunk made (an `inn` key finds them)
     external: set[str] = field(default_factory=set)  # external ids that name a live company
+    merged: set[str] = field(default_factory=set)  # those of the targets' external ids a merge gave them
     targets: dict[str, Company] = field(default_factory=dict)  # the base's companies by the key's value
     touched: set[int] = field(default_factory=set)  # companies the per-row path wrote in this chunk
     yours: set[int] = field(default_factory=set)  # which of the targets the user may change
@@ -160,8 +162,9 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
             named = (key == "external_id" and row.external_id in known.external) or (inn and inn in known.inns)
             like = [] if named or index in refused else known.duplicates_of(row.fields, _hashes(row))
             target = known.targets.get(inn or row.external_id) if named else _merge_target(ctx, like, known)
+            row.key_merge = bool(named and not inn and target is not None and row.external_id in known.merged)
             if target is not None and (named and target.pk in known.yours or not named) and _changed(
-                    ctx, row, known, target, UPDATED if named else MERGED):
+                    ctx, row, known, target, UPDATED if named and not row.key_merge else MERGED):
                 waiting += [row] if "company" in row.related else []
                 _remember(known, target.inn if key == "inn" else "", row.external_id)
                 continue
@@ -222,7 +225,7 @@ def _changed(ctx, row: Row, known: Known, existing: Company, outcome: str) -> bo
         row.fail(exc)
         return True
     if not changes:  # written all the same: the external id it gives goes to the company, in file order
-        outcome = SKIPPED if outcome == UPDATED else outcome
+        outcome = SKIPPED if outcome == UPDATED or row.key_merge else outcome
     before = (existing.name, existing.inn)
     row.related["diff"], row.related["outcome"] = bulk_changes.apply(existing, fields), outcome
     existing.search_key = clients._company_key(existing)
@@ -258,7 +261,7 @@ def _named_by_key(ctx, rows: list[Row], known: Known) -> None:
     live = [r for r in rows if not r.outcome]
     if ctx.job.key == "external_id":
         known.targets = bulk_contacts.named_by_external_id(
-            ENTITY, Company, (r.external_id for r in live if r.external_id))
+            ENTITY, Company, (r.external_id for r in live if r.external_id), merged=known.merged)
         known.external |= set(known.targets)
     elif ctx.job.key == "inn":
         wanted = sorted({inn for inn in map(_key_inn, live) if inn})
@@ -301,10 +304,23 @@ def _create(ctx, rows: list[Row], known: Known) -> None:
         row.outcome = CREATED
         row.related["pk"] = company.id
     _write_notes(ctx, written)
-    bulk_contacts.external_keys(bulk_changes.external_ids(written), ENTITY)
+    bulk_contacts.external_keys(bulk_changes.external_ids(written), ENTITY, _merged_ids(written))
     known.written({row.related["provisional"]: company.id for row, company in zip(rows, news, strict=True)})
     if known.rekeyed:
         known.fresh()
+
+
+def _merged_ids(rows: list[Row]) -> set[str]:
+    """The external ids of the written rows that go to their company as a merge's (`ExternalKey.merged`): those
+    of rows merged into it, in file order as `bulk_changes.external_ids` (`importer.keep_external_id`)."""
+    merged: set[str] = set()
+    for row in rows:
+        if row.external_id and row.outcome and row.outcome != FAILED:
+            if row.outcome == MERGED or row.key_merge:
+                merged.add(row.external_id)
+            else:
+                merged.discard(row.external_id)
+    return merged
 
 
 def _write_notes(ctx, rows: list[Row]) -> None:

@@ -10,6 +10,7 @@ tests compare it with:
   a row that is someone already in the base, or someone an earlier row of the file already is, is merged
   into that record (new values and phones/e-mails/tags added, nothing removed);
 - a row naming a record by the chosen key updates it, or is skipped when the record already holds its values;
+  one naming it by an external id a merge gave it (`ExternalKey.merged`) is merged into it;
 - companies are found by INN or name with one query per chunk, and the new ones created once, together.
 
 What is written for each record is what the services write: the row, its phones, e-mails and tags, its
@@ -72,6 +73,7 @@ class Card:
     before: dict | None = None
     changed: set[str] = field(default_factory=set)
     external_ids: list[str] = field(default_factory=list)
+    merged_ids: set[str] = field(default_factory=set)  # those of them rows merged into it gave (ExternalKey.merged)
     keys: frozenset[str] | None = None  # its name keys, when known to be current
 
     @property
@@ -92,6 +94,7 @@ class Row:
     fields: dict = field(default_factory=dict)
     related: dict = field(default_factory=dict)
     key_target: int | None = None
+    key_merge: bool = False  # it names its record by an external id a merge gave it: it is merged too
     partners: list[tuple[float, list[str], Any]] = field(default_factory=list)
     keys: frozenset[str] | None = None  # the name keys it was matched by
     notes: tuple[str, ...] = ()  # its comment columns' texts, each a note on its record's timeline
@@ -115,6 +118,7 @@ class Recent:
     phones: dict[str, list[tuple[int, bool]]] = field(default_factory=lambda: defaultdict(list))
     emails: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     external: dict[str, int] = field(default_factory=dict)
+    merged: set[str] = field(default_factory=set)  # which of `external` are a merge's (ExternalKey.merged)
     company_inns: dict[str, int] = field(default_factory=dict)
     company_names: dict[str, int] = field(default_factory=dict)  # by name (duplicates.company_skeleton)
     notes: dict[int, set[str]] = field(default_factory=dict)  # the texts of the notes it put on each contact
@@ -186,13 +190,17 @@ def batches(values: list) -> list[list]:
     return [values[i:i + _IN_BATCH] for i in range(0, len(values), _IN_BATCH)]
 
 
-def named_by_external_id(entity: str, model, external_ids, *fields: str) -> dict[str, Any]:
+def named_by_external_id(entity: str, model, external_ids, *fields: str, merged: set[str] | None = None
+                         ) -> dict[str, Any]:
     """The live records of `model` that external ids name (kept by an earlier import), by external id; with
-    `fields`, only those are read."""
+    `fields`, only those are read. `merged` takes in those of the ids a merge gave (`ExternalKey.merged`)."""
     pairs: list[tuple[str, int]] = []
     for batch in batches(sorted(set(external_ids))):
-        pairs += ExternalKey.objects.filter(entity=entity, external_id__in_array=batch).values_list(
-            "external_id", "record_id")
+        for external_id, pk, by_merge in ExternalKey.objects.filter(
+                entity=entity, external_id__in_array=batch).values_list("external_id", "record_id", "merged"):
+            pairs.append((external_id, pk))
+            if by_merge and merged is not None:
+                merged.add(external_id)
     records: dict[int, Any] = {}
     for batch in batches(sorted({pk for _e, pk in pairs})):
         alive = model.objects.alive().filter(pk__in_array=batch)
@@ -383,11 +391,15 @@ def _find_by_key(ctx, rows: list[Row], recent: Recent) -> None:
     visible = Contact.objects.visible_to(ctx.job.by)
     found: dict[str, int] = {}
     if key == "external_id":
-        named = named_by_external_id("contacts", Contact, (r.external_id for r in live if r.external_id), "pk")
+        merged: set[str] = set()
+        named = named_by_external_id("contacts", Contact, (r.external_id for r in live if r.external_id), "pk",
+                                     merged=merged)
         found = {e: contact.pk for e, contact in named.items()}
         found.update(recent.external)
+        merged = (merged - recent.external.keys()) | recent.merged
         for row in live:
             row.key_target = found.get(row.external_id)
+            row.key_merge = row.key_target is not None and row.external_id in merged
         return
     values = {index: _named_values(key, row) for index, row in enumerate(live)}
     wanted = sorted({v for vs in values.values() for v in vs})
@@ -753,6 +765,7 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int], 
             else:
                 wanted = [p["number"] for p in row.related.get("phones", []) if p.get("valid", True)]
             target = next((by_key[v] for v in wanted if v in by_key), None)
+            row.key_merge = key == "external_id" and target is not None and row.external_id in target.merged_ids
             if target is None and row.unclean is not None:  # no earlier row made it: a new record, refused
                 row.fail(row.unclean)
                 continue
@@ -775,8 +788,9 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int], 
                 row.outcome = CREATED
             else:
                 card = target
-                changed = _apply(ctx, card, row, ref, merge=outcome == MERGED)
-                row.outcome = outcome if changed or outcome == MERGED else SKIPPED
+                merge = outcome == MERGED or row.key_merge
+                changed = _apply(ctx, card, row, ref, merge=merge)
+                row.outcome = (MERGED if merge else UPDATED) if changed or outcome == MERGED else SKIPPED
         except ValidationFailed as exc:
             row.fail(exc)
             continue
@@ -785,9 +799,22 @@ def _decide(ctx, rows: list[Row], cards: dict[int, Card], changeable: set[int], 
             noted.append((row, card, card.fields.get("company_id"), card.fields.get("owner_id")))
         if row.external_id and row.external_id not in card.external_ids:
             card.external_ids.append(row.external_id)
+        if row.external_id and (row.outcome == MERGED or row.key_merge):  # as `importer.keep_external_id`
+            card.merged_ids.add(row.external_id)
+        elif row.external_id:
+            card.merged_ids.discard(row.external_id)
         for value in _key_values(key, card) if key else ():
             by_key.setdefault(value, card)
     return made
+
+
+def _settle(card: Card) -> set[str]:
+    """The fields a record from the base holds changed once its chunk's rows are decided: a field a row set and
+    a later one set back is none (two rows of one ID, or a duplicate's row updating by key, gave an empty
+    «Changed: owner, position», owner 5 → 5, and a new version on every re-run)."""
+    before = card.before["fields"] if card.before else {}
+    card.changed -= {name for name in card.changed if name in SCALARS and card.fields.get(name) == before.get(name)}
+    return card.changed
 
 
 def _refusal(row: Row) -> DomainError:
@@ -961,7 +988,7 @@ def _new_notes(noted: list, recent: Recent) -> list[tuple[Card, str, Any, int | 
 
 def add_new_notes(row, held: set[str], add) -> None:
     """`add` each of the row's notes its record does not hold yet (`held`, which takes them in); a row that left
-    its record as it was but for a new note updated it."""
+    its record as it was but for a new note updated it (or merged into it, named by a merge's external id)."""
     added = False
     for text in row.notes:
         if text not in held:
@@ -969,7 +996,7 @@ def add_new_notes(row, held: set[str], add) -> None:
             add(text)
             added = True
     if added and row.outcome == SKIPPED:
-        row.outcome = UPDATED
+        row.outcome = MERGED if row.key_merge else UPDATED
 
 
 def note_rows(by_id: int, notes: list[tuple[int, str, Any, int | None]], now, entries: list, events: list) -> list:
@@ -997,14 +1024,15 @@ def _drop_keys(ids: list[int]) -> None:
     ContactKey.objects.filter(record_id__in_array=ids).delete()
 
 
-def external_keys(pairs: dict[str, int], entity: str = "contacts") -> None:
+def external_keys(pairs: dict[str, int], entity: str = "contacts", merged=frozenset()) -> None:
     """Point each external id at its record (a re-import may move one to the record it was merged into; one
-    that named a deleted record is taken over)."""
+    that named a deleted record is taken over); those in `merged` came with a row merged into it."""
     if not pairs:
         return
     for batch in batches(sorted(pairs)):
         ExternalKey.objects.filter(entity=entity, external_id__in_array=batch).delete()
-    bulk.insert(ExternalKey, [{"entity": entity, "external_id": e, "record_id": pk} for e, pk in pairs.items()])
+    bulk.insert(ExternalKey, [{"entity": entity, "external_id": e, "record_id": pk, "merged": e in merged}
+                              for e, pk in pairs.items()])
 
 
 def _phone_row(contact_id: int, position: int, phone: dict) -> dict:
@@ -1068,11 +1096,13 @@ def plan_chunk(ctx, chunk: list[tuple[int, list[str]]], recent: Recent | None = 
         changeable = _changeable(ctx, in_play, recent, settle)
         noted: list[tuple[Row, Card, Any, int | None]] = []
         made = _decide(ctx, rows, cards, changeable, noted)
-        changed = [c for c in cards.values() if c.changed]
+        changed = [c for c in cards.values() if _settle(c)]
         _build(ctx, made, changed, plan, _new_notes(noted, recent) if noted else [])
         pairs = {e: c.id for c in [*made, *cards.values()] for e in c.external_ids}
-        plan.add(external_keys, pairs)
+        merged = {e for c in [*made, *cards.values()] for e in c.merged_ids if pairs.get(e) == c.id}
+        plan.add(external_keys, pairs, merged=merged)
         plan.recent.external.update(pairs)
+        plan.recent.merged |= merged
         for card in cards.values():
             if card.external_ids and not card.changed:
                 plan.recent.remember(card)

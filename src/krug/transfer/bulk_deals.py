@@ -10,7 +10,8 @@ the tests compare it with:
   query per kind; companies by INN or name as the contact import finds them, the new ones created once,
   together, and only when a deal that survives its checks names them;
 - what is written for each deal is what `create_deal` writes: the row, its search key, its stage history,
-  its audit entry and its timeline event, and the external id when the file gives one.
+  its audit entry and its timeline event, and the external id when the file gives one; a deal created won
+  or lost closed, and entered its stage, on the day the row says (`importer.deal_closed_on`).
 
 A row that updates a deal (one the job's key names, or one an earlier row of the chunk created with the same
 external id) goes through the per-row path, in its turn: the new deals before it are written first.
@@ -109,7 +110,8 @@ def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         live = [r for r in rows if not r.outcome]
         for row in live:
             row.related = {"pipeline": row.data.pop("pipeline", ""), "stage": row.data.pop("stage", ""),
-                           "email": row.data.pop("contact_email", ""), "phone": row.data.pop("contact_phone", "")}
+                           "email": row.data.pop("contact_email", ""), "phone": row.data.pop("contact_phone", ""),
+                           "closed_on": importer.deal_closed_on(row.data)}
         _find_contacts(ctx, live, links)
         bulk_contacts.resolve_companies(ctx, [r for r in live if not r.outcome], bulk_contacts.Recent())
         waiting: list[Row] = []
@@ -168,7 +170,8 @@ def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
             if "deal" in row.related:
                 _change(by, row, links, now)
             else:
-                row.fields, _items, row.related["stage"] = sales.new_deal_fields(by, row.data, links, now)
+                row.fields, _items, row.related["stage"] = sales.new_deal_fields(
+                    by, row.data, links, now, closed_on=row.related["closed_on"])
         except DomainError as exc:
             row.fail(exc)
     _write(ctx, [r for r in rows if not r.outcome], stand_ins, now)
@@ -303,7 +306,7 @@ def _write_new(ctx, rows: list[Row], real: dict[int, int], now) -> None:
         deal = Deal(pk=pk, **fields, created_by=by, updated_by=by, created_at=now, updated_at=now)
         deal.search_key = sales.deal_search_key(deal.title, company.name if company is not None else "")
         deals.append({f.attname: getattr(deal, f.attname) for f in Deal._meta.concrete_fields})
-        history.append({"deal_id": pk, "stage_id": stage.pk, "entered_at": now, "left_at": None,
+        history.append({"deal_id": pk, "stage_id": stage.pk, "entered_at": deal.stage_entered_at, "left_at": None,
                         "moved_by_id": by.pk})
         changes = {k: [None, v] for k, v in audit.snapshot(deal, Deal.audited_fields).items()
                    if v not in (None, "", [], {})}

@@ -73,6 +73,23 @@ def _by_external_id(entity: str, model, external_id: str):
     return model.objects.alive().filter(pk=key.record_id).first() if key else None
 
 
+def merged_key(ctx: Context, external_id: str) -> bool:
+    """Whether the row names its record by an external id a merge gave it (`ExternalKey.merged`): the row is
+    then merged too, as the row that brought the id was, and overwrites nothing (re-running a file whose
+    duplicate row was merged turned it into an update by key, writing the duplicate's values over the record)."""
+    return bool(ctx.job.key == "external_id" and external_id and ExternalKey.objects.filter(
+        entity=ctx.job.entity, external_id=external_id, merged=True).exists())
+
+
+def keep_external_id(ctx: Context, external_id: str, record_id: int, outcome: str) -> None:
+    """Point the row's external id at its record, merged (`ExternalKey.merged`) when the row was merged into it;
+    a row skipped by the external id it names leaves the id as it was."""
+    kept = outcome == SKIPPED and ctx.job.key == "external_id"
+    ExternalKey.objects.update_or_create(entity=ctx.job.entity, external_id=external_id,
+                                         defaults={"record_id": record_id} if kept else
+                                         {"record_id": record_id, "merged": outcome == MERGED})
+
+
 class NoCompany(ValidationFailed):
     """A row gives a company's INN alone, and no company has it (yet: a later row may name and create it)."""
 
@@ -315,7 +332,8 @@ def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     external_id = data.pop("external_id", "")
     existing = named or (_yours(by, key, _find_contact(by, key, {**data, "external_id": external_id})) if key
                          else None)
-    outcome = UPDATED
+    by_merge = existing is not None and named is None and merged_key(ctx, external_id)
+    outcome = MERGED if by_merge else UPDATED
     if existing is None:
         try:
             contact = services.create_contact(by, data)
@@ -323,13 +341,14 @@ def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
             return CREATED, contact.pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Contact, exc), MERGED
-            data = for_merge(data, lambda name: getattr(existing, name, None))
+    if outcome == MERGED:
+        data = for_merge(data, lambda name: getattr(existing, name, None))
     update = _contact_update(existing, data)
     changes = services.contact_changes(by, existing, update)
     if changes:
         services.update_contact(by, existing, {**changes, "allow_duplicate": True})
     if not add_notes(by, existing, notes) and not changes:  # a new note is a change; one held already is not
-        return (MERGED if outcome == MERGED else SKIPPED), existing.pk
+        return (MERGED if outcome == MERGED and not by_merge else SKIPPED), existing.pk
     return outcome, existing.pk
 
 
@@ -343,7 +362,8 @@ def _import_company(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     notes = data.pop("notes", [])
     existing = named or (_yours(by, key, _find_company(by, key, {**data, "external_id": external_id})) if key
                          else None)
-    outcome = UPDATED
+    by_merge = existing is not None and named is None and merged_key(ctx, external_id)
+    outcome = MERGED if by_merge else UPDATED
     if existing is None:
         try:
             company = services.create_company(by, data)
@@ -351,12 +371,13 @@ def _import_company(ctx: Context, data: dict, named=None) -> tuple[str, int]:
             return CREATED, company.pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Company, exc), MERGED
-            data = for_merge(data, lambda name: getattr(existing, name, None))
+    if outcome == MERGED:
+        data = for_merge(data, lambda name: getattr(existing, name, None))
     changes = services.company_changes(by, existing, data)
     if changes:
         services.update_company(by, existing, {**changes, "allow_duplicate": True})
     if not add_notes(by, existing, notes) and not changes:
-        return (MERGED if outcome == MERGED else SKIPPED), existing.pk
+        return (MERGED if outcome == MERGED and not by_merge else SKIPPED), existing.pk
     return outcome, existing.pk
 
 
@@ -486,6 +507,17 @@ def deal_stage(by, pipeline_name: str, stage_name: str) -> tuple[dict, dict[str,
     return found, problems
 
 
+def deal_closed_on(data: dict):
+    """The day a deal row says it closed, taken out of its data: its «Дата закрытия» (`closed_at`), else its
+    expected close when that is past. Only a deal created won or lost keeps it (`sales.new_deal_fields`): an
+    open one, and a deal the row changes, ignore it."""
+    closed_on = data.pop("closed_at", None)
+    expected = data.get("expected_close")
+    if closed_on is None and expected is not None and expected < timezone.localdate():
+        closed_on = expected
+    return closed_on
+
+
 def no_contact(email: str, phone: str) -> dict[str, list[str]]:
     """The problem of a deal row whose contact is not in the base."""
     return {"contact_email" if email else "contact_phone": [
@@ -535,6 +567,7 @@ def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
 
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
+    closed_on = deal_closed_on(data)
     found, problems = deal_stage(by, data.pop("pipeline", ""), data.pop("stage", ""))
     data.update(found)
     name, inn = data.pop("company", ""), data.pop("company_inn", "")
@@ -560,7 +593,7 @@ def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     existing = named or (_yours(by, key, _by_external_id("deals", Deal, external_id))
                          if key == "external_id" and external_id else None)
     if existing is None:
-        return CREATED, services.create_deal(by, data).pk
+        return CREATED, services.create_deal(by, data, closed_on=closed_on).pk
     stage_id = data.pop("stage_id", None)
     data.pop("pipeline_id", None)
     changes = changed_values(existing, data)
@@ -651,8 +684,7 @@ def import_one(ctx: Context, row: list[str]) -> tuple[str, list[dict], int | Non
             named = _named(ctx, krug_id) if krug_id and ctx.job.key == KRUG_ID else None
             outcome, record_id = IMPORTERS[ctx.job.entity](ctx, data, named)
             if external_id:
-                ExternalKey.objects.update_or_create(entity=ctx.job.entity, external_id=external_id,
-                                                     defaults={"record_id": record_id})
+                keep_external_id(ctx, external_id, record_id, outcome)
     except DomainError as exc:
         ctx.companies = known_companies  # a company this row created is gone with the savepoint
         found = [{"field": f, "message": m} for f, ms in exc.errors.items() for m in ms]

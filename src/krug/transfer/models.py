@@ -70,11 +70,14 @@ class ImportRowError(models.Model):
 
 
 class ExternalKey(models.Model):
-    """The id a record had in the system it was imported from, for upserts by that id."""
+    """The id a record had in the system it was imported from, for upserts by that id. `merged`: the id came
+    with a row merged into the record (a duplicate of it), so a row naming it later is merged too (fills in
+    what the record lacks) rather than updating the record by key."""
 
     entity = models.CharField(max_length=16)
     external_id = models.CharField(max_length=120)
     record_id = models.BigIntegerField()
+    merged = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entity", "external_id"], name="external_key_unique")]

@@ -20,7 +20,10 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%Y/%m/%d", "%Y
 _CLIENT_TYPES = {"new": "new", "новый": "new", "returning": "returning", "постоянный": "returning",
                  "повторный": "returning", "vip": "vip", "вип": "vip", "key": "key", "key account": "key",
                  "ключевой": "key", "ключевой клиент": "key", "partner": "partner", "партнер": "partner",
-                 "партнёр": "partner", "supplier": "supplier", "поставщик": "supplier"}
+                 "партнёр": "partner", "supplier": "supplier", "поставщик": "supplier",
+                 # Bitrix24's own types, plural: «Клиенты» and «Другое» are left to the user's choice (transfer.values)
+                 "партнеры": "partner", "партнёры": "partner", "поставщики": "supplier", "partners": "partner",
+                 "suppliers": "supplier"}
 
 
 def parse_client_type(text: str) -> str:
@@ -76,6 +79,42 @@ def parse_amount(text: str) -> str:
     return cleaned
 
 
+def parse_day(text: str) -> dt.date:
+    """A date, or the day of a date and time (`01.09.2026 14:05`, as amoCRM's and Krug's own exports write a
+    deal's close)."""
+    try:
+        return parse_date(text)
+    except ValueError:
+        if len(text.split()) != 2:
+            raise
+        return parse_date(text.split()[0])
+
+
+#: currencies as other CRMs and people write them (Bitrix24: «Российский рубль», «Доллар США») -> ISO 4217
+_CURRENCIES = {
+    "RUB": ("рубль", "рубли", "рублей", "российский рубль", "руб", "р", "₽", "rur", "rub", "russian ruble",
+            "russian rouble", "ruble", "rouble"),
+    "USD": ("доллар", "доллар сша", "доллары сша", "долл", "$", "us$", "usd", "us dollar", "dollar"),
+    "EUR": ("евро", "€", "eur", "euro"),
+    "CNY": ("юань", "китайский юань", "юань жэньминьби", "¥", "cny", "rmb", "yuan", "chinese yuan"),
+    "KZT": ("тенге", "казахстанский тенге", "₸", "kzt", "tenge"),
+    "BYN": ("белорусский рубль", "бел руб", "byn", "byr", "belarusian ruble"),
+}
+CURRENCY_CODES = tuple(_CURRENCIES)
+_CURRENCY_NAMES = {name: code for code, names in _CURRENCIES.items() for name in names}
+
+
+def parse_currency(text: str) -> str:
+    """A currency as a file names it (`Российский рубль`, `руб.`, `₽`, `usd`) -> its ISO 4217 code; another
+    three Latin letters are taken as a code, anything else is refused, naming it."""
+    key = " ".join(text.casefold().replace("ё", "е").replace(".", " ").split())
+    if key in _CURRENCY_NAMES:
+        return _CURRENCY_NAMES[key]
+    if re.fullmatch(r"[a-z]{3}", key):
+        return key.upper()
+    raise ValueError(_("%(raw)s is not a currency; write its ISO 4217 code, such as RUB") % {"raw": text})
+
+
 def parse_krug_id(text: str) -> int:
     """A record's own id, as Krug's export writes it (a spreadsheet may show it as `1 234` or `1234.0`)."""
     cleaned = re.sub(r"[\s\u00a0]", "", text)
@@ -112,7 +151,7 @@ class Owners:
 
 _LISTS = {"phone": "phones", "email": "emails", "tags": "tags"}  # columns a contact takes several of
 _PARSERS = {"birthday": parse_date, "founded": parse_date, "expected_close": parse_date, "opt_out": parse_yes_no,
-            "amount": parse_amount, "krug_id": parse_krug_id,
+            "amount": parse_amount, "krug_id": parse_krug_id, "currency": parse_currency, "closed_at": parse_day,
             "client_type": lambda value: parse_client_type(value)}
 _PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED, _NOTE = range(7)
 _ESCAPED = ("=", "+", "-", "@")  # what `export.csv_safe` puts a `'` before

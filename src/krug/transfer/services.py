@@ -83,9 +83,14 @@ def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes],
                                       % {"kind": kind})
     guessed = mapping.guess(entity, header, custom)
     key = mapping.default_key(guessed)
-    return ImportJob.objects.create(entity=entity, file_name=file_name or safe, path=str(path), size=size,
+    job = ImportJob.objects.create(entity=entity, file_name=file_name or safe, path=str(path), size=size,
                                     format=fmt.as_dict(), sheet=fmt.sheet, sheets=[s.name for s in sheets],
                                     header=header, mapping=guessed, key=key, by=by)
+    remembered = values.remembered(job)  # what the user chose for these values in his earlier files
+    if remembered:
+        job.values = remembered
+        job.save(update_fields=["values"])
+    return job
 
 
 HEADER_CANDIDATES = 5  # the header is guessed among the first non-empty rows, up to this many
@@ -102,11 +107,13 @@ def _sheet_rows(path: Path, fmt: reading.TableFormat) -> list[tuple[int, list[st
 
 def _default_sheet(path: Path, fmt: reading.TableFormat, sheets: list[reading.Sheet], entity: str,
                    custom: dict) -> tuple[reading.TableFormat, list[tuple[int, list[str]]]]:
-    """The sheet an upload reads unless told, with its leading rows: the first whose header names a field of
-    `entity` and has rows under it, so a title page, a sheet of instructions or another kind's export of Krug
-    before the table is passed over; else the first with more than one row, else the first that is not empty.
-    Visible sheets come before hidden ones (lists for a drop-down, a macro's data)."""
-    found = []
+    """The sheet an upload reads unless told, with its leading rows: of those whose header names a field of
+    `entity` and has rows under it (so a title page, a sheet of instructions or another kind's export of Krug
+    is passed over), the one named for the kind («Контакты» for contacts), else the first whose header fills
+    what a new record needs, else the first; failing those, the first with more than one row, else the first
+    that is not empty. Visible sheets come before hidden ones (lists for a drop-down, a macro's data). A
+    workbook of Bitrix24's «Компании» and «Контакты» uploaded as contacts read the companies before."""
+    found, tables = [], []
     for sheet in sorted(sheets, key=lambda s: s.hidden):  # a stable sort: the tabs' order within each
         candidate = replace(fmt, sheet=sheet.name)
         leading = reading.leading_rows(path, candidate)
@@ -114,16 +121,33 @@ def _default_sheet(path: Path, fmt: reading.TableFormat, sheets: list[reading.Sh
             continue
         found.append((candidate, leading))
         number = mapping.header_row(entity, leading[:HEADER_CANDIDATES], custom)
-        header = dict(leading)[number]
-        if (any(mapping.guess(entity, header, custom)) and mapping.exported_entity(header) in ("", entity)
+        guessed = mapping.guess(entity, dict(leading)[number], custom)
+        if (any(guessed) and mapping.exported_entity(dict(leading)[number]) in ("", entity)
                 and any(row > number for row, _cells in leading)):
-            return candidate, leading
+            complete = all(any(name in guessed for name in group) for group in mapping.REQUIRED[entity])
+            tables.append(((_named_for(sheet.name, entity), complete), len(tables), candidate, leading))
+    if tables:
+        _rank, _order, candidate, leading = min(tables, key=lambda t: (not t[0][0], not t[0][1], t[1]))
+        return candidate, leading
     for candidate, leading in found:
         if len(leading) > 1:
             return candidate, leading
     if not found:
         raise reading.FileProblem(_("Every sheet of the workbook is empty."))
     return found[0]
+
+
+#: what a sheet of each kind is called (its name casefolded, or its first word)
+_SHEET_NAMES = {"contacts": {"контакты", "контакт", "contacts", "contact", "люди", "people"},
+                "companies": {"компании", "компания", "companies", "company", "организации", "контрагенты",
+                              "accounts"},
+                "leads": {"лиды", "лид", "заявки", "заявка", "leads", "lead", "обращения"},
+                "deals": {"сделки", "сделка", "deals", "deal", "opportunities"}}
+
+
+def _named_for(sheet: str, entity: str) -> bool:
+    words = sheet.casefold().replace("ё", "е").split()
+    return bool(words) and (" ".join(words) in _SHEET_NAMES[entity] or words[0] in _SHEET_NAMES[entity])
 
 
 def _header_at(path: Path, fmt: reading.TableFormat, leading: list[tuple[int, list[str]]],
@@ -147,7 +171,25 @@ def table_format(job: ImportJob) -> reading.TableFormat:
 
 
 def warnings(job: ImportJob) -> list[str]:
-    """What the user should know before importing the file: its text looks garbled (a wrong encoding)."""
+    """What the user should know before importing the file: its text looks garbled (a wrong encoding), or,
+    with an upsert key, no column fills what a new record needs (refused without a key, `mapping.check`)."""
+    return _missing_for_new(job) + _garbled(job)
+
+
+def _missing_for_new(job: ImportJob) -> list[str]:
+    """A file of changes may lack a name; a migration's file whose ID column chose the key must not: every row
+    naming no record would fail. Said before the import, not row by row after it."""
+    if not job.key or job.mapping is None:
+        return []
+    known = mapping.targets(job.entity, custom_fields_of(job.entity))
+    missing = [group for group in mapping.REQUIRED[job.entity] if not any(name in job.mapping for name in group)]
+    return [_("No column fills %(fields)s: a row that names no record already in Krug by %(key)s will fail, since "
+              "a new record needs it. Map the column that holds it, if the file has one.")
+            % {"fields": ", ".join(str(known[n].label) for n in group), "key": known[job.key].label}
+            for group in missing if job.key in known]
+
+
+def _garbled(job: ImportJob) -> list[str]:
     example = job.format.get("garbled")
     if not example:
         return []
@@ -167,7 +209,7 @@ def check_mapping(job: ImportJob, mapping_: list[str] | None = None, key: str | 
                       job.mapping if mapping_ is None else mapping_, job.key if key is None else key,
                       custom_fields_of(job.entity))
     except ValidationFailed as exc:
-        for message in warnings(job):
+        for message in _garbled(job):
             exc.errors.setdefault("file", []).append(message)
         raise
 
@@ -200,8 +242,11 @@ def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str
     new_key = job.key if key is None else key
     if not guessed:
         check_mapping(job, new_mapping, new_key, header)
-    chosen = dict(job.values or {})
+    chosen, mapped_before = dict(job.values or {}), {name for _position, name in values.fields(job)}
     job.header, job.format, job.mapping, job.key = header, fmt.as_dict(), new_mapping, new_key
+    for name, choices in values.remembered(job).items():  # a column newly mapped starts from earlier choices
+        if name not in mapped_before:
+            chosen.setdefault(name, choices)
     if values_ is not None:
         chosen.update(values.check(job, values_))
     columns = {name for _position, name in values.fields(job)}  # a column mapped elsewhere takes its choices along

@@ -1,5 +1,5 @@
 """What a file's values become, for the fields that take one of a known set: the owner, a contact's client
-type, a lead's source, a deal's pipeline and stage, and the administrator's pick-list fields.
+type, a lead's source, a deal's pipeline, stage and currency, and the administrator's pick-list fields.
 
 A file from another CRM names these its own way: amoCRM's and Bitrix24's "Ответственный" holds people who
 may have no account in Krug yet, or another spelling of one; Bitrix24's "Тип контакта" says «Клиенты»;
@@ -56,7 +56,7 @@ def _pick_list(field) -> bool:
 
 
 _FIXED = {"contacts": ("owner", "client_type"), "companies": ("owner",),
-          "leads": ("owner", "source"), "deals": ("owner", "pipeline", "stage")}
+          "leads": ("owner", "source"), "deals": ("owner", "pipeline", "stage", "currency")}
 
 
 def options(job: ImportJob, field: str) -> list[Option]:
@@ -78,6 +78,8 @@ def options(job: ImportJob, field: str) -> list[Option]:
                 .values_list("name", flat=True)]
     if field == "stage":
         return _stages(job.by)
+    if field == "currency":
+        return _currencies()
     if field.startswith("cf."):
         from krug.transfer.services import custom_fields_of
 
@@ -112,6 +114,15 @@ def _stages(by) -> list[Option]:
     return [Option(name, f"{name} ({', '.join(pipelines[key])})") for key, name in names.items()]
 
 
+def _currencies() -> list[Option]:
+    """The currencies the import knows by name (`rows.parse_currency`), and any other the base's deals are in."""
+    from krug.sales.models import Deal
+    from krug.transfer.rows import CURRENCY_CODES
+
+    used = Deal.objects.order_by().values_list("currency", flat=True).distinct()
+    return [Option(code, code) for code in dict.fromkeys([*CURRENCY_CODES, *sorted(used)]) if code]
+
+
 class Recogniser:
     """What the import makes of a value by itself, without a choice: an option's value, or None when the value
     would fail its row. It asks what the import asks (the owners' lookup, the known spellings of client types
@@ -122,6 +133,7 @@ class Recogniser:
 
         self.job, self.owners = job, Owners()
         self._options: dict[str, dict[str, str]] = {}
+        self.problems: dict[tuple[str, str], str] = {}  # why a value is not recognised, where it is not obvious
 
     def _by_norm(self, field: str) -> dict[str, str]:
         if field not in self._options:
@@ -129,11 +141,17 @@ class Recogniser:
         return self._options[field]
 
     def __call__(self, field: str, text: str) -> str | None:
-        if field == "owner":
+        if field == "owner":  # one of the users the importing user may assign records to, as the run checks
             from krug.accounts.models import User
 
             pk = self.owners.find(text)
-            return User.objects.filter(pk=pk).values_list("username", flat=True).first() if pk else None
+            username = User.objects.filter(pk=pk).values_list("username", flat=True).first() if pk else None
+            if username is None:
+                self.problems[(field, text)] = _("no active user of Krug has this name, login or e-mail")
+            elif username not in self._by_norm(field).values():
+                self.problems[(field, text)] = _("you may not assign records to this user")
+                return None
+            return username
         if field == "client_type":
             from krug.transfer.rows import parse_client_type
 
@@ -144,6 +162,13 @@ class Recogniser:
 
             code = lead_source(text)
             return code if code in self._by_norm(field).values() else None
+        if field == "currency":
+            from krug.transfer.rows import parse_currency
+
+            try:
+                return parse_currency(text)
+            except ValueError:
+                return None
         if field in ("pipeline", "stage"):
             return self._by_norm(field).get(norm(text))
         if field.startswith("cf."):
@@ -185,7 +210,7 @@ def found(job: ImportJob, limit: int = SCAN_ROWS) -> dict:
             recognised = recognise(name, text)
             becomes = chosen[key] if key in chosen else recognised
             values.append({"value": text, "key": key, "rows": count, "recognised": recognised, "becomes": becomes,
-                           "chosen": key in chosen})
+                           "chosen": key in chosen, "problem": recognise.problems.get((name, text), "")})
         values.sort(key=lambda v: (v["becomes"] is not None, -v["rows"]))
         out.append({"field": name, "label": str(known[name].label), "values": values,
                     "more": max(len(counts[name]) - MAX_VALUES, 0),
@@ -229,6 +254,28 @@ def check(job: ImportJob, chosen: dict) -> dict[str, dict[str, str]]:
             cleaned.setdefault(name, {})[norm(str(value))] = target
     errors.raise_if_any()
     return cleaned
+
+
+REMEMBERED_JOBS = 50  # the user's latest imports whose choices a new one starts from
+
+
+def remembered(job: ImportJob) -> dict[str, dict[str, str]]:
+    """The choices the user made in his earlier imports (of any kind: an owner's name means the same person in
+    the deals file as in the contacts file), the latest winning, for the job's value columns and still valid:
+    «Мария Кузнецова → petrova» is chosen once for a migration's six files, not six times."""
+    columns = {name for _p, name in fields(job)}
+    if not columns:
+        return {}
+    earlier = (ImportJob.objects.filter(by=job.by).exclude(pk=job.pk).exclude(values={})
+               .order_by("-pk").values_list("values", flat=True)[:REMEMBERED_JOBS])
+    found: dict[str, dict[str, str]] = {}
+    for chosen in reversed(list(earlier)):
+        for name, choices in (chosen or {}).items():
+            if name in columns:
+                found.setdefault(name, {}).update(choices)
+    allowed = {name: {o.value for o in options(job, name)} | {EMPTY} for name in found}
+    return {name: kept for name, choices in found.items()
+            if (kept := {key: target for key, target in choices.items() if target in allowed[name]})}
 
 
 def substitutions(job: ImportJob) -> dict[str, dict[str, str]]:

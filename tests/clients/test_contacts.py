@@ -36,6 +36,16 @@ def test_bad_contact_values_are_refused_naming_the_field(api_as, field, value):
     assert not ContactPhone.objects.exists()
 
 
+def test_a_bad_client_type_names_each_value_with_its_label(client, org):
+    """An import's failed row said «one of new, returning, vip, key, partner, supplier»: codes only."""
+    r = client.post("/api/v1/contacts", {"surname": "Иванов", "client_type": "Клиенты"},
+                    content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {org.tokens['manager']}",
+                    HTTP_ACCEPT_LANGUAGE="ru")
+    assert r.status_code == 422
+    message = r.json()["errors"][0]["message"]
+    assert "new (новый)" in message and "key (ключевой клиент)" in message and "vip," in message
+
+
 def test_a_contact_needs_a_name(api_as):
     r = api_as("manager").post("/contacts", {"phones": ["+79123456789"]})
     assert r.status_code == 422

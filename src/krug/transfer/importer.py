@@ -341,15 +341,9 @@ def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
             return CREATED, contact.pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Contact, exc), MERGED
-    if outcome == MERGED:
-        data = for_merge(data, lambda name: getattr(existing, name, None))
-    update = _contact_update(existing, data)
-    changes = services.contact_changes(by, existing, update)
-    if changes:
-        services.update_contact(by, existing, {**changes, "allow_duplicate": True})
-    if not add_notes(by, existing, notes) and not changes:  # a new note is a change; one held already is not
-        return (MERGED if outcome == MERGED and not by_merge else SKIPPED), existing.pk
-    return outcome, existing.pk
+    return _into(by, existing, data, notes, outcome, by_merge,
+                 changes_of=lambda d: services.contact_changes(by, existing, _contact_update(existing, d)),
+                 update=lambda changes: services.update_contact(by, existing, changes))
 
 
 def _import_company(ctx: Context, data: dict, named=None) -> tuple[str, int]:
@@ -371,11 +365,21 @@ def _import_company(ctx: Context, data: dict, named=None) -> tuple[str, int]:
             return CREATED, company.pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Company, exc), MERGED
+    return _into(by, existing, data, notes, outcome, by_merge,
+                 changes_of=lambda d: services.company_changes(by, existing, d),
+                 update=lambda changes: services.update_company(by, existing, changes))
+
+
+def _into(by, existing, data: dict, notes: list[str], outcome: str, by_merge: bool, *, changes_of,
+          update) -> tuple[str, int]:
+    """A contact or company row applied to the record it names or is a duplicate of: a merge (`outcome`
+    MERGED, also when named by a merge's external id, `by_merge`) fills in only what the record lacks; a new
+    note is a change, one held already is not."""
     if outcome == MERGED:
         data = for_merge(data, lambda name: getattr(existing, name, None))
-    changes = services.company_changes(by, existing, data)
+    changes = changes_of(data)
     if changes:
-        services.update_company(by, existing, {**changes, "allow_duplicate": True})
+        update({**changes, "allow_duplicate": True})
     if not add_notes(by, existing, notes) and not changes:
         return (MERGED if outcome == MERGED and not by_merge else SKIPPED), existing.pk
     return outcome, existing.pk

@@ -152,7 +152,7 @@ class Owners:
 _LISTS = {"phone": "phones", "email": "emails", "tags": "tags"}  # columns a contact takes several of
 _PARSERS = {"birthday": parse_date, "founded": parse_date, "expected_close": parse_date, "opt_out": parse_yes_no,
             "amount": parse_amount, "krug_id": parse_krug_id, "currency": parse_currency, "closed_at": parse_day,
-            "client_type": lambda value: parse_client_type(value)}
+            "client_type": parse_client_type}
 _PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED, _NOTE = range(7)
 _ESCAPED = ("=", "+", "-", "@")  # what `export.csv_safe` puts a `'` before
 

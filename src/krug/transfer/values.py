@@ -132,13 +132,20 @@ class Recogniser:
         from krug.transfer.rows import Owners
 
         self.job, self.owners = job, Owners()
-        self._options: dict[str, dict[str, str]] = {}
+        self._options: dict[str, list[Option]] = {}
+        self._by_key: dict[str, dict[str, str]] = {}
         self.problems: dict[tuple[str, str], str] = {}  # why a value is not recognised, where it is not obvious
 
-    def _by_norm(self, field: str) -> dict[str, str]:
+    def options(self, field: str) -> list[Option]:
+        """`options` of the job's field, asked once (a user list, the base's currencies)."""
         if field not in self._options:
-            self._options[field] = {norm(o.value): o.value for o in options(self.job, field)}
+            self._options[field] = options(self.job, field)
         return self._options[field]
+
+    def _by_norm(self, field: str) -> dict[str, str]:
+        if field not in self._by_key:
+            self._by_key[field] = {norm(o.value): o.value for o in self.options(field)}
+        return self._by_key[field]
 
     def __call__(self, field: str, text: str) -> str | None:
         if field == "owner":  # one of the users the importing user may assign records to, as the run checks
@@ -181,6 +188,7 @@ def found(job: ImportJob, limit: int = SCAN_ROWS) -> dict:
     it, what the import makes of it by itself (`recognised`) and what it will become (`becomes`: the user's
     choice, else the recognised value; None: the row fails). Unrecognised values come first."""
     from krug.transfer import importer, mapping
+    from krug.transfer.services import custom_fields_of
 
     columns = fields(job)
     if not columns:
@@ -200,7 +208,7 @@ def found(job: ImportJob, limit: int = SCAN_ROWS) -> dict:
                 counts[name][key] += 1
                 spelled.setdefault((name, key), " ".join(text.split()))
     recognise = Recogniser(job)
-    known = mapping.targets(job.entity, _custom(job))
+    known = mapping.targets(job.entity, custom_fields_of(job.entity))
     out = []
     for _position, name in columns:
         chosen = (job.values or {}).get(name, {})
@@ -214,14 +222,8 @@ def found(job: ImportJob, limit: int = SCAN_ROWS) -> dict:
         values.sort(key=lambda v: (v["becomes"] is not None, -v["rows"]))
         out.append({"field": name, "label": str(known[name].label), "values": values,
                     "more": max(len(counts[name]) - MAX_VALUES, 0),
-                    "options": [{"value": o.value, "label": o.label} for o in options(job, name)]})
+                    "options": [{"value": o.value, "label": o.label} for o in recognise.options(name)]})
     return {"fields": out, "rows": rows, "complete": complete}
-
-
-def _custom(job: ImportJob) -> dict:
-    from krug.transfer.services import custom_fields_of
-
-    return custom_fields_of(job.entity)
 
 
 def check(job: ImportJob, chosen: dict) -> dict[str, dict[str, str]]:

@@ -19,7 +19,7 @@ def test_a_manager_uploads_a_file_checks_the_columns_and_previews_the_rows(page_
     page.set_input_files("#f-file", str(path))
     page.get_by_role("button", name="Загрузить и проверить").click()
     expect(page.locator("h1")).to_have_text("клиенты.csv")
-    assert page.locator("#col0").input_value() == "full_name" and page.locator("#col1").input_value() == "phone"
+    assert page.locator("#col0").input_value() == "full_name" and page.locator("#col1").input_value() == "phone_mobile"
     page.get_by_role("button", name="Проверить первые строки").click()
     preview = page.locator("#preview")
     expect(preview).to_contain_text("не загрузится")

@@ -10,7 +10,7 @@ def test_company_is_created_with_normalised_fields_and_an_audit_entry(api_as):
     assert r.body["name"] == "Ромашка Плюс"
     assert r.body["website"] == "https://romashka.ru"
     assert r.body["email"] == "Sales.Team@romashka.ru"
-    assert r.body["display_name"] == "ООО Ромашка Плюс"
+    assert r.body["display_name"] == "ООО «Ромашка Плюс»"
     assert AuditEntry.objects.filter(object_id=r.body["id"], action="create").exists()
 
 

@@ -128,6 +128,8 @@ def test_custom_fields_are_validated_and_filterable(api_as, org):
     assert [c["surname"] for c in old_cars] == ["Первый"]
     assert api.get("/contacts", **{"cf.brand": "Kia"}).body["items"][0]["surname"] == "Второй"
     assert api.get("/contacts", **{"cf.brand": "BMW"}).status_code == 422
+    any_case = api.post("/contacts", {"surname": "Четвёртый", "custom": {"brand": " kia "}})
+    assert any_case.status_code == 201 and any_case.body["custom"]["brand"] == "Kia"  # as the list spells it
 
 
 def test_required_custom_field_is_enforced_on_create(api_as):

@@ -228,3 +228,11 @@ def test_a_binned_deal_leaves_the_timeline_and_comes_back_with_restore(api_as, o
     assert "deal" not in kinds()
     assert api_as("head").post(f"/recycle-bin/deals/{deal.pk}/restore").status_code == 204
     assert "deal" in kinds()
+
+
+def test_deal_search_finds_a_company_s_deals_by_its_name_written_with_its_legal_form(api_as, org):
+    company = factories.company(org.manager, name="ООО «Ёлка-Трейд»")  # kept as ООО + «Ёлка-Трейд»
+    deal = factories.deal(org.manager, title="Поставка", company_id=company.pk)
+    api = api_as("manager")
+    for text in ("ООО «Ёлка-Трейд»", 'ооо "елка-трейд"', "Ёлка-Трейд"):
+        assert [d["id"] for d in api.get("/deals", q=text).body["items"]] == [deal.pk], text

@@ -190,7 +190,7 @@ def _changes(seed: int, count: int) -> list[str]:
         elif kind == "new":
             ext = f"N-{i}"
         elif kind == "lost":
-            stage = "Lost"  # an import cannot give the reason a lost stage requires
+            stage = "Lost"  # without a reason: moved all the same, its reason «Not given (import)»
         elif kind == "bad stage":
             stage = "Нет такого этапа"
         lines.append(";".join([ext, title, amount, pipeline, stage, company, "", email, "", owner, "сайт"]))

@@ -101,7 +101,9 @@ def test_a_second_file_changes_the_leads_the_set_based_path_as_the_per_row_path_
 
     set_based, handed = agree_on_changes(fresh, by, "leads", first, second, key, _state, monkeypatch, convert)
     updated = sum(outcome[1] for outcome in set_based["outcomes"])
-    assert updated > 60 and set_based["outcomes"][0][4] > 15, set_based["outcomes"]
+    # the second file's phones are mostly new: by phone, few rows name a lead (each counted as changed while a
+    # phone's spelling, «8 (912) …» for +7912…, was taken for a change)
+    assert updated > (15 if key == "phone" else 60) and set_based["outcomes"][0][4] > 15, set_based["outcomes"]
     assert handed[True] < updated / 2  # most changes were made set-based
     if key != "phone":  # the second file's phones are mostly new ones
         assert any("converted" in message for _row, errors in set_based["failures"][0] for _f, message in errors)
@@ -117,6 +119,22 @@ def test_a_row_that_changes_nothing_still_gives_the_lead_its_external_id(org, tm
     job = import_file(org.admin, "leads", path, bulk=bulk, chunk=50, key="email")
     assert (job.created, job.updated, job.skipped, job.failed) == (0, 0, 1, 0)
     assert list(ExternalKey.objects.values_list("external_id", "record_id")) == [("L-9", lead.pk)]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])
+def test_a_row_written_otherwise_than_stored_changes_nothing(org, tmp_path, bulk):
+    """«8 (916) 555-12-34», «IVANOV иван» and «Ivan@X.RU» are the lead's stored +79165551234, «Ivanov Иван» and
+    «Ivan@x.ru»: a re-run of its file changes nothing (each run counted an update)."""
+    from tests.transfer.both_paths import import_file
+
+    lead = factories.lead(org.admin, title="Сайт", surname="Иванов", first_name="Иван", email="Ivan@x.ru",
+                          phone="+7 916 555-12-34")
+    path = tmp_path / "leads.csv"
+    path.write_text("Заявка;Фамилия;Имя;Телефон;E-mail\nСайт;ИВАНОВ;иван;8 (916) 555-12-34;Ivan@X.RU\n",
+                    encoding="utf-8")
+    job = import_file(org.admin, "leads", path, bulk=bulk, chunk=50, key="email")
+    assert (job.created, job.updated, job.skipped, job.failed) == (0, 0, 1, 0)
+    assert not AuditEntry.objects.filter(content_type__model="lead", object_id=lead.pk, action="update").exists()
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["per row", "set-based"])

@@ -78,7 +78,7 @@ def test_xlsx_reads_through_calamine_and_a_broken_one_is_refused_with_a_reason(t
 def test_columns_are_recognised_from_russian_and_english_headers():
     assert mapping.guess("contacts", ["ФИО", "Моб. телефон", "Телефон рабочий", "Эл. почта", "Компания", "ИНН",
                                       "Ответственный", "Непонятно что"]) == [
-        "full_name", "phone", "phone", "email", "company", "company_inn", "owner", ""]
+        "full_name", "phone_mobile", "phone_work", "email", "company", "company_inn", "owner", ""]
     assert mapping.guess("companies", ["Company name", "INN", "KPP", "Website", "Manager"]) == [
         "name", "inn", "kpp", "website", "owner"]
 

@@ -73,13 +73,13 @@ def test_a_rerun_of_a_companies_file_with_two_spellings_of_one_company_changes_n
     first = import_file(org.admin, "companies", path, bulk=bulk, chunk=50, key="external_id")
     assert (first.created, first.merged, first.failed) == (1, 1, 0)
     vektor = Company.objects.get()
-    assert (vektor.name, vektor.website, vektor.city, vektor.owner_id) == (
+    assert (str(vektor), vektor.website, vektor.city, vektor.owner_id) == (
         "ООО «Вектор Плюс»", "https://vektor.ru", "Тула", org.manager.pk)
     version, history = vektor.version, _history(Company)
     again = import_file(org.admin, "companies", path, bulk=bulk, chunk=50, key="external_id")
     assert (again.created, again.updated, again.merged, again.skipped, again.failed) == (0, 0, 0, 2, 0)
     vektor.refresh_from_db()
-    assert (vektor.name, vektor.website, vektor.owner_id, vektor.version) == ("ООО «Вектор Плюс»", "https://vektor.ru",
+    assert (str(vektor), vektor.website, vektor.owner_id, vektor.version) == ("ООО «Вектор Плюс»", "https://vektor.ru",
                                                                               org.manager.pk, version)
     assert _history(Company) == history
 
@@ -108,7 +108,7 @@ def test_a_later_companies_file_naming_a_merged_id_fills_blanks_and_overwrites_n
     job = import_file(org.admin, "companies", later, bulk=bulk, chunk=50, key="external_id")
     assert (job.updated, job.merged, job.failed) == (0, 1, 0)
     vektor = Company.objects.get()
-    assert (vektor.name, vektor.city, vektor.website, vektor.email, vektor.owner_id) == (
+    assert (str(vektor), vektor.city, vektor.website, vektor.email, vektor.owner_id) == (
         "ООО «Вектор Плюс»", "Тула", "https://vektor.ru", "office@vektor.ru", org.manager.pk)
 
 

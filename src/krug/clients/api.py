@@ -45,10 +45,11 @@ add_crud_routes(contacts, Resource(
 def _timeline_page(request, *, contact=None, company=None, cursor=None, limit=50, kind=None):
     rows, next_cursor = timeline.feed(request.auth, contact=contact, company=company, cursor=cursor,
                                       limit=limit, kinds=kind)
+    timeline.in_words(rows, card=contact if contact is not None else company, values=True)
     items = [{"id": e.id, "at": e.at, "kind": e.kind, "summary": e.summary, "contact_id": e.contact_id,
               "company_id": e.company_id, "deal_id": e.deal_id, "source": e.source_type.model,
               "source_id": e.source_id, "actor_id": e.actor_id, "actor": str(e.actor) if e.actor else None,
-              "data": e.data} for e in rows]
+              "data": e.data, "text": e.text, "fields": [vars(c) for c in e.fields]} for e in rows]
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -117,8 +117,15 @@ def email_holders(text: str) -> QuerySet | None:
     return ContactEmail.objects.filter(email_key__startswith=start).values("contact_id")
 
 
+def text_key(text: str) -> str:
+    """A searched text as the search keys hold it; a company's name written with its legal form (`ООО "Вектор
+    Плюс"`) as the keys hold the name, without the form and quotes (`normalize.split_legal_form`), so every
+    spelling finds the company, its people and its requests."""
+    return normalize.search_key(normalize.split_legal_form(text)[1])
+
+
 def _text_search(qs: QuerySet, text: str, *, phones: bool) -> QuerySet:
-    query = Q(search_key__contains=normalize.search_key(text))
+    query = Q(search_key__contains=text_key(text))
     digits = normalize.phone_digits(text)
     if phones and len(digits) >= 4:
         from krug.clients.models import ContactPhone
@@ -171,10 +178,10 @@ def contacts(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = Tru
 
 
 def companies(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) -> QuerySet:
-    """q (name), inn, city, industry, plus the common filters and cf.<key> custom fields."""
+    """q (name, INN, city or address), inn, city, industry, plus the common filters and cf.<key> custom fields."""
     text = one(params, "q")
     if text:
-        qs = qs.filter(search_key__contains=normalize.search_key(text))
+        qs = qs.filter(search_key__contains=text_key(text))
     qs = _equal(_city(qs, params), params, "inn", "industry")
     if with_common:
         qs = common(qs, params)
@@ -208,7 +215,7 @@ def leads(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) 
         qs = qs.filter(owner__isnull=pool)
     text = one(params, "q")
     if text:
-        qs = qs.filter(search_key__contains=normalize.search_key(text))
+        qs = qs.filter(search_key__contains=text_key(text))
     if with_common:
         qs = common(qs, params)
     return custom_fields.apply_filters(qs, "lead", params)

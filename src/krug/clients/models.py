@@ -31,16 +31,18 @@ class Company(OwnedModel):
     size = models.CharField(_("size"), max_length=32, blank=True)
     region = models.CharField(_("region"), max_length=120, blank=True)
     city = models.CharField(_("city"), max_length=120, blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
     website = models.CharField(_("website"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     founded = models.DateField(_("founded"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
     custom = models.JSONField(default=dict, blank=True)
-    search_key = models.CharField(max_length=400, editable=False, db_index=True)
+    # name, INN, city and address (`clients.services._company_key`)
+    search_key = models.CharField(max_length=1000, editable=False, db_index=True)
 
     audited_fields = ("name", "legal_form", "inn", "kpp", "ogrn", "industry", "size", "region", "city",
-                      "website", "phone", "email", "founded", "description", "custom", "owner")
+                      "address", "website", "phone", "email", "founded", "description", "custom", "owner")
 
     class Meta:
         verbose_name = _("company")
@@ -48,8 +50,18 @@ class Company(OwnedModel):
         indexes = [models.Index(fields=["owner", "-id"], name="company_owner_idx")]
 
     def __str__(self) -> str:
-        return f"{self.legal_form} {self.name}".strip() if self.legal_form not in ("", "other", "foreign") \
-            else self.name
+        return self.title(self.name, self.legal_form)
+
+    @classmethod
+    def title(cls, name: str, legal_form: str) -> str:
+        """A company's name with its legal form as Russians write it: `ООО «Вектор Плюс»`, a sole proprietor
+        without quotes (`ИП Иванов Иван Иванович`), a name that has its own quotes as it is; a foreign or other
+        company by its name alone."""
+        if legal_form in ("", cls.LegalForm.OTHER, cls.LegalForm.FOREIGN) or not name:
+            return name
+        if legal_form == cls.LegalForm.IP or name[0] in "«“„\"'":  # the value is the form as written: ГУП, ООО
+            return f"{legal_form} {name}"
+        return f"{legal_form} «{name}»"
 
 
 class Tag(models.Model):

@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from krug.core.api import ListParams, OwnedOut, PatchIn
+from krug.core.api import FieldChangeOut, ListParams, OwnedOut, PatchIn
 
 
 class CompanyOut(OwnedOut):
@@ -24,6 +24,7 @@ class CompanyOut(OwnedOut):
     size: str
     region: str
     city: str
+    address: str
     website: str
     phone: str
     email: str
@@ -37,7 +38,8 @@ class CompanyOut(OwnedOut):
 
 
 class CompanyIn(Schema):
-    name: str
+    name: str = Field(description="A name that starts with a legal form (`ООО «Вектор Плюс»`) and no `legal_form` "
+                                  "is kept as the name (`Вектор Плюс`) and the form (`ООО`)")
     legal_form: str = ""
     inn: str = ""
     kpp: str = ""
@@ -46,6 +48,7 @@ class CompanyIn(Schema):
     size: str = ""
     region: str = ""
     city: str = ""
+    address: str = Field("", description="Up to 500 characters: «г. Москва, ул. Тверская, д. 12, оф. 301»")
     website: str = ""
     phone: str = ""
     email: str = ""
@@ -67,6 +70,7 @@ class CompanyPatch(PatchIn):
     size: str | None = None
     region: str | None = None
     city: str | None = None
+    address: str | None = None
     website: str | None = None
     phone: str | None = None
     email: str | None = None
@@ -79,7 +83,7 @@ class CompanyPatch(PatchIn):
 
 
 class CompanyFilters(ListParams):
-    q: str | None = Field(None, description="Name, INN or city contains")
+    q: str | None = Field(None, description="Name (with or without its legal form), INN, city or address contains")
     inn: str | None = None
     city: str | None = None
     industry: str | None = None
@@ -326,6 +330,9 @@ class TimelineItemOut(Schema):
     actor_id: int | None
     actor: str | None
     data: dict[str, Any]
+    text: str = Field(description="What the event says, in the language of the request (`summary` is as written)")
+    fields: list[FieldChangeOut] = Field(description="A change's fields in words (key, label, old and new value); "
+                                                     "empty for other events")
 
 
 class SearchHit(Schema):

@@ -14,7 +14,7 @@ def search(user, query: str, limit: int = 20) -> list[dict]:
     text = normalize.tidy(query, 200)
     if len(text) < 2:
         return []
-    key = normalize.search_key(text)
+    key = filters.text_key(text)
     digits = normalize.phone_digits(text)
     is_phoneish = len(digits) >= 4 and len(digits) >= len(text.replace(" ", "")) * 0.6
     hits: list[dict] = []

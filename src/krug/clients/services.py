@@ -3,6 +3,7 @@ validate and normalise, check permission, write, audit, put the touchpoint on th
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from typing import Any
 
@@ -13,12 +14,14 @@ from django.utils.translation import gettext as _
 from krug.clients import timeline
 from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Lead, Tag, TimelineEvent
 from krug.core import audit, custom_fields, memo, records
+from krug.core import changes as field_changes
 from krug.core.errors import FieldErrors
 from krug.core.models import AuditEntry
 from krug.quality import duplicates, normalize, titles
 
 # field -> maximum length of plain text fields; everything is tidied of stray spaces
-COMPANY_TEXT = {"name": 300, "industry": 120, "size": 32, "region": 120, "city": 120, "description": 5000}
+COMPANY_TEXT = {"name": 300, "industry": 120, "size": 32, "region": 120, "city": 120, "address": 500,
+                "description": 5000}
 CONTACT_TEXT = {"position": 200, "city": 120, "source": 64}
 CONTACT_NAMES = ("surname", "first_name", "patronymic")
 PLACE_FIELDS = ("city", "region")  # proper-cased like names, so filters match whatever case was typed
@@ -84,15 +87,27 @@ def resolve_owner(by, data: dict, errors: FieldErrors, *, default_self: bool, ou
 
 
 def _record_change(obj, changes: dict, by, *, contact=None, company=None) -> None:
-    if changes:
-        names = ", ".join(sorted(changes))
+    if changes:  # the fields by their labels; the timeline tells them in the reader's language (`in_words`)
+        names = field_changes.summary(type(obj), changes)
         timeline.add_event(TimelineEvent.Kind.CHANGED, obj, by=by, contact=contact, company=company,
                            summary=_("Changed: %(fields)s") % {"fields": names}, data=changes)
 
 
 # ---- companies ------------------------------------------------------------------------------------------
 
+def with_legal_form(data: dict) -> dict:
+    """`data` with the company's legal form taken out of its name (`ООО «Вектор Плюс»` → legal form ООО, name
+    `Вектор Плюс`) when the name starts with one Krug knows and no legal form is given: the name is then searched
+    and compared alone, and shown with its form (`Company.__str__`)."""
+    name = data.get("name")
+    if not name or not isinstance(name, str) or data.get("legal_form"):
+        return data
+    form, rest = normalize.split_legal_form(name)
+    return {**data, "legal_form": form, "name": rest} if form else data
+
+
 def _clean_company(by, data: dict, *, current: Company | None) -> dict:
+    data = with_legal_form(data)
     errors = FieldErrors()
     out = clean_text_fields(data, COMPANY_TEXT, errors)
     if "name" in out and not out["name"]:
@@ -118,19 +133,28 @@ def _clean_company(by, data: dict, *, current: Company | None) -> dict:
 
 
 def _company_key(company: Company) -> str:
-    return normalize.search_key(company.name, company.inn, company.city)
+    return company_search_key(company.name, company.inn, company.city, company.address)
+
+
+def company_search_key(name: str | None, inn: str | None, city: str | None, address: str | None) -> str:
+    """What substring search reads for a company: its name (without its legal form), INN, city and address."""
+    return normalize.search_key(name, inn, city, address)
 
 
 @transaction.atomic
-def create_company(by, data: dict[str, Any]) -> Company:
-    """A new company, validated (INN/KPP/OGRN checksums, e-mail, phone, custom fields) and audited."""
+def create_company(by, data: dict[str, Any], *, created_at: dt.datetime | None = None) -> Company:
+    """A new company, validated (INN/KPP/OGRN checksums, e-mail, phone, custom fields) and audited.
+    `created_at`: when it came to the business, if before now (an import's «Дата создания»)."""
     fields = _clean_company(by, data, current=None)
     if not data.get("allow_duplicate"):
         duplicates.refuse_if_duplicates(duplicates.check_company(by, fields), _("company"))
-    fields["search_key"] = normalize.search_key(fields["name"], fields.get("inn"), fields.get("city"))
+    fields["search_key"] = company_search_key(fields["name"], fields.get("inn"), fields.get("city"),
+                                              fields.get("address"))
+    if created_at is not None:
+        fields["created_at"] = created_at
     company = records.create(Company, fields, by)
     duplicates.index_companies([company])
-    timeline.add_event(TimelineEvent.Kind.CREATED, company, by=by, company=company,
+    timeline.add_event(TimelineEvent.Kind.CREATED, company, by=by, company=company, at=created_at,
                        summary=_("Company created: %(name)s") % {"name": company})
     return company
 
@@ -139,10 +163,11 @@ def create_company(by, data: dict[str, Any]) -> Company:
 def update_company(by, company: Company, data: dict[str, Any], version: int | None = None) -> Company:
     """Change a company's fields; a stale `version` raises VersionConflict and writes nothing."""
     fields = _clean_company(by, data, current=company)
-    candidate = {**{f: getattr(company, f) for f in ("name", "inn", "city")}, **fields}
+    candidate = {**{f: getattr(company, f) for f in ("name", "inn", "city", "address")}, **fields}
     if not data.get("allow_duplicate") and {"name", "inn"} & set(fields):
         duplicates.refuse_if_duplicates(duplicates.check_company(by, candidate, exclude=company.pk), _("company"))
-    fields["search_key"] = normalize.search_key(candidate["name"], candidate["inn"], candidate["city"])
+    fields["search_key"] = company_search_key(candidate["name"], candidate["inn"], candidate["city"],
+                                              candidate["address"])
     changes = records.update(company, fields, by, expected_version=version)
     changes.pop("search_key", None)
     if {"name", "inn"} & set(changes):
@@ -163,8 +188,8 @@ def _choices(choices) -> frozenset[str]:
 def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, default_kind: str,
                    parse, identity) -> list[dict]:
     """Phones or e-mails from strings or {key, kind} dicts: each parsed by `parse` (raw -> dict of stored
-    values, ValueError with the reason), errors named `field.index`, repeats (same `identity` of the parsed
-    entry) dropped."""
+    values, ValueError with the reason), errors named `field.index` (or by the entry's `column`, the import's
+    column it came from), repeats (same `identity` of the parsed entry) dropped: the first one's kind stays."""
     out, seen = [], set()
     for index, item in enumerate(items or []):
         raw = item if isinstance(item, str) else (item.get(key) or "")
@@ -175,7 +200,8 @@ def _clean_entries(items, errors: FieldErrors, *, field: str, key: str, kinds, d
         try:
             entry = parse(raw)
         except ValueError as exc:
-            errors.add(f"{field}.{index}", str(exc))
+            errors.add(f"{field}.{index}" if isinstance(item, str) else item.get("column") or f"{field}.{index}",
+                       str(exc))
             continue
         same = identity(entry)
         if same not in seen:
@@ -278,25 +304,36 @@ def _clean_contact(by, data: dict, *, current: Contact | None) -> tuple[dict, di
     return out, related
 
 
+def listed_change(before: list[tuple[str, str]], after: list[tuple[str, str]]) -> list | None:
+    """The audit entry of a contact's phones or e-mails, given as (value, kind) in order: [old values, new values],
+    or, when only a kind changed, each value with its kind (`+74951234567 (work)`), so that the entry does not read
+    as two equal lists; None when nothing changed."""
+    if before == after:
+        return None
+    if [value for value, _kind in before] != [value for value, _kind in after]:
+        return [[value for value, _kind in before], [value for value, _kind in after]]
+    return [[f"{value} ({kind})" for value, kind in before], [f"{value} ({kind})" for value, kind in after]]
+
+
 def _write_related(contact: Contact, related: dict) -> dict:
     """Replace phones/e-mails/tags; returns audit changes for what differed."""
     changes = {}
     if "phones" in related:
-        before = [p.number for p in contact.phones.all()]
+        before = [(p.number, p.kind) for p in contact.phones.all()]
         contact.phones.all().delete()
         ContactPhone.objects.bulk_create(ContactPhone(contact=contact, position=i, **p)
                                          for i, p in enumerate(related["phones"]))
-        after = [p["number"] for p in related["phones"]]
-        if before != after:
-            changes["phones"] = [before, after]
+        change = listed_change(before, [(p["number"], p["kind"]) for p in related["phones"]])
+        if change:
+            changes["phones"] = change
     if "emails" in related:
-        before = [e.email for e in contact.emails.all()]
+        before = [(e.email, e.kind) for e in contact.emails.all()]
         contact.emails.all().delete()
         ContactEmail.objects.bulk_create(ContactEmail(contact=contact, position=i, email_key=e["email"].casefold(), **e)
                                          for i, e in enumerate(related["emails"]))
-        after = [e["email"] for e in related["emails"]]
-        if before != after:
-            changes["emails"] = [before, after]
+        change = listed_change(before, [(e["email"], e["kind"]) for e in related["emails"]])
+        if change:
+            changes["emails"] = change
     if "tags" in related:
         before = sorted(t.name for t in contact.tags.all())
         tags = [_tag(name) for name in related["tags"]]
@@ -364,18 +401,21 @@ def _refresh_search_key(contact: Contact) -> None:
 
 
 @transaction.atomic
-def create_contact(by, data: dict[str, Any]) -> Contact:
-    """A new contact with its phones (E.164), e-mails, tags and custom fields, audited and on the timeline."""
+def create_contact(by, data: dict[str, Any], *, created_at: dt.datetime | None = None) -> Contact:
+    """A new contact with its phones (E.164), e-mails, tags and custom fields, audited and on the timeline.
+    `created_at`: when he came to the business, if before now (an import's «Дата создания»)."""
     fields, related = _clean_contact(by, data, current=None)
     if not data.get("allow_duplicate"):
         duplicates.refuse_if_duplicates(duplicates.check_contact(by, _contact_probe(fields, related)), _("contact"))
+    if created_at is not None:
+        fields["created_at"] = created_at
     contact = records.create(Contact, fields, by)
     duplicates.index_contact(contact)
     changes = _write_related(contact, related)
     if changes:
         audit.record(AuditEntry.Action.UPDATE, contact, by, changes)
     _refresh_search_key(contact)
-    timeline.add_event(TimelineEvent.Kind.CREATED, contact, by=by, contact=contact,
+    timeline.add_event(TimelineEvent.Kind.CREATED, contact, by=by, contact=contact, at=created_at,
                        summary=_("Contact created: %(name)s") % {"name": contact})
     return contact
 
@@ -452,9 +492,12 @@ def _lead_key(lead: Lead) -> str:
 
 
 @transaction.atomic
-def create_lead(by, data: dict[str, Any]) -> Lead:
-    """A new request from any channel with its source and UTM tags; unassigned ones wait in the pool."""
+def create_lead(by, data: dict[str, Any], *, created_at: dt.datetime | None = None) -> Lead:
+    """A new request from any channel with its source and UTM tags; unassigned ones wait in the pool.
+    `created_at`: when it came, if before now (an import's «Дата создания»)."""
     fields = _clean_lead(by, data, current=None)
+    if created_at is not None:
+        fields["created_at"] = created_at
     lead = records.create(Lead, fields, by)
     Lead.objects.filter(pk=lead.pk).update(search_key=_lead_key(lead))
     return lead
@@ -489,6 +532,9 @@ def find_existing_contact(by, *, phone: str = "", email: str = "") -> Contact | 
 
 
 def find_existing_company(by, *, inn: str = "", name: str = "") -> Company | None:
+    """The company the user sees with this INN, else with this name (but for its legal form, quotes and spelling,
+    `ИП Иванов И. И.` and `Индивидуальный предприниматель Иванов И. И.` alike)."""
+    name = normalize.split_legal_form(name)[1]
     visible = Company.objects.visible_to(by)
     if inn:
         found = visible.filter(inn=inn).first()
@@ -592,11 +638,11 @@ def contact_changes(by, contact: Contact, data: dict[str, Any]) -> dict[str, Any
     names = {"company": "company_id", "owner": "owner_id"}
     changed = {names.get(k, k): data[names.get(k, k)] for k, v in fields.items()
                if names.get(k, k) in data and _differs(contact, k, v)}
-    if "phones" in related and {(p["number"], p["extension"]) for p in related["phones"]} != {
-            (p.number, p.extension) for p in contact.phones.all()}:
+    if "phones" in related and {(p["number"], p["extension"], p["kind"]) for p in related["phones"]} != {
+            (p.number, p.extension, p.kind) for p in contact.phones.all()}:
         changed["phones"] = data["phones"]
-    if "emails" in related and {e["email"].casefold() for e in related["emails"]} != {
-            e.email_key for e in contact.emails.all()}:
+    if "emails" in related and {(e["email"].casefold(), e["kind"]) for e in related["emails"]} != {
+            (e.email_key, e.kind) for e in contact.emails.all()}:
         changed["emails"] = data["emails"]
     if "tags" in related and {normalize.search_key(t) for t in related["tags"]} != {t.key for t in contact.tags.all()}:
         changed["tags"] = data["tags"]
@@ -604,7 +650,9 @@ def contact_changes(by, contact: Contact, data: dict[str, Any]) -> dict[str, Any
 
 
 def company_changes(by, company: Company, data: dict[str, Any]) -> dict[str, Any]:
-    """The part of `data` that would change `company`; {} when it already is so."""
+    """The part of `data` that would change `company`; {} when it already is so. A name with a legal form in it
+    is compared as it is written: the form as the legal form (`with_legal_form`)."""
+    data = with_legal_form(data)
     fields = _clean_company(by, data, current=company)
     names = {"owner": "owner_id"}
     return {names.get(k, k): data[names.get(k, k)] for k, v in fields.items()

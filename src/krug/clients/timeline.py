@@ -7,9 +7,10 @@ import datetime as dt
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from krug.clients.models import Company, Contact, TimelineEvent
-from krug.core import audit, permissions
+from krug.core import audit, changes, memo, permissions
 from krug.core.pagination import page
 
 
@@ -67,3 +68,85 @@ def feed(user, *, contact: Contact | None = None, company: Company | None = None
         events = events.filter(kind__in=kinds)
     events = events.filter(_visible_sources(user, events)).select_related("actor", "source_type")
     return page(events, order="-at", cursor=cursor, limit=limit)
+
+
+# ---- in words -------------------------------------------------------------------------------------------
+
+#: the kinds of event told from their data rather than by the summary written with them
+_TOLD_FROM_DATA = (TimelineEvent.Kind.CHANGED, TimelineEvent.Kind.STAGE, TimelineEvent.Kind.CREATED)
+
+
+def _names(events: list[TimelineEvent], card) -> dict[tuple, str]:
+    """The names of the events' sources that are not the card itself (a deal, a colleague of the company), one
+    read per kind of source."""
+    wanted: dict = {}
+    for e in events:
+        model = e.source_type.model_class()
+        if model is not None and not _is_card(e, model, card):
+            wanted.setdefault(model, set()).add(e.source_id)
+    return {(model, pk): str(obj) for model, ids in wanted.items()
+            for pk, obj in model._base_manager.in_bulk(list(ids)).items()}
+
+
+def _is_card(event: TimelineEvent, model, card) -> bool:
+    return card is not None and type(card) is model and card.pk == event.source_id
+
+
+def _changed(event: TimelineEvent, model, card, name: str | None) -> str:
+    fields = changes.summary(model, event.data)
+    if not fields:
+        return event.summary
+    if model._meta.model_name == "deal" and name:
+        return _("Deal «%(title)s» changed: %(fields)s") % {"title": name, "fields": fields}
+    if model is Contact and not _is_card(event, model, card) and name:
+        return _("Contact %(name)s changed: %(fields)s") % {"name": name, "fields": fields}
+    return _("Changed: %(fields)s") % {"fields": fields}
+
+
+def _moved(event: TimelineEvent, name: str | None) -> str:
+    data = event.data
+    if not name or "from" not in data or "to" not in data:
+        return event.summary
+    text = _("Deal «%(title)s»: %(old)s → %(new)s") % {"title": name, "old": data["from"], "new": data["to"]}
+    return text + f" ({data['loss_reason']})" if data.get("loss_reason") else text
+
+
+def _created(event: TimelineEvent, model, name: str | None) -> str:
+    if model is Contact and name:
+        return _("Contact created: %(name)s") % {"name": name}
+    if model is Company and name:
+        return _("Company created: %(name)s") % {"name": name}
+    return event.summary
+
+
+def _text(event: TimelineEvent, model, card, names: dict) -> str:
+    name = str(card) if _is_card(event, model, card) else names.get((model, event.source_id))
+    if event.kind == TimelineEvent.Kind.CHANGED and event.data:
+        return _changed(event, model, card, name)
+    if event.kind == TimelineEvent.Kind.STAGE:
+        return _moved(event, name)
+    if event.kind == TimelineEvent.Kind.CREATED:
+        return _created(event, model, name)
+    return event.summary
+
+
+def in_words(events: list[TimelineEvent], *, card=None, values: bool = False) -> list[TimelineEvent]:
+    """Give each event its `text` in the active language, and a change its `fields` (label, old and new value
+    of each field; with `values` only, as they take a read of the records the values name). A change, a deal's
+    move and a client's creation are told from their data, so switching the language switches them and rows
+    written with an English or a field-name summary read as well; other events say their summary.
+    `card`: the contact or company whose timeline this is (its own changes need no name)."""
+    names = _names([e for e in events if e.kind in _TOLD_FROM_DATA], card)
+    with memo.scope():  # the custom fields' labels, once for the page
+        for e in events:
+            e.fields = []
+            model = e.source_type.model_class()
+            e.text = _text(e, model, card, names) if model is not None else e.summary
+        if values:
+            changed = [e for e in events if e.kind == TimelineEvent.Kind.CHANGED and e.data
+                       and e.source_type.model_class() is not None]
+            for model in {e.source_type.model_class() for e in changed}:
+                mine = [e for e in changed if e.source_type.model_class() is model]
+                for e, described in zip(mine, changes.describe(model, [e.data for e in mine]), strict=True):
+                    e.fields = described
+    return events

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from krug.core import audit, permissions, records, registry
+from krug.core import audit, changes, permissions, records, registry
 from krug.core.errors import ValidationFailed
 from krug.core.models import Share
 from krug.core.pagination import page
@@ -163,13 +163,22 @@ def add_crud_routes(router: Router, res: Resource) -> None:
 generic_router = Router(tags=["history, recycle bin, sharing"])
 
 
+class FieldChangeOut(Schema):
+    field: str = Field(description="The field's key, as in `changes` (a custom field's as `custom.<key>`)")
+    label: str = Field(description="The field's label, in the language of the request")
+    old: str = Field(description="The old value as people read it: a choice by its label, a user or a record by "
+                                 "name, a date as a date, «—» for none")
+    new: str = Field(description="The new value, in the same words")
+
+
 class AuditOut(Schema):
     id: int
     action: str
     at: dt.datetime
     user_id: int | None
     user: str | None
-    changes: dict[str, Any]
+    changes: dict[str, Any] = Field(description="{field: [old, new]} as stored: keys and raw values")
+    fields: list[FieldChangeOut] = Field(description="The same changes in words, field by field")
 
 
 class BinItemOut(Schema):
@@ -194,9 +203,11 @@ def record_history(request, entity: str, pk: int, cursor: str | None = None,
         # binned records stay readable by those who may restore them
         obj = records.get_for(request.auth, model, pk, permissions.RESTORE, deleted=True)
     rows, next_cursor = page(audit.history(obj), order="-id", cursor=cursor, limit=limit)
+    described = changes.describe(model, [e.changes for e in rows])
     items = [{"id": e.id, "action": e.action, "at": e.at, "user_id": e.user_id,
               "user": e.user.get_full_name() or e.user.username if e.user else None,
-              "changes": e.changes} for e in rows]
+              "changes": e.changes, "fields": [vars(c) for c in fields]} for e, fields in zip(rows, described,
+                                                                                              strict=True)]
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -25,6 +25,10 @@ def definitions(entity: str) -> dict[str, CustomField]:
                            lambda: {f.key: f for f in CustomField.objects.filter(entity=entity)})
 
 
+def _choice_key(value: Any) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
 def _coerce(field: CustomField, value: Any) -> Any:
     """The stored JSON form of `value` for `field`, or ValueError with the reason."""
     if value is None or value == "":
@@ -62,11 +66,24 @@ def _coerce(field: CustomField, value: Any) -> Any:
             return False
         raise ValueError(_("must be true or false"))
     if field.type == CustomField.Type.CHOICE:
-        if value not in field.choices:
+        if value in field.choices:
+            return value
+        key = _choice_key(value)  # «клиент», « Клиент » are the choice «Клиент», kept as the list spells it
+        chosen = next((choice for choice in field.choices if _choice_key(choice) == key), None)
+        if chosen is None:
             raise ValueError(_("unknown choice %(value)r; allowed: %(allowed)s") % {
                 "value": value, "allowed": ", ".join(map(str, field.choices))})
-        return value
+        return chosen
     raise ValueError(_("unsupported field type"))
+
+
+def accepts(type_: str, value: Any) -> bool:
+    """Whether a field of this type would store the value: an import suggests a new field's type by it."""
+    try:
+        _coerce(CustomField(type=type_), value)
+    except ValueError:
+        return False
+    return True
 
 
 def clean(entity: str, values: dict[str, Any] | None, current: dict[str, Any] | None = None,
@@ -130,16 +147,39 @@ def apply_filters(qs: QuerySet, entity: str, params) -> QuerySet:
     return qs
 
 
+def may_define(by) -> bool:
+    """Whether the user may add custom fields: an administrator (`define_field` refuses anyone else)."""
+    from krug.core.permissions import Role, role_of
+
+    return role_of(by) == Role.ADMIN
+
+
+def definers():
+    """The users who may add custom fields, for one who may not to know whom to ask."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from krug.core.permissions import Role
+
+    return (get_user_model().objects.filter(is_active=True).filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
+            .order_by("last_name", "first_name", "username"))
+
+
+def same_label(label: str) -> str:
+    """A field's label as two labels are compared: `Тип  компании` is `тип компании`."""
+    return " ".join(str(label).split()).casefold()
+
+
 def define_field(by, data: dict[str, Any]) -> CustomField:
-    """An administrator adds a custom field to an entity; the key is made from the label when empty."""
+    """An administrator adds a custom field to an entity; the key is made from the label when empty. Two fields
+    of an entity may not share a label: a list of fields (the import's mapping) could not tell them apart."""
     from anyascii import anyascii
     from django.db import transaction
     from django.utils.text import slugify
 
     from krug.core.errors import Forbidden
-    from krug.core.permissions import Role, role_of
 
-    if role_of(by) != Role.ADMIN:
+    if not may_define(by):
         raise Forbidden(_("Only administrators define custom fields"))
     errors = FieldErrors()
     entity, type_ = data.get("entity", ""), data.get("type", "")
@@ -151,6 +191,9 @@ def define_field(by, data: dict[str, Any]) -> CustomField:
     label = (data.get("label") or "").strip()
     if not label:
         errors.add("label", _("required"))
+    elif same_label(label) in {same_label(held) for held in CustomField.objects.filter(entity=entity)
+                               .values_list("label", flat=True)}:
+        errors.add("label", _("a field with this label exists"))
     key = slugify(anyascii(data.get("key") or label)).replace("-", "_")[:64]
     if not key:
         errors.add("key", _("required"))

@@ -8,7 +8,6 @@ from krug.core import custom_fields
 from krug.core.api import ERRORS
 from krug.core.errors import FieldErrors, Forbidden, NotFound
 from krug.core.models import CustomField
-from krug.core.permissions import Role, role_of
 
 router = Router(tags=["custom fields"])
 ENTITIES = custom_fields.ENTITIES
@@ -43,7 +42,7 @@ class CustomFieldPatch(Schema):
 
 
 def _admin(request) -> None:
-    if role_of(request.auth) != Role.ADMIN:
+    if not custom_fields.may_define(request.auth):
         raise Forbidden(_("Only administrators define custom fields"))
 
 

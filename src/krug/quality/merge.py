@@ -28,8 +28,8 @@ from krug.quality.models import Merge
 #: fields a user may take from any of the merged records; the rest follow the survivor
 CONTACT_FIELDS = ("surname", "first_name", "patronymic", "position", "company", "birthday", "city", "source",
                   "client_type", "consent_at", "owner")
-COMPANY_FIELDS = ("name", "legal_form", "inn", "kpp", "ogrn", "industry", "size", "region", "city", "website",
-                  "phone", "email", "founded", "description", "owner")
+COMPANY_FIELDS = ("name", "legal_form", "inn", "kpp", "ogrn", "industry", "size", "region", "city", "address",
+                  "website", "phone", "email", "founded", "description", "owner")
 #: related rows that are de-duplicated after moving, by these fields
 REPEATS = {"clients.contactphone": ("number", "extension"), "clients.contactemail": ("email_key",)}
 SKIP_ON_SNAPSHOT = {"id", "created_at", "created_by"}

@@ -231,6 +231,64 @@ def website(raw: str) -> str:
     return text
 
 
+#: the legal forms a company's name may start with -> the value of `Company.LegalForm` it is; forms Krug has no
+#: choice for (ЗАО, ОАО, ФГУП, АНО, …, and МУП: its choice is ГУП/МУП, which it was would be lost) are not here
+#: and stay in the name
+LEGAL_FORMS = {
+    "ооо": "ООО", "ао": "АО", "пао": "ПАО", "ип": "ИП", "гуп": "ГУП", "нко": "НКО",
+    "общество с ограниченной ответственностью": "ООО", "акционерное общество": "АО",
+    "непубличное акционерное общество": "АО", "публичное акционерное общество": "ПАО",
+    "индивидуальный предприниматель": "ИП", "государственное унитарное предприятие": "ГУП",
+    "некоммерческая организация": "НКО",
+}
+_QUOTE_PAIRS = {"«": "»", "“": "”", "„": "“", "‘": "’", '"': '"', "'": "'"}
+_QUOTE_MARKS = frozenset("«»“”„‘’\"'")
+#: Latin letters typed for the Cyrillic ones they look like (`OOO`, `AO`, `HKO`)
+_LOOKALIKES = str.maketrans("aoepcxkmhtby", "аоерсхкмнтву")
+_EITHER = {cyrillic: f"[{cyrillic}{latin}]" for latin, cyrillic in zip("aoepcxkmhtby", "аоерсхкмнтву", strict=True)}
+_LEGAL_FORM_START = re.compile(
+    "^(" + "|".join("".join(_EITHER.get(ch, re.escape(ch)) for ch in form)
+                    for form in sorted(LEGAL_FORMS, key=len, reverse=True)) + r")(?=[\s«»“”„‘’\"']|$)")
+
+
+def _unquoted(text: str) -> str:
+    """`«Вектор Плюс»` → `Вектор Плюс`: the quotes around the whole text, of any style, taken off; a nested pair
+    stays (`«Торговый дом «Вектор»»` → `Торговый дом «Вектор»`), two quoted parts stay as they are."""
+    if len(text) >= 2 and text[0] in _QUOTE_PAIRS and text[-1] in _QUOTE_MARKS:
+        opening, inner = text[0], text[1:-1]
+        closing = _QUOTE_PAIRS[opening]
+        if opening != closing:
+            depth = 1
+            for ch in inner:
+                depth += (ch == opening) - (ch == closing)
+                if depth == 0:  # the first quote closes before the end: `«Вектор» и «Плюс»`
+                    return text
+        elif closing in inner and not inner.endswith(closing):
+            return text
+        return inner.strip()
+    marks = [i for i, ch in enumerate(text) if ch in _QUOTE_MARKS]
+    if len(marks) == 1 and marks[0] in (0, len(text) - 1):  # a lone quote at either end: `"Вектор`
+        return text.replace(text[marks[0]], "", 1).strip()
+    return text
+
+
+@lru_cache(maxsize=100_000)  # a file's contacts name their few companies row after row
+def split_legal_form(name: str | None) -> tuple[str, str]:
+    """(legal form, name) of a company's name that starts with a legal form Krug knows, as people write it:
+    `ООО «Вектор Плюс»` → (`ООО`, `Вектор Плюс`), `Индивидуальный предприниматель Иванов И. И.` → (`ИП`,
+    `Иванов И. И.`), `ooo "Вектор"` (Latin letters) too. ("", the name tidied) when it starts with none, with a
+    form Krug has no choice for (`ЗАО «Дельта»`), or is the form alone."""
+    text = tidy(name)
+    head = text[:45].lower()
+    if len(head) != len(text[:45]):  # a letter whose lower case is two: the positions must stay the text's
+        head = "".join(low if len(low := ch.lower()) == 1 else ch for ch in text[:45])
+    found = _LEGAL_FORM_START.match(head)
+    if found is None:
+        return "", text
+    rest = _unquoted(text[found.end():].strip())
+    return (LEGAL_FORMS[found.group(1).translate(_LOOKALIKES)], rest) if rest else ("", text)
+
+
 def search_key(*parts: str | None) -> str:
     """Casefolded, space-joined text for substring search that works for Cyrillic on SQLite too."""
     return tidy(" ".join(p for p in parts if p)).casefold().replace("ё", "е")

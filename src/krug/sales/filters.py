@@ -9,10 +9,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from krug.clients.filters import common, date_param, many, number, one
+from krug.clients.filters import common, date_param, many, number, one, text_key
 from krug.core import custom_fields
 from krug.core.errors import ValidationFailed
-from krug.quality import normalize
 
 
 def _amount(params: Mapping[str, Any], name: str) -> Decimal | None:
@@ -32,7 +31,7 @@ def deals(qs: QuerySet, params: Mapping[str, Any], *, with_common: bool = True) 
 
     text = one(params, "q")
     if text:
-        qs = qs.filter(search_key__contains=normalize.search_key(text))
+        qs = qs.filter(search_key__contains=text_key(text))  # «ООО Вектор» finds the deals of «Вектор»
     for name in ("pipeline", "contact", "company"):
         value = number(params, name)
         if value is not None:

@@ -504,11 +504,12 @@ def closing_time(closed_on: dt.date | None, now: dt.datetime) -> dt.datetime:
     return min(dt.datetime.combine(closed_on, dt.time(12), tzinfo=timezone.get_default_timezone()), now)
 
 
-def new_deal_fields(by, data: dict[str, Any], links: DealLinks, now, *,
-                    closed_on: dt.date | None = None) -> tuple[dict, list[dict] | None, Stage]:
+def new_deal_fields(by, data: dict[str, Any], links: DealLinks, now, *, closed_on: dt.date | None = None,
+                    created_at: dt.datetime | None = None) -> tuple[dict, list[dict] | None, Stage]:
     """A new deal's cleaned fields, line items and stage, checked against the stage's requirements; refuses
-    with every problem named. Nothing is written. A deal created in a won or lost stage entered it and closed
-    on `closed_on` (an imported deal's history, `closing_time`), else now; an open one ignores it."""
+    with every problem named. Nothing is written. The deal was created at `created_at` (an imported deal's, when
+    the old CRM made it), else now, and entered an open stage then; a deal created in a won or lost stage
+    entered it and closed on `closed_on` (`closing_time`), else now, but not before its `created_at`."""
     errors = FieldErrors()
     pipeline, stage = links.stage(data, errors)
     errors.raise_if_any()
@@ -518,9 +519,12 @@ def new_deal_fields(by, data: dict[str, Any], links: DealLinks, now, *,
     if stage is None:
         raise ValidationFailed.single("pipeline_id", _("this pipeline has no stage in progress"))
     fields.setdefault("currency", settings.KRUG_DEFAULT_CURRENCY)
-    entered = closing_time(closed_on, now) if stage.is_closed else now
+    created = min(created_at, now) if created_at is not None else now
+    entered = closing_time(closed_on, now) if stage.is_closed else created
+    if created_at is not None:  # an old deal closed after it was made; one made now (by Krug) closed when it did
+        entered = max(entered, created)
     fields.update(pipeline=pipeline, stage=stage, stage_entered_at=entered,
-                  closed_at=entered if stage.is_closed else None)
+                  closed_at=entered if stage.is_closed else None, created_at=created)
     _check_requirements(Deal(**fields), stage, loss_reason=fields.get("loss_reason", ""), has_items=bool(items))
     return fields, items, stage
 
@@ -532,10 +536,13 @@ def created_event(deal: Deal, stage: Stage) -> tuple[str, dict]:
 
 
 @transaction.atomic
-def create_deal(by, data: dict[str, Any], *, closed_on: dt.date | None = None) -> Deal:
+def create_deal(by, data: dict[str, Any], *, closed_on: dt.date | None = None,
+                created_at: dt.datetime | None = None) -> Deal:
     """A new deal in its pipeline's first stage (or the given one), with its line items, on the timeline;
-    `closed_on`: the day a deal created won or lost closed (an import's), see `new_deal_fields`."""
-    fields, items, stage = new_deal_fields(by, data, DealLinks(by), timezone.now(), closed_on=closed_on)
+    `closed_on`: the day a deal created won or lost closed, `created_at`: when the old CRM made it (an
+    import's), see `new_deal_fields`."""
+    fields, items, stage = new_deal_fields(by, data, DealLinks(by), timezone.now(), closed_on=closed_on,
+                                           created_at=created_at)
     deal = records.create(Deal, fields, by)
     if items:
         _write_items(deal, items)
@@ -544,7 +551,7 @@ def create_deal(by, data: dict[str, Any], *, closed_on: dt.date | None = None) -
     StageHistory.objects.create(deal=deal, stage=stage, entered_at=deal.stage_entered_at, moved_by=by)
     summary, event = created_event(deal, stage)
     timeline.add_event(TimelineEvent.Kind.DEAL, deal, by=by, contact=deal.contact_id, company=deal.company_id,
-                       deal_id=deal.pk, summary=summary, data=event)
+                       deal_id=deal.pk, summary=summary, data=event, at=deal.created_at)
     return deal
 
 
@@ -582,10 +589,26 @@ def update_deal(by, deal: Deal, data: dict[str, Any], version: int | None = None
     return deal
 
 
+def move_fields(deal: Deal, stage: Stage, loss_reason: str, now, closed_on: dt.date | None = None) -> dict:
+    """What a move to `stage` sets on the deal. A won or lost stage closes it: now (a deal closed already keeps
+    its day), or on `closed_on`, the day an import says it closed (`closing_time`), though never before it
+    entered the stage it leaves; the deal enters the stage then."""
+    entered = now
+    if closed_on is not None and stage.is_closed:
+        entered = max(closing_time(closed_on, now), deal.stage_entered_at or now)
+    closed = entered if closed_on is not None else (deal.closed_at or now)
+    return {"stage": stage, "pipeline": stage.pipeline, "stage_entered_at": entered,
+            "closed_at": closed if stage.is_closed else None,
+            "loss_reason": loss_reason if stage.kind == Stage.Kind.LOST else ""}
+
+
 @transaction.atomic
-def move_deal(by, deal: Deal, stage_id: int, *, loss_reason: str = "", version: int | None = None) -> Deal:
+def move_deal(by, deal: Deal, stage_id: int, *, loss_reason: str = "", version: int | None = None,
+              closed_on: dt.date | None = None) -> Deal:
     """Move a deal to a stage (of its pipeline or another one), checking what the stage requires:
-    a lost stage needs a reason, a won or lost one closes the deal, an open one reopens it."""
+    a lost stage needs a reason, a won or lost one closes the deal, an open one reopens it. `closed_on`, for
+    imports only: the day the file says a deal moved to a won or lost stage closed (`move_fields`); its stage
+    history and timeline entry are dated so too."""
     stage = Stage.objects.alive().filter(pk=stage_id, pipeline__deleted_at__isnull=True).select_related(
         "pipeline").first()
     if stage is None:
@@ -596,18 +619,15 @@ def move_deal(by, deal: Deal, stage_id: int, *, loss_reason: str = "", version: 
         return deal
     loss_reason = normalize.tidy(loss_reason, 300)
     _check_requirements(deal, stage, loss_reason=loss_reason)
-    now = timezone.now()
     previous = deal.stage
-    records.update(deal, {
-        "stage": stage, "pipeline": stage.pipeline, "stage_entered_at": now,
-        "closed_at": (deal.closed_at or now) if stage.is_closed else None,
-        "loss_reason": loss_reason if stage.kind == Stage.Kind.LOST else "",
-    }, by, expected_version=deal.version)
-    StageHistory.objects.filter(deal=deal, left_at__isnull=True).update(left_at=now)
-    StageHistory.objects.create(deal=deal, stage=stage, entered_at=now, moved_by=by)
+    fields = move_fields(deal, stage, loss_reason, timezone.now(), closed_on)
+    entered = fields["stage_entered_at"]
+    records.update(deal, fields, by, expected_version=deal.version)
+    StageHistory.objects.filter(deal=deal, left_at__isnull=True).update(left_at=entered)
+    StageHistory.objects.create(deal=deal, stage=stage, entered_at=entered, moved_by=by)
     summary, data = moved_event(deal, previous, stage, loss_reason)
     timeline.add_event(TimelineEvent.Kind.STAGE, deal, by=by, contact=deal.contact_id, company=deal.company_id,
-                       deal_id=deal.pk, summary=summary, data=data)
+                       deal_id=deal.pk, summary=summary, data=data, at=entered)
     return deal
 
 

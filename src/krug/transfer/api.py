@@ -10,7 +10,8 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from krug.core.api import ERRORS
-from krug.transfer import importer, mapping, services
+from krug.core.custom_fields_api import CustomFieldOut
+from krug.transfer import importer, mapping, new_fields, services
 from krug.transfer.models import ImportJob
 
 router = Router(tags=["import"])
@@ -30,11 +31,13 @@ class ImportOut(Schema):
     header_row: int = Field(description="the header's row in the file, from 1; the rows above it are not read")
     mapping: list[str] = Field(description="for each column the field it fills; '' = skipped")
     key: str = Field(description="upsert by this field; '' = every row is new unless it is a duplicate")
-    values: dict[str, dict[str, str]] = Field(description="what the values of a value column become (see GET "
-                                                          "/imports/{id}/values): field -> {value, casefolded: "
-                                                          "option, '' = as if empty}")
+    values: dict[str, dict[str, str | dict[str, str]]] = Field(
+        description="what the values of a value column become (see GET /imports/{id}/values): field -> {value, "
+                    "casefolded: option, '' = as if empty}; a stage's by pipeline: \"stage\" -> {pipeline id, or "
+                    "'*' for the stage of that name in any pipeline: {value: stage}}")
     status: str
-    total_rows: int | None
+    total_rows: int | None = Field(description="the file's data rows: counted by the first preview (GET "
+                                               "/imports/{id}/preview) or at the start; null before")
     done_rows: int
     percent: int
     created: int
@@ -42,6 +45,8 @@ class ImportOut(Schema):
     merged: int
     skipped: int
     failed: int
+    warned: int = Field(description="rows imported with a warning (a deal whose contact's name fits no contact, "
+                                    "or several): listed with the failed rows, their problems marked `warning`")
     error: str
     warnings: list[str] = Field(description="what to check before importing, e.g. text that looks garbled")
     created_at: dt.datetime
@@ -71,11 +76,15 @@ class MappingIn(Schema):
                                                      "the mapping is then guessed again unless given too")
     mapping: list[str] | None = Field(None, description="one field name (or '') per column, see /imports/fields")
     key: str | None = Field(None, description="external_id, email, phone (contacts, leads), inn (companies) or ''")
-    values: dict[str, dict[str, str | None]] | None = Field(
+    values: dict[str, dict[str, str | None | dict[str, str | None]]] | None = Field(
         None, description="what values of the file become, per field: {\"owner\": {\"Мария Петрова\": \"petrova\"}, "
                           "\"client_type\": {\"Клиенты\": \"new\"}}; an option's value (see GET /imports/{id}/values) "
                           "or '' for 'as if the cell were empty'. A field given replaces its choices; a value that "
-                          "is not an option answers 422 on `values.<field>`")
+                          "is not an option answers 422 on `values.<field>`. A stage is chosen per pipeline, by the "
+                          "pipeline's id or name: {\"stage\": {\"Воронка\": {\"Переговоры\": \"Negotiation\"}}}, "
+                          "a stage of that pipeline, else 422 on `values.stage.<pipeline>`; {\"stage\": "
+                          "{\"Переговоры\": \"Negotiation\"}} (or under '*') chooses the stage of that name in "
+                          "every pipeline that has one")
 
 
 class ValueOut(Schema):
@@ -96,6 +105,10 @@ class OptionOut(Schema):
 
 class ValueFieldOut(Schema):
     field: str
+    pipeline: str | None = Field(None, description="a stage's values are listed by the pipeline their rows are in "
+                                                   "(after its own choice; the default one for a row without): "
+                                                   "its name, null for rows whose pipeline is not recognised")
+    pipeline_id: int | None = Field(None, description="its id, the key of `values.stage` its choices go under")
     label: str
     values: list[ValueOut] = Field(description="the ones that would fail first, then by rows")
     more: int = Field(description="different values not listed (a column is listed up to 300 values)")
@@ -114,11 +127,37 @@ class FieldOut(Schema):
     repeatable: bool
 
 
+class PreviewFieldOut(Schema):
+    field: str = Field(description="the field the row fills, as the mapping names it (a contact's phone and e-mail "
+                                   "columns of every kind are one field each: phone, email)")
+    label: str
+    value: str = Field(description="what the record holds after the row, in the interface's language: parsed, "
+                                   "normalised and through the value choices ('' when the row fails on it)")
+    raw: str = Field(description="the file's cell (the cells, comma separated, of several columns)")
+    changed: bool = Field(description="whether `value` differs from `raw`")
+    note: str = Field(description="a new company or one found in the base, a phone kept as typed; '' else")
+    errors: list[str] = Field(description="the row's problems with this field")
+
+
 class PreviewRowOut(Schema):
     row: int
-    values: dict[str, str]
+    values: dict[str, str] = Field(description="the file's cells by their header")
     outcome: str = Field(description="created, updated, merged, skipped or failed: what the import would do")
     errors: list[dict]
+    fields: list[PreviewFieldOut] = Field(description="what the row becomes, field by field, in the columns' order")
+
+
+class NewFieldIn(Schema):
+    column: int = Field(description="the column's index in `header`, from 0")
+    label: str | None = Field(None, description="by default the column's header; no field of the entity may have it")
+    type: str | None = Field(None, description="text, number, date, boolean or choice; by default suggested by the "
+                                               "column's values in the first 1,000 rows")
+    choices: list[str] | None = Field(None, description="a choice field's choices; by default the column's values")
+
+
+class NewFieldOut(Schema):
+    field: CustomFieldOut
+    mapping: list[str] = Field(description="the import's mapping, the column now filling `cf.<key>`")
 
 
 @router.get("/imports/fields", response={200: list[FieldOut], **ERRORS}, operation_id="imports_fields",
@@ -172,7 +211,22 @@ def import_values(request, pk: int):
 @router.get("/imports/{int:pk}/preview", response={200: list[PreviewRowOut], **ERRORS},
             operation_id="imports_preview", summary="The first rows as they would be imported, with their errors")
 def preview(request, pk: int, rows: int = 10):
-    return services.preview(request.auth, importer.get_job(request.auth, pk), limit=max(1, min(rows, 50)))
+    """The rows' `fields` say what each becomes; the file's rows are counted once too (`total_rows` of GET
+    /imports/{id}: about 3 s for a million CSV rows, which the start then need not spend)."""
+    job = importer.get_job(request.auth, pk)
+    shown = services.preview(request.auth, job, limit=max(1, min(rows, 50)))
+    services.row_count(job)
+    return shown
+
+
+@router.post("/imports/{int:pk}/fields", response={201: NewFieldOut, **ERRORS}, operation_id="imports_new_field",
+             summary="Create a custom field for a column Krug has no field for, and map the column to it "
+                     "(administrators; 409 once the import has started)")
+def new_field(request, pk: int, payload: NewFieldIn):
+    job = importer.get_job(request.auth, pk)
+    field = new_fields.new_field(request.auth, job, payload.column, label=payload.label, type_=payload.type,
+                                 choices=payload.choices)
+    return Status(201, {"field": field, "mapping": job.mapping})
 
 
 @router.post("/imports/{int:pk}/start", response={202: ImportOut, **ERRORS}, operation_id="imports_start",

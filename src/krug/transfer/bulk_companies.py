@@ -30,6 +30,7 @@ from krug.activities.models import Note
 from krug.clients import services as clients
 from krug.clients.models import Company, TimelineEvent
 from krug.core import audit, bulk, memo
+from krug.core import changes as field_changes
 from krug.core.errors import ValidationFailed
 from krug.quality import duplicates, normalize
 from krug.quality.company_scan import compare
@@ -144,8 +145,10 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         for index, row in enumerate(rows):
             if row.outcome:
                 continue
+            row.related["lines"] = importer.company_lines(row.data)
             try:
-                row.fields = clients._clean_company(by, row.data, current=None)
+                row.fields = clients._clean_company(by, importer.described(row.data, row.related["lines"], None),
+                                                    current=None)
             except ValidationFailed as exc:
                 refused[index] = exc
                 continue
@@ -215,7 +218,8 @@ def _changed(ctx, row: Row, known: Known, existing: Company, outcome: str) -> bo
     try:
         data = importer.for_merge(row.data, lambda name: getattr(existing, name, None)) if outcome == MERGED \
             else row.data
-        changes = clients.company_changes(by, existing, data)
+        changes = clients.company_changes(by, existing, importer.described(data, row.related["lines"],
+                                                                           existing.description))
         if "inn" in changes and ctx.job.key == "inn":  # which company a later row's INN names is the database's
             return False
         known.touched.add(existing.pk)
@@ -296,7 +300,8 @@ def _create(ctx, rows: list[Row], known: Known) -> None:
     _write_changes(ctx, [r for r in rows if "company" in r.related])
     rows = [r for r in rows if "company" not in r.related]
     news = [NewCompany(r.fields["name"], r.fields.get("inn", ""), r.fields,
-                       importer.company_cache_key(r.fields["name"], r.fields.get("inn", ""))) for r in rows]
+                       importer.company_cache_key(r.fields["name"], r.fields.get("inn", "")),
+                       created_at=r.data.get("created_at")) for r in rows]
     plan = bulk_contacts.Plan(rows=[])
     bulk_contacts.create_companies(ctx, news, plan)
     bulk_contacts.flush(plan)
@@ -361,7 +366,7 @@ def _write_changes(ctx, rows: list[Row]) -> None:
         company, diff = row.related["company"], row.related["diff"]
         row.outcome, row.related["pk"] = row.related["outcome"], company.pk
         if diff:
-            summary = _("Changed: %(fields)s") % {"fields": ", ".join(sorted(diff))}
+            summary = _("Changed: %(fields)s") % {"fields": field_changes.summary(Company, diff)}
             events.append(bulk_contacts.event_row(TimelineEvent.Kind.CHANGED, company_type, company.pk, by.pk, None,
                                                company.pk, summary, audit.plain(diff), now))
     bulk_contacts.write_history(entries, events)

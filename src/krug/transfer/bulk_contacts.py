@@ -33,6 +33,7 @@ from krug.activities.models import Note
 from krug.clients import services as clients
 from krug.clients.models import Company, Contact, ContactEmail, ContactPhone, Tag, TimelineEvent
 from krug.core import audit, bulk, memo, permissions
+from krug.core import changes as field_changes
 from krug.core.errors import DomainError, ValidationFailed
 from krug.core.models import AuditEntry
 from krug.quality import duplicates, normalize
@@ -40,7 +41,7 @@ from krug.quality.models import CompanyKey, ContactKey, QualitySettings
 from krug.quality.scan import ContactRow, MatchRules, find_duplicates, forget_names
 from krug.transfer import importer, name_index
 from krug.transfer.models import ExternalKey
-from krug.transfer.rows import to_data
+from krug.transfer.rows import entry_text, to_data
 
 CREATED, UPDATED, MERGED, SKIPPED, FAILED = "created", "updated", "merged", "skipped", "failed"
 SCALARS = ("surname", "first_name", "patronymic", "position", "job_title", "company_id", "birthday", "city",
@@ -59,6 +60,7 @@ class NewCompany:
     cache_key: str  # its place in the run's `ctx.companies`
     id: int | None = None
     named_at: int = 0  # the file row that first names it: a row before it giving only the INN finds no company
+    created_at: Any = None  # when it came to the business, if its row says (a company row's «Дата создания»)
 
 
 @dataclass(eq=False)
@@ -75,6 +77,7 @@ class Card:
     external_ids: list[str] = field(default_factory=list)
     merged_ids: set[str] = field(default_factory=set)  # those of them rows merged into it gave (ExternalKey.merged)
     keys: frozenset[str] | None = None  # its name keys, when known to be current
+    created_at: Any = None  # a new one's «Дата создания», when its row gives one
 
     @property
     def new(self) -> bool:
@@ -244,8 +247,9 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
         for pk, inn in visible.filter(inn__in_array=batch).order_by("pk").values_list("pk", "inn"):
             by_inn.setdefault(inn, pk)
     by_name: dict[str, int] = {}
-    names = {core for name, _inn in wanted.values() if (core := duplicates.company_skeleton(name))}
-    name_keys = sorted({duplicates.company_name_key(name) for name, _inn in wanted.values() if name})
+    names = {core for name, _inn in wanted.values() if (core := _core(name))}
+    name_keys = sorted({duplicates.company_name_key(normalize.split_legal_form(name)[1])
+                        for name, _inn in wanted.values() if name})
     candidate_ids: set[int] = set()
     for batch in batches(name_keys):
         candidate_ids |= duplicates.keyed_records(duplicates.COMPANY, batch)
@@ -267,7 +271,7 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
             ctx.companies[cache_key] = importer.unseen_company(inn)
             continue
         if found is None and name:
-            found = by_name.get(duplicates.company_skeleton(name) or None)
+            found = by_name.get(_core(name) or None)
         if found is not None:
             ctx.companies[cache_key] = found
             continue
@@ -282,6 +286,12 @@ def resolve_companies(ctx, rows: list[Row], recent: Recent) -> None:
             continue
         ctx.companies[cache_key] = NewCompany(fields["name"], fields.get("inn", ""), fields, cache_key,
                                               named_at=named_at[cache_key])
+
+
+def _core(name: str) -> str:
+    """What a row's company name is found by: its skeleton without the legal form it is written with, as the
+    company is stored (`clients.services.with_legal_form`)."""
+    return duplicates.company_skeleton(normalize.split_legal_form(name)[1])
 
 
 def company_names(ctx, ids: set[int]) -> None:
@@ -310,8 +320,9 @@ def create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         fields = {k: v for k, v in company.fields.items() if k != "owner"}
         owner = company.fields.get("owner")
         row = {**fields, "id": pk, "owner_id": getattr(owner, "pk", None), "created_by_id": by.pk,
-               "updated_by_id": by.pk, "created_at": now, "updated_at": now,
-               "search_key": normalize.search_key(fields["name"], fields.get("inn"), fields.get("city"))}
+               "updated_by_id": by.pk, "created_at": company.created_at or now, "updated_at": now,
+               "search_key": clients.company_search_key(fields["name"], fields.get("inn"), fields.get("city"),
+                                                        fields.get("address"))}
         rows.append(row)
         keys.add(pk, duplicates.company_keys(company.name, company.inn))
         changes = {name: [None, _plain(row.get(f"{name}_id" if name == "owner" else name))]
@@ -320,7 +331,7 @@ def create_companies(ctx, companies: list[NewCompany], plan: Plan) -> None:
         entries.append(audit_row(company_type, pk, shown, AuditEntry.Action.CREATE, by.pk,
                               {k: v for k, v in changes.items() if v[1] not in _EMPTY}, now))
         events.append(event_row(TimelineEvent.Kind.CREATED, company_type, pk, by.pk, None, pk,
-                             created % {"name": shown}, {}, now))
+                             created % {"name": shown}, {}, company.created_at or now))
         ctx.company_names[pk] = company.name
         if company.inn:
             plan.recent.company_inns[company.inn] = pk
@@ -424,11 +435,11 @@ def _named_values(key: str, row: Row) -> list[str]:
     if key == "external_id":
         return [row.external_id] if row.external_id else []
     if key == "email":
-        return [e.strip().casefold() for e in row.data.get("emails", [])]
+        return [entry_text(e, "email").strip().casefold() for e in row.data.get("emails", [])]
     numbers = []
     for raw in row.data.get("phones", []) if key == "phone" else ():
         try:
-            numbers.append(normalize.phone(raw)[0])
+            numbers.append(normalize.phone(entry_text(raw, "number"))[0])
         except ValueError:
             continue
     return numbers
@@ -670,8 +681,8 @@ def _load_cards(ids: set[int], recent: Recent) -> dict[int, Card]:
                 cards[pk].tags.append(name)
     for card in cards.values():
         card.tags.sort()
-        card.before = {"fields": dict(card.fields), "phones": [p["number"] for p in card.phones],
-                       "emails": [e["email"] for e in card.emails], "tags": list(card.tags)}
+        card.before = {"fields": dict(card.fields), "phones": [(p["number"], p["kind"]) for p in card.phones],
+                       "emails": [(e["email"], e["kind"]) for e in card.emails], "tags": list(card.tags)}
     return cards
 
 
@@ -695,20 +706,26 @@ def _apply(ctx, card: Card, row: Row, company_ref, *, merge: bool) -> bool:
             card.fields[name] = value
             card.changed.add(name)
             changed = True
-    numbers = {(p["number"], p["extension"]) for p in card.phones}
+    numbers = {(p["number"], p["extension"]): p for p in card.phones}
     for phone in related.get("phones", []):
-        if (phone["number"], phone["extension"]) not in numbers:
+        held = numbers.get((phone["number"], phone["extension"]))
+        if held is None:
             card.phones.append(phone)
-            numbers.add((phone["number"], phone["extension"]))
-            card.changed.add("phones")
-            changed = True
-    addresses = {e["email"].casefold() for e in card.emails}
+            numbers[(phone["number"], phone["extension"])] = phone
+        elif not _kind_told(held, phone["kind"], ContactPhone.Kind.MOBILE):
+            continue
+        card.changed.add("phones")
+        changed = True
+    addresses = {e["email"].casefold(): e for e in card.emails}
     for email in related.get("emails", []):
-        if email["email"].casefold() not in addresses:
+        held = addresses.get(email["email"].casefold())
+        if held is None:
             card.emails.append(email)
-            addresses.add(email["email"].casefold())
-            card.changed.add("emails")
-            changed = True
+            addresses[email["email"].casefold()] = email
+        elif not _kind_told(held, email["kind"], ContactEmail.Kind.WORK):
+            continue
+        card.changed.add("emails")
+        changed = True
     tag_keys = {normalize.search_key(t) for t in card.tags}
     for tag in related.get("tags", []):
         if normalize.search_key(tag) not in tag_keys:
@@ -719,12 +736,21 @@ def _apply(ctx, card: Card, row: Row, company_ref, *, merge: bool) -> bool:
     return changed
 
 
+def _kind_told(held: dict, kind: str, default: str) -> bool:
+    """Give a phone or e-mail the record has the kind a row's column says, when his is only the default (as
+    `importer.with_kinds` does on the per-row path); whether it did."""
+    if kind == default or held["kind"] != default:
+        return False
+    held["kind"] = kind
+    return True
+
+
 def _new_card(row: Row, company_ref) -> Card:
     fields = {("owner_id" if k == "owner" else k): (getattr(v, "pk", None) if k == "owner" else v)
               for k, v in row.fields.items()}
     fields["company_id"] = company_ref
     return Card(None, fields, list(row.related.get("phones", [])), list(row.related.get("emails", [])),
-                list(row.related.get("tags", [])), keys=row.keys)
+                list(row.related.get("tags", [])), keys=row.keys, created_at=row.data.get("created_at"))
 
 
 def _key_values(key: str, card: Card) -> list[str]:
@@ -883,6 +909,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan, notes: list) 
     # translated once a chunk: Django's gettext takes some 8 µs a call, 5% of building the rows
     created, changed_fields = _("Contact created: %(name)s"), _("Changed: %(fields)s")
     phones, emails, tags, entries, events, keys = [], [], [], [], [], KeyRows()
+    kinds: list[tuple] = []  # (model, contact, number or e-mail, extension, kind) of those whose kind a row told
     for card, pk in zip(made, bulk.take_ids(Contact, len(made)), strict=True):
         card.id = pk
     rows_out = []
@@ -891,7 +918,8 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan, notes: list) 
         f, pk = card.fields, card.id
         title = _title(card)
         rows_out.append({**f, "id": pk, "version": 1, "created_by_id": by_id, "updated_by_id": by_id,
-                         "created_at": now, "updated_at": now, "search_key": _search_key(ctx, card)})
+                         "created_at": card.created_at or now, "updated_at": now,
+                         "search_key": _search_key(ctx, card)})
         if card.phones:
             phones += [_phone_row(pk, i, p) for i, p in enumerate(card.phones)]
         if card.emails:
@@ -909,7 +937,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan, notes: list) 
             changes["tags"] = [[], sorted(card.tags)]
         entries.append(audit_row(contact_type, pk, title, AuditEntry.Action.CREATE, by_id, changes, now))
         events.append(event_row(TimelineEvent.Kind.CREATED, contact_type, pk, by_id, pk, f.get("company_id"),
-                             created % {"name": title}, {}, now))
+                             created % {"name": title}, {}, card.created_at or now))
         recent.created.add(pk)
     if rows_out:
         plan.add(bulk.insert, Contact, rows_out, with_ids=True)
@@ -922,10 +950,14 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan, notes: list) 
         diff = {n: [_plain(old["fields"].get(n)), _plain(card.fields.get(n))] for n in columns}
         if "phones" in card.changed:
             phones += [_phone_row(card.id, i, p) for i, p in enumerate(card.phones) if i >= len(old["phones"])]
-            diff["phones"] = [old["phones"], [p["number"] for p in card.phones]]
+            kinds += [(ContactPhone, card.id, p["number"], p["extension"], p["kind"])
+                      for p, (_number, kind) in zip(card.phones, old["phones"], strict=False) if p["kind"] != kind]
+            diff["phones"] = clients.listed_change(old["phones"], [(p["number"], p["kind"]) for p in card.phones])
         if "emails" in card.changed:
             emails += [_email_row(card.id, i, e) for i, e in enumerate(card.emails) if i >= len(old["emails"])]
-            diff["emails"] = [old["emails"], [e["email"] for e in card.emails]]
+            kinds += [(ContactEmail, card.id, e["email"], "", e["kind"])
+                      for e, (_email, kind) in zip(card.emails, old["emails"], strict=False) if e["kind"] != kind]
+            diff["emails"] = clients.listed_change(old["emails"], [(e["email"], e["kind"]) for e in card.emails])
         if "tags" in card.changed:
             tags += [(card.id, t) for t in card.tags if t not in old["tags"]]
             diff["tags"] = [old["tags"], sorted(card.tags)]
@@ -935,7 +967,7 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan, notes: list) 
         names = {"company_id": "company", "owner_id": "owner"}
         diff = {names.get(k, k): v for k, v in diff.items()}
         entries.append(audit_row(contact_type, card.id, _title(card), AuditEntry.Action.UPDATE, by_id, diff, now))
-        summary = changed_fields % {"fields": ", ".join(sorted(diff))}
+        summary = changed_fields % {"fields": field_changes.summary(Contact, diff)}
         events.append(event_row(TimelineEvent.Kind.CHANGED, contact_type, card.id, by_id, card.id,
                              card.fields.get("company_id"), summary, diff, now))
     for columns, values in grouped.items():
@@ -957,6 +989,8 @@ def _build(ctx, made: list[Card], changed: list[Card], plan: Plan, notes: list) 
             replacing=[card.id for card in rephoned]))
     plan.add(bulk.insert, ContactPhone, phones)
     plan.add(bulk.insert, ContactEmail, emails)
+    if kinds:
+        plan.add(_write_kinds, kinds)
     plan.add(_write_tags, tags)
     keys.store(plan, ContactKey)
     if notes:
@@ -1018,6 +1052,18 @@ def note_rows(by_id: int, notes: list[tuple[int, str, Any, int | None]], now, en
         events.append(event_row(TimelineEvent.Kind.NOTE, note_type, pk, by_id, contact_id, company_id,
                                 summary % {"text": normalize.tidy(text, 200)}, {}, now))
     return rows
+
+
+def _write_kinds(kinds: list[tuple]) -> None:
+    """The kinds rows gave phones and e-mails the records had (`_kind_told`): a statement each, as only a row whose
+    column says a kind where the record had the default changes one."""
+    for model, contact_id, value, extension, kind in kinds:
+        rows = model.objects.filter(contact_id=contact_id)
+        if model is ContactPhone:
+            rows = rows.filter(number=value, extension=extension)
+        else:
+            rows = rows.filter(email_key=value.casefold())
+        rows.update(kind=kind)
 
 
 def _drop_keys(ids: list[int]) -> None:

@@ -6,15 +6,21 @@ the tests compare it with:
 - each row is cleaned and checked by the services' own code (`sales.services.new_deal_fields`): the same
   values, the same errors, the same stage requirements; only the lookups it makes (pipeline, stage, contact,
   company) are answered from what was fetched for the whole chunk (`ChunkLinks`);
-- pipelines and stages are found by name once per chunk and name; contacts by e-mail, then phone, with one
-  query per kind; companies by INN or name as the contact import finds them, the new ones created once,
-  together, and only when a deal that survives its checks names them;
+- pipelines and stages are found by name once per chunk and name (through the user's stage choices for the
+  row's pipeline, `importer.deal_stage`); contacts by e-mail, then phone, with one query per kind, and a row
+  giving neither by its contact's full name, a few hundred names a query (`importer.named_contacts`): a name
+  that fits no contact, or several, leaves the deal without one and the row with a warning; companies by INN
+  or name as the contact import finds them, the new ones created once, together, and only when a deal that
+  survives its checks names them;
 - what is written for each deal is what `create_deal` writes: the row, its search key, its stage history,
   its audit entry and its timeline event, and the external id when the file gives one; a deal created won
-  or lost closed, and entered its stage, on the day the row says (`importer.deal_closed_on`).
+  or lost closed, and entered its stage, on the day the row says (`importer.deal_closed_on`), and was created
+  when the row says (`created_at`); a lost one without a reason has `importer.not_given()`.
 
-A row that updates a deal (one the job's key names, or one an earlier row of the chunk created with the same
-external id) goes through the per-row path, in its turn: the new deals before it are written first.
+A row that updates a deal the job's key names is changed here too, as `sales.update_deal` and `sales.move_deal`
+change it (a move to a won or lost stage dated by the row, `sales.move_fields`); a second row naming the same
+deal (or one an earlier row of the chunk created with the same external id) goes through the per-row path, in
+its turn: the new deals before it are written first.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.sales import services as sales
 from krug.sales.models import Deal, DealItem, Pipeline, Stage, StageHistory
-from krug.transfer import bulk_changes, bulk_contacts, importer
+from krug.transfer import bulk_changes, bulk_contacts, importer, values
 from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, batches
 
 ENTITY = "deals"
@@ -111,6 +117,7 @@ def _import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         for row in live:
             row.related = {"pipeline": row.data.pop("pipeline", ""), "stage": row.data.pop("stage", ""),
                            "email": row.data.pop("contact_email", ""), "phone": row.data.pop("contact_phone", ""),
+                           "name": row.data.pop("contact_name", ""), "created_at": row.data.pop("created_at", None),
                            "closed_on": importer.deal_closed_on(row.data)}
         _find_contacts(ctx, live, links)
         bulk_contacts.resolve_companies(ctx, [r for r in live if not r.outcome], bulk_contacts.Recent())
@@ -158,6 +165,7 @@ def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
     by = ctx.job.by
     stand_ins = _fetch_companies(ctx, rows, links)
     _fetch_stages(rows, links)
+    _contacts_by_name(ctx, rows, links)
     now = timezone.now()
     for row in rows:
         ref = bulk_contacts.company_of(ctx, row)
@@ -170,8 +178,11 @@ def _create(ctx, rows: list[Row], links: ChunkLinks) -> None:
             if "deal" in row.related:
                 _change(by, row, links, now)
             else:
+                if reason := importer.entering_reason(row.related["target"], row.data.get("loss_reason", "")):
+                    row.data["loss_reason"] = reason
                 row.fields, _items, row.related["stage"] = sales.new_deal_fields(
-                    by, row.data, links, now, closed_on=row.related["closed_on"])
+                    by, row.data, links, now, closed_on=row.related["closed_on"],
+                    created_at=row.related["created_at"])
         except DomainError as exc:
             row.fail(exc)
     _write(ctx, [r for r in rows if not r.outcome], stand_ins, now)
@@ -197,10 +208,10 @@ def _change(by, row: Row, links: ChunkLinks, now) -> None:
     move = None
     if stage_id and stage_id != deal.stage_id:
         stage, previous = links.stage_of[stage_id], links.stage_of[deal.stage_id]
-        sales._check_requirements(deal, stage, loss_reason="")
-        move = (previous, stage, bulk_changes.apply(deal, {
-            "stage": stage, "pipeline": stage.pipeline, "stage_entered_at": now, "loss_reason": "",
-            "closed_at": (deal.closed_at or now) if stage.is_closed else None}))
+        reason = importer.entering_reason(stage, deal.loss_reason)
+        sales._check_requirements(deal, stage, loss_reason=reason)
+        fields = sales.move_fields(deal, stage, reason, now, row.related["closed_on"])
+        move = (previous, stage, bulk_changes.apply(deal, fields), fields["stage_entered_at"], reason)
     row.related["change"] = (updated, move)
 
 
@@ -238,11 +249,14 @@ def _find_contacts(ctx, rows: list[Row], links: ChunkLinks) -> None:
         for number, pk in visible.filter(phones__number__in_array=batch).values_list("phones__number", "pk"):
             bulk_contacts.keep_first(by_number, number, pk)
     stages: dict[tuple[str, str], tuple] = {}
+    if any(row.related["stage"] for row in rows):
+        sales.default_pipeline(ctx.job.by)  # made on first use, as `importer.deal_stage` makes it
+    known = values.Pipelines()
     for row in rows:
         names = (row.related["pipeline"], row.related["stage"])
         if names not in stages:
-            stages[names] = importer.deal_stage(ctx.job.by, *names)
-        found, problems = stages[names]
+            stages[names] = importer.deal_stage(ctx.job.by, *names, ctx.stages, known)
+        found, problems, row.related["target"] = stages[names]
         row.data.update(found)
         problems = dict(problems)
         email, phone = row.related["email"], row.related["phone"]
@@ -259,6 +273,30 @@ def _find_contacts(ctx, rows: list[Row], links: ChunkLinks) -> None:
     wanted = sorted({r.data["contact_id"] for r in rows if not r.outcome and "contact_id" in r.data})
     for batch in batches(wanted):
         links.contacts.update((c.pk, c) for c in visible.select_related("company").filter(pk__in_array=batch))
+
+
+def _contacts_by_name(ctx, rows: list[Row], links: ChunkLinks) -> None:
+    """The contact of each row giving his full name but no e-mail or phone, as the per-row path picks him
+    (`importer.named_contacts`, `importer.chosen_contact`: the deal's own, else the only one at the deal's
+    company, else the only one), the rows' names looked for together; a row it cannot tell gets its warning
+    (`importer.unlinked_contact`) and its deal no contact."""
+    named = [r for r in rows if r.related["name"] and not (r.related["email"] or r.related["phone"])]
+    if not named:
+        return
+    found = importer.named_contacts(ctx.job.by, [r.related["name"] for r in named])
+    for row in named:
+        deal, ref = row.related.get("deal"), bulk_contacts.company_of(ctx, row)
+        company_id = ref if isinstance(ref, int) else deal.company_id if deal is not None and ref is None else None
+        pk, count = importer.chosen_contact(found[row.related["name"]], company_id,
+                                            deal.contact_id if deal is not None else None)
+        if pk is None:
+            row.errors = [importer.unlinked_contact(row.related["name"], count, created=deal is None)]
+        else:
+            row.data["contact_id"] = pk
+    wanted = sorted({r.data["contact_id"] for r in named if "contact_id" in r.data} - set(links.contacts))
+    visible = Contact.objects.visible_to(ctx.job.by).select_related("company")
+    for batch in batches(wanted):
+        links.contacts.update((c.pk, c) for c in visible.filter(pk__in_array=batch))
 
 
 def _fetch_companies(ctx, rows: list[Row], links: ChunkLinks) -> dict[int, Company]:
@@ -303,7 +341,7 @@ def _write_new(ctx, rows: list[Row], real: dict[int, int], now) -> None:
         if company is not None and company.pk < 0:
             company = Company(pk=real[company.pk], name=company.name)
             fields["company"] = company
-        deal = Deal(pk=pk, **fields, created_by=by, updated_by=by, created_at=now, updated_at=now)
+        deal = Deal(pk=pk, **fields, created_by=by, updated_by=by, updated_at=now)  # created_at: in `fields`
         deal.search_key = sales.deal_search_key(deal.title, company.name if company is not None else "")
         deals.append({f.attname: getattr(deal, f.attname) for f in Deal._meta.concrete_fields})
         history.append({"deal_id": pk, "stage_id": stage.pk, "entered_at": deal.stage_entered_at, "left_at": None,
@@ -317,7 +355,8 @@ def _write_new(ctx, rows: list[Row], real: dict[int, int], now) -> None:
         if deal.contact_id is not None or company_id is not None:
             summary, data = sales.created_event(deal, stage)
             events.append(bulk_contacts.event_row(TimelineEvent.Kind.DEAL, deal_type, pk, by.pk, deal.contact_id,
-                                               company_id, summary, audit.plain(data), now) | {"deal_id": pk})
+                                               company_id, summary, audit.plain(data), now)
+                          | {"deal_id": pk, "at": deal.created_at})
         if row.external_id:
             external[row.external_id] = pk
         row.outcome = bulk_contacts.CREATED
@@ -330,7 +369,7 @@ def _write_new(ctx, rows: list[Row], real: dict[int, int], now) -> None:
 def _write_changes(ctx, rows: list[Row], real: dict[int, int], now) -> None:
     """The changed deals, as `sales.update_deal` and `sales.move_deal` write them: the fields with the version
     (one step for each), the search key, an audit entry and a timeline event for each, and for a move the
-    stage history."""
+    stage history, dated when the deal entered its stage (`sales.move_fields`)."""
     if not rows:
         return
     by = ctx.job.by
@@ -338,7 +377,8 @@ def _write_changes(ctx, rows: list[Row], real: dict[int, int], now) -> None:
     companies_of = _companies_of([r.related["deal"] for r in rows])
     bulk_contacts.company_names(ctx, {r.related["deal"].company_id for r in rows} - {None})
     grouped: dict[tuple[tuple[str, ...], bool], list[list]] = defaultdict(list)
-    entries, events, history, moved = [], [], [], []
+    entries, events, history = [], [], []
+    moved: dict = defaultdict(list)  # when they entered their new stage -> the deals
     for row in rows:
         deal, (updated, move) = row.related["deal"], row.related["change"]
         name = ctx.company_names.get(deal.company_id, "")
@@ -352,7 +392,8 @@ def _write_changes(ctx, rows: list[Row], real: dict[int, int], now) -> None:
         deal.search_key = sales.deal_search_key(deal.title, name)
         changed = [d for d in (updated, move[2] if move else None) if d]
         deal.version += len(changed)
-        columns = tuple(sorted({Deal._meta.get_field(n).attname for d in changed for n in d}))
+        moves = ["stage_entered_at"] if move else []  # not audited, so in no diff
+        columns = tuple(sorted({Deal._meta.get_field(n).attname for d in changed for n in [*d, *moves]}))
         grouped[columns, bool(changed)].append([*(getattr(deal, c) for c in columns), deal.search_key,
                                                 *((deal.version, now, by.pk) if changed else ()), deal.pk])
         if updated:
@@ -365,23 +406,24 @@ def _write_changes(ctx, rows: list[Row], real: dict[int, int], now) -> None:
                                                    deal.contact_id, company_id, summary, audit.plain(updated), now)
                               | {"deal_id": deal.pk})
         if move:
-            previous, stage, diff = move
+            previous, stage, diff, entered, reason = move
             entries.append(bulk_contacts.audit_row(deal_type, deal.pk, deal, AuditEntry.Action.UPDATE, by.pk,
                                                 audit.plain(diff), now))
-            moved.append(deal.pk)
-            history.append({"deal_id": deal.pk, "stage_id": stage.pk, "entered_at": now, "left_at": None,
+            moved[entered].append(deal.pk)
+            history.append({"deal_id": deal.pk, "stage_id": stage.pk, "entered_at": entered, "left_at": None,
                             "moved_by_id": by.pk})
             if deal.contact_id is not None or company_id is not None:
-                summary, data = sales.moved_event(deal, previous, stage, "")
+                summary, data = sales.moved_event(deal, previous, stage, reason)
                 events.append(bulk_contacts.event_row(TimelineEvent.Kind.STAGE, deal_type, deal.pk, by.pk,
                                                    deal.contact_id, company_id, summary, audit.plain(data), now)
-                              | {"deal_id": deal.pk})
+                              | {"deal_id": deal.pk, "at": entered})
         row.outcome = bulk_contacts.UPDATED
-    for (columns, stamped), values in grouped.items():
+    for (columns, stamped), rows_of in grouped.items():
         stamps = ("version", "updated_at", "updated_by_id") if stamped else ()
-        bulk.update(Deal, [*columns, "search_key", *stamps], values)
-    for batch in batches(moved):
-        StageHistory.objects.filter(deal_id__in_array=batch, left_at__isnull=True).update(left_at=now)
+        bulk.update(Deal, [*columns, "search_key", *stamps], rows_of)
+    for entered, deals in moved.items():  # the stays they leave end when they enter the next
+        for batch in batches(sorted(deals)):
+            StageHistory.objects.filter(deal_id__in_array=batch, left_at__isnull=True).update(left_at=entered)
     bulk.insert(StageHistory, history)
     bulk_contacts.write_history(entries, events)
 

@@ -114,6 +114,7 @@ def _create(ctx, rows: list[Row]) -> None:
     changed = []
     for row in [r for r in rows if "lead" in r.related]:
         lead, data = row.related["lead"], dict(row.data)
+        data.pop("created_at", None)  # a new lead's only (`importer._import_lead`)
         importer.lead_defaults(data)
         changes = importer.changed_values(lead, data, leaving=("source",))
         row.related["pk"] = lead.pk
@@ -134,7 +135,8 @@ def _create(ctx, rows: list[Row]) -> None:
     leads, entries = [], []
     lead_type = ContentType.objects.get_for_model(Lead)
     for row, pk in zip(rows, bulk.take_ids(Lead, len(rows)), strict=True):
-        lead = Lead(pk=pk, **row.fields, created_by=by, updated_by=by, created_at=now, updated_at=now)
+        lead = Lead(pk=pk, **row.fields, created_by=by, updated_by=by, created_at=row.data.get("created_at") or now,
+                    updated_at=now)
         lead.search_key = clients._lead_key(lead)
         leads.append({f.attname: getattr(lead, f.attname) for f in Lead._meta.concrete_fields})
         changes = {k: [None, v] for k, v in audit.snapshot(lead, Lead.audited_fields).items()

@@ -35,6 +35,14 @@ def _owner(row: dict) -> str:
     return name or row["owner__username"] or ""  # a lead in the common pool has no owner: an empty cell
 
 
+def _company(row: dict) -> str:
+    """A row's company as its card names it, with its legal form (`ООО «Вектор Плюс»`): an import of the file finds
+    the company by that name as by its name alone."""
+    from krug.clients.models import Company
+
+    return Company.title(row["company__name"], row["company__legal_form"]) if row["company__name"] else ""
+
+
 def _joined(name: str) -> Callable[[dict], str]:
     return lambda r: ", ".join(r[name])
 
@@ -81,7 +89,7 @@ def _contacts() -> list[Column]:
         (gettext_lazy("First name"), _field("first_name")),
         (gettext_lazy("Patronymic"), _field("patronymic")),
         (gettext_lazy("Position"), _field("position")),
-        (gettext_lazy("Company"), _field("company__name")),
+        (gettext_lazy("Company"), _company),
         (gettext_lazy("Company INN"), _field("company__inn")),
         (gettext_lazy("Company KPP"), _field("company__kpp")),
         (gettext_lazy("Phones"), _joined("phones")),
@@ -112,6 +120,7 @@ def _companies() -> list[Column]:
         (gettext_lazy("Size"), _field("size")),
         (gettext_lazy("Region"), _field("region")),
         (gettext_lazy("City"), _field("city")),
+        (gettext_lazy("Address"), _field("address")),
         (gettext_lazy("Website"), _field("website")),
         (gettext_lazy("Phone"), _field("phone")),
         (gettext_lazy("E-mail"), _field("email")),
@@ -163,7 +172,7 @@ def _deals() -> list[Column]:
         (gettext_lazy("Pipeline"), _field("pipeline__name")),
         (gettext_lazy("Stage"), _field("stage__name")),
         (gettext_lazy("Status"), _choice(Stage.Kind.choices, "stage__kind")),
-        (gettext_lazy("Company"), _field("company__name")),
+        (gettext_lazy("Company"), _company),
         (gettext_lazy("Company INN"), _field("company__inn")),
         (gettext_lazy("Contact"), contact),
         (gettext_lazy("Contact's phone"), _field("contact_phone")),
@@ -196,17 +205,18 @@ def plural_label(entity: str) -> str:
 
 #: the database fields each entity's rows are read with (values only: no ORM objects are built)
 FIELDS: dict[str, tuple[str, ...]] = {
-    "contacts": ("id", "surname", "first_name", "patronymic", "position", "company__name", "company__inn",
-                 "company__kpp", "city", "source", "client_type", "birthday", "opt_out", "consent_at", "custom",
-                 "created_at", *OWNER),
-    "companies": ("id", "name", "legal_form", "inn", "kpp", "ogrn", "industry", "size", "region", "city", "website",
-                  "phone", "email", "founded", "description", "custom", "created_at", *OWNER),
+    "contacts": ("id", "surname", "first_name", "patronymic", "position", "company__name", "company__legal_form",
+                 "company__inn", "company__kpp", "city", "source", "client_type", "birthday", "opt_out", "consent_at",
+                 "custom", "created_at", *OWNER),
+    "companies": ("id", "name", "legal_form", "inn", "kpp", "ogrn", "industry", "size", "region", "city", "address",
+                  "website", "phone", "email", "founded", "description", "custom", "created_at", *OWNER),
     "leads": ("id", "title", "status", "source", "surname", "first_name", "patronymic", "position", "company_name",
               "inn", "phone", "email", "city", "message", "amount", "utm_source", "utm_medium", "utm_campaign",
               "utm_term", "utm_content", "referrer", "rejection_reason", "custom", "created_at", *OWNER),
     "deals": ("id", "title", "amount", "currency", "pipeline__name", "stage__name", "stage__kind", "company__name",
-              "company__inn", "contact_id", "contact__surname", "contact__first_name", "contact__patronymic",
-              "expected_close", "closed_at", "source", "loss_reason", "description", "custom", "created_at", *OWNER),
+              "company__legal_form", "company__inn", "contact_id", "contact__surname", "contact__first_name",
+              "contact__patronymic", "expected_close", "closed_at", "source", "loss_reason", "description", "custom",
+              "created_at", *OWNER),
 }
 
 

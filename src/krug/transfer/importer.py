@@ -33,7 +33,7 @@ from krug.core import memo
 from krug.core.errors import DomainError, ValidationFailed
 from krug.transfer import reading
 from krug.transfer.models import ExternalKey, ImportJob, ImportRowError
-from krug.transfer.rows import Owners, to_data
+from krug.transfer.rows import KIND_COLUMNS, Owners, entry_text, split_full_name, split_list, to_data
 
 log = logging.getLogger(__name__)
 CHUNK = 500
@@ -59,11 +59,15 @@ class Context:
     watch: Any = None  # others' changes the two take in (name_index.Watch)
     bulk: bool = True
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # the user's value choices (transfer.values)
+    stages: dict[int, dict[str, str]] = field(default_factory=dict)  # his stage choices by pipeline, likewise
+    warnings: list[dict] = field(default_factory=list)  # the row's: imported, with a problem (`WARNING`)
 
     def __post_init__(self) -> None:
-        from krug.transfer.values import substitutions
+        from krug.transfer.values import stage_choices, substitutions
 
         self.values = self.values or substitutions(self.job)
+        if self.job.entity == "deals":
+            self.stages = self.stages or stage_choices(self.job)
 
 
 # ---- finding what a row names ----------------------------------------------------------------------------
@@ -138,13 +142,13 @@ def _find_contact(by, key: str, data: dict):
     visible = Contact.objects.visible_to(by)
     if key == "email":
         for email in data.get("emails", []):
-            found = visible.filter(emails__email_key=email.strip().casefold()).first()
+            found = visible.filter(emails__email_key=entry_text(email, "email").strip().casefold()).first()
             if found:
                 return found
     if key == "phone":
         for raw in data.get("phones", []):
             try:
-                number = normalize.phone(raw)[0]
+                number = normalize.phone(entry_text(raw, "number"))[0]
             except ValueError:
                 continue
             found = visible.filter(phones__number=number).first()
@@ -169,10 +173,12 @@ def _find_company(by, key: str, data: dict):
 
 
 def company_cache_key(name: str, inn: str) -> str:
-    """Where a run remembers the company a row names: by its INN, else by its name's identity."""
+    """Where a run remembers the company a row names: by its INN, else by its name's identity (without the legal
+    form a company's name is written with, `normalize.split_legal_form`)."""
     from krug.quality.duplicates import company_identity
+    from krug.quality.normalize import split_legal_form
 
-    return f"i:{inn}" if inn else f"n:{company_identity(name)}"
+    return f"i:{inn}" if inn else f"n:{company_identity(split_legal_form(name)[1])}"
 
 
 def company_owner(by, data: dict) -> dict:
@@ -225,14 +231,56 @@ def _union(current: list[str], new: list[str]) -> list[str]:
     return current + [item for item in new if item not in current]
 
 
+def _phone_identity(text: str):
+    from krug.quality import normalize
+
+    try:
+        number, extension = normalize.phone(text)
+    except ValueError:
+        return None
+    return number, extension.casefold()
+
+
+def _email_identity(text: str):
+    from krug.quality import normalize
+
+    try:
+        return normalize.email(text).casefold()
+    except ValueError:
+        return None
+
+
+def with_kinds(held: list[tuple[str, Any, str]], given: list, key: str, identity, default: str) -> list:
+    """The record's phones or e-mails (`held`: text, identity, kind) followed by those of the row (`given`: texts,
+    or entries with their kind, `rows.KIND_COLUMNS`) it lacks. One it has keeps its kind, unless his is only the
+    default (`default`) and the row's column says a specific one (Bitrix24's «Рабочий телефон»)."""
+    out = [{key: text, "kind": kind} for text, _same, kind in held]
+    at = {same: index for index, (_text, same, _kind) in enumerate(held)}
+    for item in given:
+        kind = default if isinstance(item, str) else item.get("kind") or default
+        same = identity(entry_text(item, key))
+        if same is not None and same in at:
+            if at[same] < len(held) and kind != default and out[at[same]]["kind"] == default:
+                out[at[same]]["kind"] = kind
+            continue
+        if same is not None:
+            at[same] = len(out)
+        out.append(item)
+    return out
+
+
 def _contact_update(contact, data: dict) -> dict:
-    """Row data as an update that adds phones, e-mails and tags rather than replacing them."""
+    """Row data as an update that adds phones, e-mails and tags rather than replacing them (`with_kinds`)."""
+    from krug.clients.models import ContactEmail, ContactPhone
+
     update = dict(data)
     if "phones" in data:  # with their extensions, so a number given again with its extension is the same phone
-        update["phones"] = _union([f"{p.number} доб. {p.extension}" if p.extension else p.number
-                                   for p in contact.phones.all()], data["phones"])
+        update["phones"] = with_kinds([(f"{p.number} доб. {p.extension}" if p.extension else p.number,
+                                        (p.number, p.extension.casefold()), p.kind) for p in contact.phones.all()],
+                                      data["phones"], "number", _phone_identity, ContactPhone.Kind.MOBILE)
     if "emails" in data:
-        update["emails"] = _union([e.email for e in contact.emails.all()], data["emails"])
+        update["emails"] = with_kinds([(e.email, e.email_key, e.kind) for e in contact.emails.all()],
+                                      data["emails"], "email", _email_identity, ContactEmail.Kind.WORK)
     if "tags" in data:
         update["tags"] = _union([t.name for t in contact.tags.all()], data["tags"])
     return update
@@ -326,6 +374,7 @@ def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
 
     by, key = ctx.job.by, ctx.job.key
     notes = data.pop("notes", [])
+    created_at = data.pop("created_at", None)  # a new record's only: an update or a merge keeps the record's
     name, inn = data.pop("company", ""), data.pop("company_inn", "")
     if name or inn:
         data["company_id"] = _kept_company(named, name, inn) or _company_for(ctx, name, inn, data)
@@ -336,7 +385,7 @@ def _import_contact(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     outcome = MERGED if by_merge else UPDATED
     if existing is None:
         try:
-            contact = services.create_contact(by, data)
+            contact = services.create_contact(by, data, created_at=created_at)
             add_notes(by, contact, notes)
             return CREATED, contact.pk
         except DuplicateFound as exc:
@@ -354,20 +403,76 @@ def _import_company(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
     notes = data.pop("notes", [])
+    created_at = data.pop("created_at", None)  # a new record's only: an update or a merge keeps the record's
+    lines = company_lines(data)
     existing = named or (_yours(by, key, _find_company(by, key, {**data, "external_id": external_id})) if key
                          else None)
     by_merge = existing is not None and named is None and merged_key(ctx, external_id)
     outcome = MERGED if by_merge else UPDATED
     if existing is None:
         try:
-            company = services.create_company(by, data)
+            company = services.create_company(by, described(data, lines, None), created_at=created_at)
             add_notes(by, company, notes)
             return CREATED, company.pk
         except DuplicateFound as exc:
             existing, outcome = _duplicate_target(by, Company, exc), MERGED
     return _into(by, existing, data, notes, outcome, by_merge,
-                 changes_of=lambda d: services.company_changes(by, existing, d),
+                 changes_of=lambda d: services.company_changes(by, existing, described(d, lines, existing.description)),
                  update=lambda changes: services.update_company(by, existing, changes))
+
+
+def company_lines(data: dict) -> list[str]:
+    """A company row's cell of several phones or e-mails, as Bitrix24 exports them («+7 (495) 123-45-67, +7 (495)
+    765-43-21»; a company has one of each): the first valid one stays the company's, the others (normalised) are
+    the lines of its description this returns («Другие телефоны: +74957654321»). A cell of one, or of none
+    valid, is left as it is, for the services to take or refuse."""
+    from krug.quality import normalize
+
+    def phone(text: str) -> str:
+        number, extension = normalize.phone(text)
+        return f"{number} {_('ext.')} {extension}" if extension else number
+
+    lines = []
+    for name, clean, label in (("phone", phone, _("Other phones")), ("email", normalize.email, _("Other e-mails"))):
+        items = split_list(data.get(name) or "")
+        if len(items) < 2 or _valid(clean, data[name]):
+            continue
+        cleaned = [_valid(clean, item) for item in items]
+        first = next((index for index, value in enumerate(cleaned) if value), None)
+        if first is None:
+            continue
+        data[name] = items[first]
+        others = [value or normalize.tidy(item) for item, value in zip(items, cleaned, strict=True)]
+        others = [value for value in dict.fromkeys(others) if value != cleaned[first]]
+        if others:
+            lines.append(f"{label}: {', '.join(others)}")
+    return lines
+
+
+def _valid(clean, text: str) -> str:
+    """`clean(text)`, or "" when it refuses it."""
+    try:
+        return clean(text)
+    except ValueError:
+        return ""
+
+
+def described(data: dict, lines: list[str], current: str | None) -> dict:
+    """A company row's data with its `company_lines` in the description: the one it gives, else the company's
+    (`current`; None for a new one). A line of the same label the description holds takes the values it lacks,
+    so a re-run adds nothing."""
+    if not lines:
+        return data
+    kept = (data["description"] if "description" in data else current or "").splitlines()
+    for line in lines:
+        label, _sep, values = line.partition(": ")
+        at = next((index for index, held in enumerate(kept) if held.startswith(f"{label}: ")), None)
+        if at is None:
+            kept.append(line)
+            continue
+        held = kept[at][len(label) + 2:].split(", ")
+        kept[at] = f"{label}: {', '.join([*held, *(v for v in values.split(', ') if v not in held)])}"
+    return {**data, "description": "\n".join(kept)}
 
 
 def _into(by, existing, data: dict, notes: list[str], outcome: str, by_merge: bool, *, changes_of,
@@ -452,11 +557,12 @@ def _import_lead(ctx: Context, data: dict, named=None) -> tuple[str, int]:
 
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
+    created_at = data.pop("created_at", None)  # a new lead's only: an update keeps the lead's
     lead_defaults(data)
     existing = named or (_yours(by, key, _find_lead(by, key, {**data, "external_id": external_id})) if key
                          else None)
     if existing is None:
-        return CREATED, services.create_lead(by, data).pk
+        return CREATED, services.create_lead(by, data, created_at=created_at).pk
     changes = changed_values(existing, data, leaving=("source",))
     if not changes:
         return SKIPPED, existing.pk
@@ -464,11 +570,28 @@ def _import_lead(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     return UPDATED, existing.pk
 
 
+def _as_stored(name: str, value):
+    """A row's text as the services store it, where they rewrite it: a lead's `8 (916) 555-12-34` is held as
+    `+79165551234`, its `Ivan@X.RU` as `Ivan@x.ru`; the text itself when it would not be stored at all."""
+    from krug.quality import normalize
+
+    rewrite = {"phone": lambda raw: normalize.phone(raw)[0], "email": normalize.email, "inn": normalize.inn,
+               "surname": normalize.person_name, "first_name": normalize.person_name,
+               "patronymic": normalize.person_name}.get(name)
+    if rewrite is None or not isinstance(value, str) or not value:
+        return value
+    try:
+        return rewrite(value)
+    except ValueError:
+        return value
+
+
 def _same(record, name: str, value) -> bool:
-    """Whether the record already holds the value a row gives (numbers compared as numbers)."""
+    """Whether the record already holds the value a row gives (numbers compared as numbers, text as stored)."""
     from decimal import Decimal, InvalidOperation
 
     current = getattr(record, name, None)
+    value = _as_stored(name, value)
     if isinstance(current, Decimal):
         try:
             return current == Decimal(str(value))
@@ -482,39 +605,50 @@ def changed_values(record, data: dict, *, leaving: tuple[str, ...] = ()) -> dict
     return {k: v for k, v in data.items() if k not in leaving and not _same(record, k, v)}
 
 
-def deal_stage(by, pipeline_name: str, stage_name: str) -> tuple[dict, dict[str, list[str]]]:
+def deal_stage(by, pipeline_name: str, stage_name: str, chosen: dict[int, dict[str, str]] | None = None,
+               known=None) -> tuple[dict, dict[str, list[str]], Any]:
     """What a deal row's pipeline and stage names point at: (`stage_id` or `pipeline_id` for its data, the
-    problems by column)."""
+    problems by column, the stage or None). Names are compared as the value page compares them, in the
+    pipelines `known` (`values.Pipelines`, read now unless given); `chosen`: the user's stage choices by pipeline
+    (`values.stage_choices`), what the stage value becomes in the pipeline it is looked for in."""
     from krug.sales import services
-    from krug.sales.models import Pipeline, Stage
+    from krug.transfer.values import Pipelines, norm
 
     found: dict[str, int] = {}
     problems: dict[str, list[str]] = {}
-    pipeline = Pipeline.objects.alive().filter(name__iexact=pipeline_name).first() if pipeline_name else None
+    if stage_name and known is None:
+        services.default_pipeline(by)  # made on first use: its stages must exist to be found by name
+    known = known or Pipelines()
+    pipeline = known.named(pipeline_name) if pipeline_name else None
     if pipeline_name and pipeline is None:
         problems["pipeline"] = [_("no pipeline named %(name)s") % {"name": pipeline_name}]
-    if stage_name:
-        services.default_pipeline(by)  # made on first use: its stages must exist to be found by name
-        stages = Stage.objects.alive().filter(name__iexact=stage_name.strip(), pipeline__deleted_at__isnull=True)
-        stage = stages.filter(pipeline=pipeline).first() if pipeline else (
-            stages.filter(pipeline__is_default=True).first() or stages.first())
-        elsewhere = [] if stage is not None or pipeline is None else list(dict.fromkeys(
-            stages.order_by("pipeline__position", "pipeline_id").values_list("pipeline__name", flat=True)))
-        if elsewhere:  # in other pipelines: the row is told which, and which it asked for
-            problems["stage"] = [services.stage_elsewhere(stage_name.strip(), elsewhere, pipeline.name)]
-        elif stage is None:
-            problems["stage"] = [_("no stage named %(name)s") % {"name": stage_name}]
-        else:
-            found["stage_id"] = stage.pk
-    elif pipeline is not None:
-        found["pipeline_id"] = pipeline.pk
-    return found, problems
+    home = known.home(pipeline, stage_name) if stage_name else pipeline
+    wanted = (chosen or {}).get(home.pk, {}).get(norm(stage_name), stage_name) if stage_name and home else ""
+    if not wanted:  # none, or chosen "as if the cell were empty": the pipeline's first stage
+        if home is not None:
+            found["pipeline_id"] = home.pk
+        return found, problems, None
+    stage = known.stage(home, wanted)
+    elsewhere = [] if stage is not None or pipeline is None else [p.name for p in known.having(wanted)]
+    if elsewhere:  # in other pipelines: the row is told which, and which it asked for
+        problems["stage"] = [services.stage_elsewhere(wanted.strip(), elsewhere, pipeline.name)]
+    elif stage is None:
+        problems["stage"] = [_("no stage named %(name)s") % {"name": wanted}]
+    else:
+        found["stage_id"] = stage.pk
+    return found, problems, stage
+
+
+def not_given() -> str:
+    """The loss reason of a deal an import puts into a lost stage without one (an old CRM's export often has
+    none): said so, rather than refusing the deal or inventing a reason."""
+    return _("Not given (import)")
 
 
 def deal_closed_on(data: dict):
     """The day a deal row says it closed, taken out of its data: its «Дата закрытия» (`closed_at`), else its
-    expected close when that is past. Only a deal created won or lost keeps it (`sales.new_deal_fields`): an
-    open one, and a deal the row changes, ignore it."""
+    expected close when that is past. Only a deal created, or moved to, a won or lost stage keeps it
+    (`sales.new_deal_fields`, `sales.move_deal`): an open one, and a deal staying in its stage, ignore it."""
     closed_on = data.pop("closed_at", None)
     expected = data.get("expected_close")
     if closed_on is None and expected is not None and expected < timezone.localdate():
@@ -541,19 +675,22 @@ def _kept_company(named, name: str, inn: str) -> int | None:
 
     company = named.company if named is not None and named.company_id else None
     if company is None or (inn and normalize.phone_digits(inn) != company.inn) or (
-            name and company_identity(name) != company_identity(company.name)):
+            name and company_identity(normalize.split_legal_form(name)[1]) != company_identity(company.name)):
         return None
     return company.pk
 
 
-def _kept_contact(named, email: str, phone: str):
+def _kept_contact(named, email: str, phone: str, name: str = ""):
     """The contact a deal named by its Krug ID keeps when its row still gives his e-mail or phone (another
-    contact may share an office phone)."""
+    contact may share an office phone), or, without those, his name (a namesake may be another's)."""
     from krug.quality import normalize
 
     contact = named.contact if named is not None and named.contact_id else None
     if contact is None:
         return None
+    if name and not email and not phone:
+        return contact if same_person(person_named(name), person(contact.surname, contact.first_name,
+                                                                  contact.patronymic)) else None
     if email and email.strip().casefold() in {e.email_key for e in contact.emails.all()}:
         return contact
     try:
@@ -561,6 +698,115 @@ def _kept_contact(named, email: str, phone: str):
     except ValueError:
         return None
     return contact if number and number in {p.number for p in contact.phones.all()} else None
+
+
+WARNING = "warning"  # a problem marked so did not fail its row: it was imported without what the problem names
+NAMES_A_QUERY = 200  # contacts' names looked for in one query (each a condition of it)
+
+
+def person(surname: str | None, first_name: str | None, patronymic: str | None) -> tuple[str, str]:
+    """A person as a deal row's contact is compared: his whole-name key as the duplicate check makes it
+    (`matching.person_keys`: case, ё and е, script and the order of the names aside) and his patronymic's
+    skeleton."""
+    from krug.quality.matching import person_keys, skeleton
+
+    return next((key for key in person_keys(surname, first_name) if key.startswith("n:")), ""), skeleton(patronymic)
+
+
+def person_named(name: str) -> tuple[str, str]:
+    """`person` of a full name as a file writes it («Смирнов Андрей Петрович», «Андрей Смирнов», «Лариса
+    Ивановна Громова»)."""
+    parts = split_full_name(name)
+    return person(parts.get("surname"), parts.get("first_name"), parts.get("patronymic"))
+
+
+def same_person(given: tuple[str, str], contact: tuple[str, str]) -> bool:
+    """Whether a contact (`person`) is the one a deal row names: the same whole name, and the same patronymic
+    unless one of the two lacks it («Смирнов Андрей» is «Смирнов Андрей Петрович», not «… Иванович»)."""
+    return bool(given[0]) and given[0] == contact[0] and (not given[1] or not contact[1] or given[1] == contact[1])
+
+
+def named_contacts(by, names) -> dict[str, list[tuple[int, int | None]]]:
+    """For each full name deal rows give, the contacts the user sees who are that person (`same_person`), as
+    (id, company id) in id order. They are looked for by how their search key begins (his names in either
+    order, `clients.services.contact_search_key`), `NAMES_A_QUERY` names a query."""
+    from django.db.models import Q
+
+    from krug.clients.models import Contact
+    from krug.quality import normalize
+
+    names = sorted(set(names))
+    prefixes = set()
+    for name in names:
+        parts = split_full_name(name)
+        surname, first_name = parts.get("surname", ""), parts.get("first_name", "")
+        prefixes |= {normalize.search_key(surname, first_name), normalize.search_key(first_name, surname)} - {""}
+    ordered, holders = sorted(prefixes), {}
+    visible = Contact.objects.visible_to(by)
+    for at in range(0, len(ordered), NAMES_A_QUERY):
+        wanted = Q()
+        for prefix in ordered[at:at + NAMES_A_QUERY]:
+            wanted |= Q(search_key__startswith=prefix)
+        for pk, *names_of, company_id in visible.filter(wanted).values_list(
+                "pk", "surname", "first_name", "patronymic", "company_id"):
+            key, patronymic = person(*names_of)
+            holders.setdefault(key, {})[pk] = (patronymic, company_id)
+    found = {}
+    for name in names:
+        given = person_named(name)
+        found[name] = sorted((pk, company_id) for pk, (patronymic, company_id) in holders.get(given[0], {}).items()
+                             if same_person(given, (given[0], patronymic)))
+    return found
+
+
+def chosen_contact(found: list[tuple[int, int | None]], company_id: int | None,
+                   current_id: int | None) -> tuple[int | None, int]:
+    """Of the contacts a deal row's name fits (`named_contacts`), the one it means, or None, with how many it
+    could not tell apart: the deal's own contact when he is one of them, else the only one of the deal's
+    company when there are some, else the only one."""
+    ids = [pk for pk, _company in found]
+    if current_id is not None and current_id in ids:
+        return current_id, 1
+    at_company = [pk for pk, company in found if company_id is not None and company == company_id]
+    among = at_company or ids
+    return (among[0] if len(among) == 1 else None), len(among)
+
+
+def unlinked_contact(name: str, count: int, *, created: bool) -> dict:
+    """The warning of a deal row whose contact's name fits no contact, or several that nothing tells apart: the
+    deal is imported all the same, without that contact."""
+    from django.utils.translation import ngettext
+
+    why = (ngettext("%(n)d contact with this name", "%(n)d contacts with this name", count) % {"n": count}
+           if count else _("no contact with this name"))
+    then = _("the deal was created without a contact") if created else _("the deal's contact was not changed")
+    return {"field": "contact_name", WARNING: True,
+            "message": _("contact «%(name)s» — %(why)s, %(then)s") % {"name": name, "why": why, "then": then}}
+
+
+def _contact_by_name(ctx: Context, data: dict, name: str, named, existing) -> None:
+    """A deal row's contact by his full name, when it gives no e-mail or phone: the deal's own when it still
+    fits (`_kept_contact`), else the one `chosen_contact` picks among those it fits, preferring the deal's
+    company; when there is none, the row gets a warning (`unlinked_contact`) and its deal no contact."""
+    kept = _kept_contact(named, "", "", name)
+    if kept is not None:
+        data["contact_id"] = kept.pk
+        return
+    company_id = data.get("company_id", existing.company_id if existing is not None else None)
+    pk, count = chosen_contact(named_contacts(ctx.job.by, [name])[name], company_id,
+                               existing.contact_id if existing is not None else None)
+    if pk is None:
+        ctx.warnings.append(unlinked_contact(name, count, created=existing is None))
+    else:
+        data["contact_id"] = pk
+
+
+def entering_reason(stage, given: str) -> str:
+    """The loss reason a deal an import puts into `stage` enters it with: in a lost stage the one given, else
+    `not_given()`; in another, none."""
+    from krug.sales.models import Stage
+
+    return (given or not_given()) if stage is not None and stage.kind == Stage.Kind.LOST else ""
 
 
 def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
@@ -572,10 +818,12 @@ def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
     by, key = ctx.job.by, ctx.job.key
     external_id = data.pop("external_id", "")
     closed_on = deal_closed_on(data)
-    found, problems = deal_stage(by, data.pop("pipeline", ""), data.pop("stage", ""))
+    created_at = data.pop("created_at", None)  # a new deal's only: an update keeps the deal's
+    found, problems, stage = deal_stage(by, data.pop("pipeline", ""), data.pop("stage", ""), ctx.stages)
     data.update(found)
     name, inn = data.pop("company", ""), data.pop("company_inn", "")
     email, phone = data.pop("contact_email", ""), data.pop("contact_phone", "")
+    contact_name = data.pop("contact_name", "")
     if email or phone:
         visible = Contact.objects.visible_to(by)
         contact = _kept_contact(named, email, phone)
@@ -596,8 +844,12 @@ def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
         data["company_id"] = _kept_company(named, name, inn) or _company_for(ctx, name, inn, data)
     existing = named or (_yours(by, key, _by_external_id("deals", Deal, external_id))
                          if key == "external_id" and external_id else None)
+    if contact_name and not (email or phone):
+        _contact_by_name(ctx, data, contact_name, named, existing)
     if existing is None:
-        return CREATED, services.create_deal(by, data, closed_on=closed_on).pk
+        if reason := entering_reason(stage, data.get("loss_reason", "")):
+            data["loss_reason"] = reason
+        return CREATED, services.create_deal(by, data, closed_on=closed_on, created_at=created_at).pk
     stage_id = data.pop("stage_id", None)
     data.pop("pipeline_id", None)
     changes = changed_values(existing, data)
@@ -606,7 +858,8 @@ def _import_deal(ctx: Context, data: dict, named=None) -> tuple[str, int]:
         services.update_deal(by, existing, changes)
         outcome = UPDATED
     if stage_id and stage_id != existing.stage_id:
-        services.move_deal(by, existing, stage_id)
+        services.move_deal(by, existing, stage_id, loss_reason=entering_reason(stage, existing.loss_reason),
+                           closed_on=closed_on)
         outcome = UPDATED
     return outcome, existing.pk
 
@@ -652,29 +905,64 @@ def problems(ctx: Context, data: dict, errors) -> list[dict]:
     """Every problem of a row whose values could not all be read (`to_data`'s `errors`): those, and what the
     services' cleaning finds in the other values it gave, so the row names at once all there is to fix (a bad
     owner and date, then a bad phone and e-mail, came one after the other). A field the row does not give is
-    not asked for: the row may name a record by the key."""
+    asked for only when the row makes a new record, not when it names one by the key (`_names_a_record`): a
+    new contact without a name and with a bad owner was told of the owner, then of the name."""
     from krug.clients import services as clients
+    from krug.sales import services as sales
 
     found = {field: list(messages) for field, messages in errors.errors.items()}
     check = {"contacts": lambda by, d: clients._clean_contact(by, d, current=None),
              "companies": lambda by, d: clients._clean_company(by, d, current=None),
-             "leads": lambda by, d: clients._clean_lead(by, d, current=None)}.get(ctx.job.entity)
+             "leads": lambda by, d: clients._clean_lead(by, d, current=None),
+             "deals": lambda by, d: sales._clean_deal(by, d, current=None)}.get(ctx.job.entity)
     given = {k: v for k, v in data.items() if k not in found and k not in ("company", "company_inn", "external_id",
                                                                           "notes", KRUG_ID)}
     if "owner" in found:
         given.pop("owner_id", None)
+    if ctx.job.entity == "companies":
+        company_lines(given)
+    if ctx.job.entity == "leads":  # a lead's title and source as the import gives them (it lacks neither)
+        lead_defaults(given)
     if check is not None:
         try:
             check(ctx.job.by, given)
         except ValidationFailed as exc:
+            lacking = {}
             for field, messages in exc.errors.items():
-                if field.split(".")[0] in given and field not in found:
-                    found[field] = list(messages)
+                if field not in found:
+                    (found if _gives(given, field) else lacking)[field] = list(messages)
+            if lacking and not _names_a_record(ctx, data):
+                found.update(lacking)
     return [{"field": f, "message": m} for f, ms in found.items() for m in ms]
 
 
+def _gives(given: dict, field: str) -> bool:
+    """Whether an error's field (`phones.0`, `custom.budget`, `phone_work`) is about a value the row gives."""
+    head, _dot, rest = field.partition(".")
+    if head == "custom":
+        return rest.split(".")[0] in (given.get("custom") or {})
+    return head in given or field in KIND_COLUMNS
+
+
+def _names_a_record(ctx: Context, data: dict) -> bool:
+    """Whether a row names a record already in the base by the job's key: it then need not give what only a new
+    record needs (a name, a required custom field)."""
+    from krug.sales.models import Deal
+
+    by, key = ctx.job.by, ctx.job.key
+    if not key:
+        return False
+    if key == KRUG_ID:
+        return bool(data.get(KRUG_ID))
+    if ctx.job.entity == "deals":
+        return bool(data.get("external_id")) and _by_external_id("deals", Deal, data["external_id"]) is not None
+    find = {"contacts": _find_contact, "companies": _find_company, "leads": _find_lead}[ctx.job.entity]
+    return find(by, key, data) is not None
+
+
 def import_one(ctx: Context, row: list[str]) -> tuple[str, list[dict], int | None]:
-    """`import_row`, with the id of the record the row created or changed (None when it failed)."""
+    """`import_row`, with the id of the record the row created or changed (None when it failed). The errors of
+    a row that did not fail are its warnings (`WARNING`)."""
     data, errors = to_data(ctx.job.entity, ctx.job.mapping, row, ctx.owners, ctx.values)
     if errors:
         return FAILED, problems(ctx, data, errors), None
@@ -683,6 +971,7 @@ def import_one(ctx: Context, row: list[str]) -> tuple[str, list[dict], int | Non
     external_id = data.get("external_id", "")
     krug_id = data.pop("krug_id", None)
     known_companies = dict(ctx.companies)
+    ctx.warnings = []
     try:
         with transaction.atomic():  # a savepoint: a failing row leaves nothing behind
             named = _named(ctx, krug_id) if krug_id and ctx.job.key == KRUG_ID else None
@@ -693,7 +982,7 @@ def import_one(ctx: Context, row: list[str]) -> tuple[str, list[dict], int | Non
         ctx.companies = known_companies  # a company this row created is gone with the savepoint
         found = [{"field": f, "message": m} for f, ms in exc.errors.items() for m in ms]
         return FAILED, found or [{"field": "", "message": exc.message}], None
-    return outcome, [], record_id
+    return outcome, ctx.warnings, record_id
 
 
 # ---- the job ---------------------------------------------------------------------------------------------
@@ -710,8 +999,8 @@ def data_rows(job: ImportJob):
 
 
 def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], ctx: Context, plan=None) -> None:
-    """Write a chunk, its failed rows and the checkpoint in one transaction. `plan`: the chunk already read
-    and decided (a pipelined run), to be written only."""
+    """Write a chunk, its failed rows (and those imported with a warning) and the checkpoint in one transaction.
+    `plan`: the chunk already read and decided (a pipelined run), to be written only."""
     counts = {CREATED: 0, UPDATED: 0, MERGED: 0, SKIPPED: 0, FAILED: 0}
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job_id)
@@ -731,14 +1020,14 @@ def _commit_chunk(job_id: int, start: int, chunk: list[tuple[int, list[str]]], c
                 rows = plan.rows
             for row in rows:
                 counts[row.outcome] += 1
-                if row.outcome == FAILED:
+                if row.errors:  # a failed row's problems, or the warnings of a row imported
                     failures.append(ImportRowError(job=job, row=row.number, values=row.cells, errors=row.errors))
         else:
             with memo.scope():
                 for number, cells in chunk:
                     outcome, errors = import_row(ctx, cells)
                     counts[outcome] += 1
-                    if outcome == FAILED:
+                    if errors:
                         failures.append(ImportRowError(job=job, row=number, values=cells, errors=errors))
         ImportRowError.objects.bulk_create(failures)
         ImportJob.objects.filter(pk=job_id).update(

@@ -52,14 +52,48 @@ _PERSON = [
     _t("city", _("City"), "город", "city", "town", "населенный пункт"),
 ]
 
+#: a contact's phones and e-mails by the kind their column says (`rows.KIND_COLUMNS`): Bitrix24's «Рабочий
+#: телефон», «Частный e-mail», amoCRM's «Личный email»; the plain «Телефон» and «E-mail» give the default kind
+_KINDS = [
+    _t("phone_work", _("Phone (work)"), "рабочий телефон", "телефон рабочий", "рабочий прямой телефон",
+       "раб телефон", "work phone", "office phone", "business phone", repeatable=True),
+    _t("phone_mobile", _("Phone (mobile)"), "мобильный телефон", "телефон мобильный", "мобильный", "моб",
+       "сотовый", "сотовый телефон", "mobile", "mobile phone", "cell", "cell phone", repeatable=True),
+    _t("phone_home", _("Phone (home)"), "домашний телефон", "телефон домашний", "home phone", repeatable=True),
+    _t("email_work", _("E-mail (work)"), "рабочий email", "рабочий e mail", "email рабочий", "e mail рабочий",
+       "рабочая почта", "work email", "work e mail", "business email", repeatable=True),
+    _t("email_personal", _("E-mail (personal)"), "личный email", "личный e mail", "частный email",
+       "частный e mail", "email личный", "e mail личный", "личная почта", "personal email", "personal e mail",
+       "private email", "home email", repeatable=True),
+]
+_KIND_HEADERS = {h for target in _KINDS for h in target.headers}
+KIND_FIELDS = frozenset(target.name for target in _KINDS)  # a key `phone` or `email` is read from these too
+
+
+def _contact_person() -> list[Target]:
+    """A contact's fields of a person: the plain phone and e-mail without the headers that say a kind, each
+    followed by its kinds."""
+    out = []
+    for target in _PERSON:
+        if target.name in ("phone", "email"):
+            target = Target(target.name, target.label, tuple(h for h in target.headers if h not in _KIND_HEADERS),
+                            target.repeatable)
+        out.append(target)
+        out += [kind for kind in _KINDS if kind.name.startswith(f"{target.name}_")]
+    return out
+
+
 #: a comment on a contact or company (amoCRM's «Примечание», Bitrix24's «Комментарий»): a note on its timeline;
 #: several such columns are several notes ("Примечание 2" is one too)
 _NOTE = _t("note", _("Note"), "комментарий", "комментарии", "примечание", "примечания", "заметка", "заметки",
            "comment", "comments", "note", "notes", "remark", "remarks", repeatable=True)
+#: when a record came to the business (another CRM's «Дата создания»), and Krug's own export's «Создан» column
+_CREATED = _t("created_at", _("Created"), "дата создания", "создан", "создана", "создано", "дата добавления",
+              "created", "created at", "date created", "creation date", "date added")
 
 TARGETS: dict[str, list[Target]] = {
     "contacts": [
-        *_PERSON,
+        *_contact_person(),
         _t("company", _("Company"), "компания", "организация", "company", "company name", "название компании",
            "работодатель", "контрагент"),
         _t("company_inn", _("Company INN"), "инн", "инн компании", "inn", "tax id"),
@@ -71,6 +105,7 @@ TARGETS: dict[str, list[Target]] = {
         _t("opt_out", _("Opted out of mailings"), "отказ от рассылки", "отказ от рассылок", "отписан", "opt out",
            "unsubscribed"),
         _NOTE,
+        _CREATED,
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид", "код", "номер"),
     ],
     "companies": [
@@ -85,6 +120,9 @@ TARGETS: dict[str, list[Target]] = {
            "количество сотрудников", "size", "company size", "employees", "headcount"),
         _t("region", _("Region"), "регион", "область", "region"),
         _t("city", _("City"), "город", "city"),
+        _t("address", _("Address"), "адрес", "юридический адрес", "фактический адрес", "почтовый адрес",
+           "адрес компании", "адрес офиса", "юр адрес", "факт адрес", "address", "legal address", "postal address",
+           "street address", "office address", "company address"),
         _t("website", _("Website"), "сайт", "веб сайт", "website", "web", "url", "корпоративный сайт", "сайт компании"),
         _t("phone", _("Phone"), "телефон", "тел", "phone", "рабочий телефон", "мобильный телефон", "телефон компании"),
         _t("email", _("E-mail"), "email", "e mail", "почта", "эл почта", "электронная почта", "рабочий email",
@@ -93,6 +131,7 @@ TARGETS: dict[str, list[Target]] = {
         _t("description", _("Description"), "описание", "description"),
         _NOTE,
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
+        _CREATED,
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид", "код"),
     ],
     "leads": [
@@ -112,6 +151,7 @@ TARGETS: dict[str, list[Target]] = {
         _t("referrer", _("Referrer"), "referrer", "referer", "реферер", "страница перехода"),
         _t("rejection_reason", _("Rejection reason"), "причина отказа", "rejection reason"),
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
+        _CREATED,
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид"),
     ],
     "deals": [
@@ -132,11 +172,15 @@ TARGETS: dict[str, list[Target]] = {
         _t("contact_phone", _("Contact's phone"), "телефон контакта", "телефон", "phone", "contact phone",
            "мобильный телефон контакт", "рабочий телефон контакт", "телефон контакт", "рабочий прямой телефон контакт",
            "домашний телефон контакт", "другой телефон контакт"),
+        # the contact's full name (Bitrix24's «Контакт», amoCRM's «Полное имя контакта»; not its «Компания контакта»)
+        _t("contact_name", _("Contact"), "контакт", "полное имя контакта", "контактное лицо", "имя контакта",
+           "contact", "contact name"),
         _t("loss_reason", _("Loss reason"), "причина проигрыша", "причина отказа", "причина провала",
            "loss reason", "lost reason"),
         _t("source", _("Source"), "источник", "source"),
         _t("description", _("Description"), "описание", "комментарий", "примечание", "description", "notes"),
         _t("owner", _("Owner"), "ответственный", "менеджер", "owner", "manager", "responsible"),
+        _t("created_at", _CREATED.label, "дата начала", *_CREATED.headers),  # Bitrix24's deal starts («Дата начала»)
         _t("external_id", _("ID in the old system"), "id", "внешний id", "external id", "ид"),
     ],
 }
@@ -218,10 +262,15 @@ def _match(entity: str, known: dict[str, Target], norm: str, taken: set[str]) ->
     for target in known.values():
         if norm in target.headers and free(target.name):
             return target.name
-    for target in known.values():  # "Телефон (моб.)", "E-mail рабочий": a known header inside a longer one
-        if target.repeatable and any(h and re.search(rf"\b{re.escape(h)}\b", norm) for h in target.headers):
-            return target.name
-    return SKIP
+    # "Телефон (моб.)", "E-mail рабочий": a known header inside a longer one; of a field and its kinds found so,
+    # the kind ("Мобильный телефон 2" is a mobile phone, `phone_mobile`, not a `phone`), else the longest header
+    inside: dict[str, int] = {}
+    for target in known.values():
+        for h in target.headers if target.repeatable else ():
+            if h and re.search(rf"\b{re.escape(h)}\b", norm):
+                inside[target.name] = max(inside.get(target.name, 0), len(h))
+    specific = {name: length for name, length in inside.items() if not any(n.startswith(f"{name}_") for n in inside)}
+    return max(specific, key=specific.__getitem__) if specific else SKIP
 
 
 def guess(entity: str, header: list[str], custom: dict | None = None) -> list[str]:
@@ -290,7 +339,7 @@ def check(entity: str, header: list[str], mapping: list[str], key: str, custom: 
     if key:
         if key not in KEYS[entity]:
             errors.add("key", str(_("must be one of %(v)s")) % {"v": ", ".join(KEYS[entity])})
-        elif key not in used:
+        elif key not in used and not any(name.startswith(f"{key}_") for name in used if name in KIND_FIELDS):
             errors.add("key", str(_("no column is mapped to %(field)s")) % {"field": known[key].label})
     errors.raise_if_any()
 

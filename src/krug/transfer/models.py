@@ -55,6 +55,13 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} → {self.entity}"
 
+    @property
+    def warned(self) -> int:
+        """Rows imported with a warning (a deal whose contact's name fits no contact, or several): kept with the
+        failed rows (`row_errors`), their problems marked `warning` (`importer.WARNING`), and not counted in
+        `failed`."""
+        return self.row_errors.filter(errors__0__warning=True).count()
+
 
 class ImportRowError(models.Model):
     """A row that was not imported: its number in the file (the header is row 1), the values and why."""

@@ -115,6 +115,37 @@ def parse_currency(text: str) -> str:
     raise ValueError(_("%(raw)s is not a currency; write its ISO 4217 code, such as RUB") % {"raw": text})
 
 
+_MOMENT_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M", "%d.%m.%y")
+
+
+def parse_created_at(text: str) -> dt.datetime:
+    """When a record came to the business, as another CRM's «Дата создания» gives it: `15.03.2021`,
+    `15.03.2021 10:22`, `15.03.2021 10:22:11`, or ISO 8601 (`2021-03-15T10:22:11+03:00`, as a spreadsheet's date
+    cell is read). A time without a zone is the site's (`TIME_ZONE`), a day alone its midnight. A moment after now
+    is refused: the record cannot have come from the future (a day and month swapped, a wrong year)."""
+    from django.utils import timezone
+
+    cleaned = " ".join(text.split())
+    moment = None
+    for fmt in _MOMENT_FORMATS:
+        try:
+            moment = dt.datetime.strptime(cleaned, fmt)
+            break
+        except ValueError:
+            continue
+    if moment is None:
+        try:
+            moment = dt.datetime.fromisoformat(cleaned)
+        except ValueError:
+            raise ValueError(_("%(raw)s is not a date and time; write it as 15.03.2021 10:22 or 2021-03-15 10:22")
+                             % {"raw": text}) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    if moment > timezone.now():
+        raise ValueError(_("%(raw)s is in the future; a record is created at the latest now") % {"raw": text})
+    return moment
+
+
 def parse_krug_id(text: str) -> int:
     """A record's own id, as Krug's export writes it (a spreadsheet may show it as `1 234` or `1234.0`)."""
     cleaned = re.sub(r"[\s\u00a0]", "", text)
@@ -150,10 +181,16 @@ class Owners:
 
 
 _LISTS = {"phone": "phones", "email": "emails", "tags": "tags"}  # columns a contact takes several of
+#: a contact's phone and e-mail columns that say the kind of what they hold (Bitrix24's «Рабочий телефон», amoCRM's
+#: «Личный email»): column -> (list, the entry's key, kind). Their entries name the column they came from, so a bad
+#: one's error names it too (`clients.services._clean_entries`, `mapping.field_label`).
+KIND_COLUMNS = {"phone_work": ("phones", "number", "work"), "phone_mobile": ("phones", "number", "mobile"),
+                "phone_home": ("phones", "number", "home"), "email_work": ("emails", "email", "work"),
+                "email_personal": ("emails", "email", "personal")}
 _PARSERS = {"birthday": parse_date, "founded": parse_date, "expected_close": parse_date, "opt_out": parse_yes_no,
             "amount": parse_amount, "krug_id": parse_krug_id, "currency": parse_currency, "closed_at": parse_day,
-            "client_type": parse_client_type}
-_PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED, _NOTE = range(7)
+            "client_type": parse_client_type, "created_at": parse_created_at}
+_PLAIN, _LIST, _FULL_NAME, _CUSTOM, _OWNER, _PARSED, _NOTE, _KIND = range(8)
 _ESCAPED = ("=", "+", "-", "@")  # what `export.csv_safe` puts a `'` before
 
 
@@ -172,6 +209,8 @@ def _columns(entity: str, mapping: tuple[str, ...]) -> tuple[tuple[int, str, int
             continue
         if name in _LISTS and entity == "contacts":
             out.append((position, _LISTS[name], _LIST))
+        elif name in KIND_COLUMNS and entity == "contacts":
+            out.append((position, name, _KIND))
         elif name == "full_name":
             out.append((position, name, _FULL_NAME))
         elif name.startswith("cf."):
@@ -209,6 +248,10 @@ def to_data(entity: str, mapping: list[str], row: list[str], owners: Owners,
             data[name] = value
         elif kind == _LIST:
             lists.setdefault(name, []).extend(split_list(value))
+        elif kind == _KIND:
+            field, key, entry_kind = KIND_COLUMNS[name]
+            lists.setdefault(field, []).extend({key: item, "kind": entry_kind, "column": name}
+                                               for item in split_list(value))
         elif kind == _FULL_NAME:
             for part, text in split_full_name(value).items():
                 data.setdefault(part, text)
@@ -230,3 +273,9 @@ def to_data(entity: str, mapping: list[str], row: list[str], owners: Owners,
                 errors.add(name, str(exc))
     data.update(lists)
     return data, errors
+
+
+def entry_text(item, key: str) -> str:
+    """The text of a row's phone or e-mail: given as a string (a plain «Телефон» column), or as an entry with its
+    kind (`KIND_COLUMNS`)."""
+    return item if isinstance(item, str) else item.get(key) or ""

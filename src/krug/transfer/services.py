@@ -30,9 +30,12 @@ def _folder() -> Path:
     return folder
 
 
+#: an import's entity -> the entity custom fields are defined for
+FIELD_ENTITIES = {"contacts": "contact", "companies": "company", "leads": "lead", "deals": "deal"}
+
+
 def custom_fields_of(entity: str) -> dict:
-    singular = {"contacts": "contact", "companies": "company", "leads": "lead", "deals": "deal"}[entity]
-    return custom_fields.definitions(singular)
+    return custom_fields.definitions(FIELD_ENTITIES[entity])
 
 
 def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes], *, sheet: str = "") -> ImportJob:
@@ -78,7 +81,7 @@ def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes],
     exported = mapping.exported_entity(header)
     if exported and exported != entity:  # its Krug IDs are another kind's: they would name the wrong records
         path.unlink(missing_ok=True)
-        kind = _entity_label(exported)
+        kind = entity_label(exported)
         raise ValidationFailed.single("entity", _("This file is Krug's export of %(kind)s: import it as %(kind)s.")
                                       % {"kind": kind})
     guessed = mapping.guess(entity, header, custom)
@@ -222,8 +225,7 @@ def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str
     a new header row takes the mapping guessed from it (checked at the preview and the start, as an upload's
     is), unless a mapping is given too. `values_` chooses what a value column's values become
     (`transfer.values.check`), field by field: a field given replaces its choices, the others keep theirs."""
-    if job.status != ImportJob.Status.UPLOADED:
-        raise Conflict(_("This import has started; its mapping can no longer change"))
+    unstarted(job)
     header, fmt, guessed, reread = job.header, table_format(job), False, False
     try:
         other = _other_sheet(job, fmt, sheet, header_row)
@@ -249,11 +251,25 @@ def configure(by, job: ImportJob, *, mapping_: list[str] | None = None, key: str
             chosen.setdefault(name, choices)
     if values_ is not None:
         chosen.update(values.check(job, values_))
-    columns = {name for _position, name in values.fields(job)}  # a column mapped elsewhere takes its choices along
-    job.values = {name: choices for name, choices in chosen.items() if name in columns and choices}
+    job.values = still_mapped(job, chosen)
     job.sheet = fmt.sheet  # the reader takes it from the format; the field is for people and queries
-    job.save(update_fields=["header", "format", "sheet", "mapping", "key", "values"])
+    if reread:  # another sheet or header row: the rows counted (`row_count`) are not these
+        job.total_rows = None
+    job.save(update_fields=["header", "format", "sheet", "mapping", "key", "values", "total_rows"])
     return job
+
+
+def still_mapped(job: ImportJob, chosen: dict) -> dict:
+    """The value choices of the fields the job's columns are still mapped to: a column mapped elsewhere takes its
+    choices along."""
+    columns = {name for _position, name in values.fields(job)}
+    return {name: choices for name, choices in chosen.items() if name in columns and choices}
+
+
+def unstarted(job: ImportJob) -> None:
+    """Conflict once the import has started: its mapping, and the fields it fills, can no longer change."""
+    if job.status != ImportJob.Status.UPLOADED:
+        raise Conflict(_("This import has started; its mapping can no longer change"))
 
 
 def _other_sheet(job: ImportJob, fmt: reading.TableFormat, sheet: str | None,
@@ -274,30 +290,55 @@ def _other_sheet(job: ImportJob, fmt: reading.TableFormat, sheet: str | None,
     exported = mapping.exported_entity(header)
     if exported and exported != job.entity:
         raise reading.FileProblem(_("This sheet is Krug's export of %(kind)s: import it as %(kind)s.")
-                                  % {"kind": _entity_label(exported)}, field="sheet")
+                                  % {"kind": entity_label(exported)}, field="sheet")
     return fmt, header
 
 
-def _entity_label(entity: str) -> str:
+def entity_label(entity: str) -> str:
     return str(importer.entity_model(entity)._meta.verbose_name_plural)
 
 
 def preview(by, job: ImportJob, limit: int = 10) -> list[dict]:
-    """The first rows as they would be imported, each with its outcome and errors; nothing is kept."""
+    """The first rows as they would be imported, each with its outcome and errors and what it writes, field by
+    field (`transfer.preview`: `fields`, and `other_errors`, those about no column); nothing is kept. When the
+    file has no more rows than these, they are its count (`row_count`)."""
+    from krug.transfer.preview import Reader
+
     check_mapping(job)
     ctx = importer.Context(job)
-    shown = []
+    shown, whole = [], True
     with transaction.atomic():
+        reader = Reader(ctx)
         for number, cells in importer.data_rows(job):
-            outcome, errors = importer.import_row(ctx, cells)
+            if len(shown) >= limit:
+                whole = False
+                break
+            outcome, errors, record_id = importer.import_one(ctx, cells)
             errors = [{**e, "label": mapping.field_label(job.entity, e["field"]) if e.get("field") else ""}
                       for e in errors]
+            fields, elsewhere = reader.fields(cells, errors, record_id)
             shown.append({"row": number, "values": dict(zip(job.header, cells, strict=False)), "outcome": outcome,
-                          "errors": errors})
-            if len(shown) >= limit:
-                break
+                          "errors": errors, "fields": fields, "other_errors": elsewhere})
         transaction.set_rollback(True)
+    if whole and job.total_rows is None:
+        _keep_count(job, len(shown))
     return shown
+
+
+def row_count(job: ImportJob) -> int:
+    """The file's data rows, counted once and kept on the job, whose run needs the count for its progress anyway:
+    a million CSV rows take about 3 s to read, too long to count again at each preview."""
+    if job.total_rows is None:
+        _keep_count(job, importer.count_rows(job))
+    return job.total_rows
+
+
+def _keep_count(job: ImportJob, count: int) -> None:
+    """Keep the count on the job, unless its sheet or header row changed while the file was read (`configure`
+    forgets a count then)."""
+    job.total_rows = count
+    ImportJob.objects.filter(pk=job.pk, sheet=job.sheet, format__header_row=job.format.get("header_row")) \
+        .update(total_rows=count)
 
 
 def start(by, job: ImportJob) -> ImportJob:

@@ -17,14 +17,14 @@ from django.views.decorators.http import require_POST
 
 from krug.clients import services, timeline
 from krug.clients.models import Company, Contact
-from krug.core import audit, permissions, records
+from krug.core import audit, changes, permissions, records
 from krug.core.errors import DomainError, NotFound
 from krug.quality.duplicates import DuplicateFound
 from krug.web import ui
 
 CONTACT_FIELDS = ("surname", "first_name", "patronymic", "position", "city", "source", "client_type", "birthday")
-COMPANY_FIELDS = ("name", "legal_form", "inn", "kpp", "ogrn", "industry", "city", "region", "website", "phone",
-                  "email", "founded")
+COMPANY_FIELDS = ("name", "legal_form", "inn", "kpp", "ogrn", "industry", "city", "region", "address", "website",
+                  "phone", "email", "founded")
 
 
 def _get(request, model, pk, action=permissions.VIEW):
@@ -134,10 +134,11 @@ def company_new(request):
 
 @login_required
 def company_suggest(request):
-    """Companies the user may see whose name starts like the query (for the company picker)."""
-    from krug.quality import normalize
+    """Companies the user may see whose name starts like the query (for the company picker): `ООО Век` finds
+    `ООО «Вектор»`, whose name is kept without its legal form."""
+    from krug.clients import filters
 
-    text = normalize.search_key(request.GET.get("company_name", ""))
+    text = filters.text_key(request.GET.get("company_name", ""))
     found = []
     if len(text) >= 2:
         found = Company.objects.visible_to(request.user).filter(search_key__startswith=text).order_by("name")[:8]
@@ -168,6 +169,7 @@ def _card_context(request, obj, *, contact=None, company=None) -> dict:
     else:
         deals, tasks = deals.filter(company=company), tasks.filter(company=company)
     events, cursor = timeline.feed(request.user, contact=contact, company=company, limit=30)
+    timeline.in_words(events, card=obj)
     can_change = permissions.can(request.user, permissions.CHANGE, obj)
     return {"section": "clients", "obj": obj, "deals": deals[:20], "tasks": tasks[:20], "events": events,
             "cursor": cursor, "can_change": can_change, "now": timezone.now(),
@@ -257,6 +259,7 @@ def card_timeline(request, kind, pk):
     model = _model(kind)
     obj = _get(request, model, pk)
     events, cursor = timeline.feed(request.user, **{kind: obj}, cursor=request.GET.get("cursor"), limit=30)
+    timeline.in_words(events, card=obj)
     return render(request, "clients/_timeline_items.html", {"events": events, "cursor": cursor, "obj": obj,
                                                             "kind": kind})
 
@@ -266,6 +269,8 @@ def card_history(request, kind, pk):
     model = _model(kind)
     obj = _get(request, model, pk)
     entries = list(audit.history(obj)[:100])
+    for entry, described in zip(entries, changes.describe(model, [e.changes for e in entries]), strict=True):
+        entry.fields = described
     return render(request, "clients/_history.html", {"entries": entries})
 
 

@@ -62,13 +62,18 @@ def test_a_deal_shows_its_stage_and_owner_by_name_and_its_amount_the_reader_s_wa
     assert (fields["owner"]["value"], fields["amount"]["value"]) == ("Иван Продавцов", "1,250,000.50")
 
 
-def test_the_page_and_the_api_show_the_fields(client, api_as, org):
-    client.force_login(org.manager)
+def _previewed(client, user) -> tuple[ImportJob, str]:
+    """The contacts file uploaded on the page by `user`, and the preview the mapping page shows of it."""
+    client.force_login(user)
     client.post("/transfer/import/", {"entity": "contacts", "file": SimpleUploadedFile("база.csv", CONTACTS.encode())})
     job = ImportJob.objects.get()
     form = {f"col{i}": name for i, name in enumerate(job.mapping)}
-    page = client.post(f"/transfer/import/{job.pk}/mapping/", {**form, "key": "", "go": "preview"},
-                       HTTP_HX_REQUEST="true").content.decode()
+    return job, client.post(f"/transfer/import/{job.pk}/mapping/", {**form, "key": "", "go": "preview"},
+                            HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_the_page_and_the_api_show_the_fields(client, api_as, org):
+    job, page = _previewed(client, org.manager)
     assert ('<dt>Phone</dt><dd>+7 916 555-12-35 (mobile) <span class="muted small" title="+7 916 555 12 35">in the '
             'file: +7 916 555 12 35</span>') in page
     assert '<dt>Owner</dt><dd> <span class="muted small" title="Олег Руководов">' in page  # he may not assign him
@@ -105,12 +110,7 @@ def test_the_preview_says_how_many_rows_the_file_has(client, org, tmp_path):
 
 
 def test_a_file_the_preview_reads_whole_is_counted_by_it(client, org):
-    client.force_login(org.manager)
-    client.post("/transfer/import/", {"entity": "contacts", "file": SimpleUploadedFile("база.csv", CONTACTS.encode())})
-    job = ImportJob.objects.get()
-    form = {f"col{i}": name for i, name in enumerate(job.mapping)}
-    page = client.post(f"/transfer/import/{job.pk}/mapping/", {**form, "key": "", "go": "preview"},
-                       HTTP_HX_REQUEST="true").content.decode()
+    job, page = _previewed(client, org.manager)
     assert "Checked 3 rows: the whole file" in page and ImportJob.objects.get().total_rows == 3
 
 

@@ -92,3 +92,23 @@ def test_the_help_and_the_refusals_of_the_other_commands_are_russian_too(org, ca
     assert "Пароль не задан" in out and "API-токен" in out
     code, out, _err = _run(capsys, "quality", "scan")
     assert code == 0 and out.startswith("Проверено: 0 контактов за "), out
+
+
+def test_krug_import_stops_before_writing_when_values_would_fail_rows(org, tmp_path, capsys, terminal):
+    """A Bitrix24 file names owners Krug has no account for and types it has no word for: each of those rows
+    would fail. The command says which values, in how many rows, and what they may become, before a row is
+    written; `--value` settles them, `--anyway` imports the rest."""
+    terminal(LANG="ru_RU.UTF-8")
+    path = tmp_path / "contacts.csv"
+    path.write_text("Фамилия;Тип контакта;Ответственный\nСмирнов;Клиенты;Мария Кузнецова\n"
+                    "Петрова;Клиенты;Мария Кузнецова\nОрлов;VIP;\n", encoding="utf-8")
+    code, _out, err = _run(capsys, "import", str(path), "--as", "admin")
+    assert code == 2 and not Contact.objects.exists()
+    assert "«Тип клиента» (client_type):\n  «Клиенты» — 2 строки\n  варианты: new, returning, vip" in err, err
+    assert "«Ответственный» (owner):\n  «Мария Кузнецова» — 2 строки; в Круге нет активного пользователя" in err
+    assert "--anyway" in err
+    code, out, err = _run(capsys, "import", str(path), "--as", "admin", "--anyway")
+    assert code == 0 and "создано 1" in out and "с ошибками 2" in out, out + err
+    code, out, err = _run(capsys, "import", str(path), "--as", "admin", "--value", "client_type:Клиенты=returning",
+                          "--value", "owner:Мария Кузнецова=manager")
+    assert code == 0 and "создано 3" in out, out + err

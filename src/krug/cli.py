@@ -387,6 +387,32 @@ def _upload(args: argparse.Namespace, path: Path):
     return job
 
 
+#: how many of a field's choices a refusal lists
+SHOWN_OPTIONS = 12
+
+
+def _unsettled(job) -> list[str]:
+    """What the file's value columns hold that nothing turns into a value Krug has (the rows holding it would
+    fail), each with its rows, why and the choices; [] when there is none. The import page lists the same
+    (`transfer.values.found`) and lets the user choose; here it is said before a single row is written."""
+    from krug.transfer import values
+
+    lines = []
+    for field in values.found(job)["fields"]:
+        failing = [value for value in field["values"] if value["becomes"] is None]
+        if not failing:
+            continue
+        lines.append(f"«{field['label']}» ({field['field']}):")
+        for value in failing:
+            rows = ngettext("%(n)s row", "%(n)s rows", value["rows"]) % {"n": _number(value["rows"])}
+            lines.append(f"  «{value['value']}» — {rows}" + (f"; {value['problem']}" if value["problem"] else ""))
+        options = [option["value"] for option in field["options"]]
+        shown = ", ".join(options[:SHOWN_OPTIONS]) + (", …" if len(options) > SHOWN_OPTIONS else "")
+        lines.append("  " + (_("it may become: %(options)s") % {"options": shown} if options else
+                             _("it may only be left empty ('=')")))
+    return lines
+
+
 def _started(job) -> str:
     """What is imported how: the file (and sheet), the kind of records, each column's field, the key."""
     from krug.transfer import mapping
@@ -434,6 +460,13 @@ def import_file(args: argparse.Namespace) -> int:
         if job is None:
             return USAGE_ERROR
         print(_started(job), flush=True)
+        unsettled = _unsettled(job)
+        if unsettled and not args.anyway:
+            print(_("These values of the file are not values Krug has, so the rows holding them would fail:"),
+                  *unsettled, _("Say what each becomes with --value FIELD:VALUE=BECOMES ('FIELD:VALUE=' leaves it "
+                                "empty), or add --anyway to import the other rows and list these in the failed rows."),
+                  sep="\n", file=sys.stderr)
+            return USAGE_ERROR
         if args.background:
             services.start(job.by, job)
             print(_("Queued; `krug worker` runs it. Resume or watch it with `krug import --resume %(id)s`.")
@@ -541,6 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=_("what a value of the file becomes (repeatable): 'owner:Мария Петрова=petrova', "
                           "'client_type:Клиенты=new', 'stage:Первичный контакт=Новая', '=' alone for empty; "
                           "see GET /api/v1/imports/{id}/values for the values and choices"))
+    p.add_argument("--anyway", action="store_true",
+                   help=_("import even when some values are not Krug's: the rows holding them fail and are listed"))
     p.add_argument("--as", dest="as_user", help=_("the user the records are imported as (default: the first admin)"))
     p.add_argument("--background", action="store_true", help=_("queue it for `krug worker` instead"))
     p.add_argument("--resume", type=int, metavar="JOB", help=_("finish an import that was interrupted"))

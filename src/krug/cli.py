@@ -335,7 +335,8 @@ def _importing_user(name: str | None):
 
 
 def _value_choices(given: list[str]) -> dict[str, dict[str, str]] | None:
-    """`--value owner="Мария Петрова=petrova"` (field:value=what it becomes, '' for empty) -> the choices."""
+    """`--value owner="Мария Петрова=petrova"` (field:value=what it becomes, '' for empty) -> the choices; a stage
+    in one pipeline is `stage.<pipeline>:value=stage` (plain `stage:` chooses it in every pipeline that has it)."""
     chosen: dict[str, dict[str, str]] = {}
     for text in given:
         field, colon, rest = text.partition(":")
@@ -344,7 +345,12 @@ def _value_choices(given: list[str]) -> dict[str, dict[str, str]] | None:
             raise UsageError(_("--value %(text)s: write it as FIELD:VALUE=WHAT IT BECOMES, e.g. "
                                "--value 'owner:Мария Петрова=petrova' or --value 'client_type:Клиенты=new'")
                              % {"text": repr(text)})
-        chosen.setdefault(field.strip(), {})[value.strip()] = target.strip()
+        field = field.strip()
+        if field.startswith("stage."):  # a stage in one pipeline: 'stage.Опт:В работе=Счёт'
+            chosen.setdefault("stage", {}).setdefault(field.removeprefix("stage.").strip(), {})[
+                value.strip()] = target.strip()
+        else:
+            chosen.setdefault(field, {})[value.strip()] = target.strip()
     return chosen or None
 
 
@@ -402,7 +408,8 @@ def _unsettled(job) -> list[str]:
         failing = [value for value in field["values"] if value["becomes"] is None]
         if not failing:
             continue
-        lines.append(f"«{field['label']}» ({field['field']}):")
+        name = f"stage.{field['pipeline']}" if field["field"] == "stage" and field.get("pipeline") else field["field"]
+        lines.append(f"«{field['label']}» ({name}):")
         for value in failing:
             rows = ngettext("%(n)s row", "%(n)s rows", value["rows"]) % {"n": _number(value["rows"])}
             lines.append(f"  «{value['value']}» — {rows}" + (f"; {value['problem']}" if value["problem"] else ""))

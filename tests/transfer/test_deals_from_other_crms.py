@@ -256,6 +256,24 @@ def test_a_stage_value_becomes_a_stage_of_the_rows_pipeline(org, tmp_path, bulk)
         ("Неизвестно где", "Партнёры", "Договор"), ("У партнёров", "Партнёры", "Договор")]
 
 
+def test_the_command_line_lists_and_takes_stage_choices_per_pipeline(org, tmp_path, capsys, monkeypatch):
+    from krug import cli
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):  # it speaks English
+        monkeypatch.delenv(name, raising=False)
+    _pipelines(org)
+    path = _file(tmp_path, PIPELINES)
+    assert cli.main(["import", str(path), "--entity", "deals", "--as", "admin"]) == 2
+    err = capsys.readouterr().err
+    assert "«Stage · Партнёры» (stage.Партнёры):\n  «Переговоры» — 1 row\n  it may become: Знакомство, Договор" in err
+    assert "(pipeline):\n  «Тендеры» — 1 row" in err and not Deal.objects.exists()
+    assert cli.main(["import", str(path), "--entity", "deals", "--as", "admin", "--value", "pipeline:Тендеры=Sales",
+                     "--value", "stage:Переговоры=Negotiation", "--value", "stage.Партнёры:Переговоры=Договор"]) == 0
+    assert sorted(Deal.objects.values_list("title", "stage__name")) == [
+        ("Без воронки", "Negotiation"), ("В продажах", "Negotiation"), ("Неизвестно где", "Negotiation"),
+        ("У партнёров", "Договор")]
+
+
 def test_a_stage_of_another_pipeline_or_an_unknown_pipeline_is_refused_naming_them(org, tmp_path, api_as):
     main, partners = _pipelines(org)
     job = _upload(org.admin, tmp_path, PIPELINES)

@@ -20,6 +20,16 @@ def test_a_company_named_with_its_legal_form_is_kept_as_the_name_and_the_form(or
     assert (closed.name, closed.legal_form) == ("ЗАО «Дельта»", "")
 
 
+def test_a_form_written_after_the_name_is_the_same_company(org):
+    """amoCRM's lists write it after the name: `Бюро Профи ООО` is ООО «Бюро Профи», found by either spelling."""
+    company = services.create_company(org.manager, {"name": "Бюро Профи ООО"})
+    assert (company.name, company.legal_form, str(company)) == ("Бюро Профи", "ООО", "ООО «Бюро Профи»")
+    assert services.find_existing_company(org.manager, name="ООО «Бюро Профи»") == company
+    assert services.find_existing_company(org.manager, name="Бюро Профи (ООО)") == company
+    with pytest.raises(DuplicateFound):
+        services.create_company(org.manager, {"name": "ООО \"Бюро Профи\""})
+
+
 def test_a_legal_form_given_leaves_the_name_as_written(org):
     company = services.create_company(org.manager, {"name": "ООО «Вектор»", "legal_form": "foreign"})
     assert (company.name, company.legal_form) == ("ООО «Вектор»", "foreign")

@@ -24,13 +24,26 @@ from krug.quality.normalize import LEGAL_FORMS, split_legal_form
     ("ООО «Торговый дом «Вектор»»", ("ООО", "Торговый дом «Вектор»")),
     ("ООО «Вектор» и «Плюс»", ("ООО", "«Вектор» и «Плюс»")),
     ('ООО "ТД "Вектор""', ("ООО", 'ТД "Вектор"')),
+    # after the name, as amoCRM's and 1C's lists write it
+    ("Бюро Профи ООО", ("ООО", "Бюро Профи")),
+    ("Вектор Плюс, ООО", ("ООО", "Вектор Плюс")),
+    ("«Вектор Плюс» ООО", ("ООО", "Вектор Плюс")),
+    ("Банк ВТБ (ПАО)", ("ПАО", "Банк ВТБ")),
+    ("Ростелеком ( ПАО ).", ("ПАО", "Ростелеком")),
+    ("Иванов Иван Иванович ИП", ("ИП", "Иванов Иван Иванович")),
+    ("Kaspersky AO", ("АО", "Kaspersky")),  # Latin A and O
+    ("Ромашка, общество с ограниченной ответственностью", ("ООО", "Ромашка")),
+    ("Ромашка (Общество с ограниченной  ответственностью)", ("ООО", "Ромашка")),
 ])
 def test_a_known_form_at_the_start_of_the_name_is_split_off_with_the_quotes(written, expected):
     assert split_legal_form(written) == expected
 
 
 @pytest.mark.parametrize("written", ["ЗАО «Дельта»", "ОАО «Завод»", "Закрытое акционерное общество «Дельта»",
-                                     "ООО", "ООО «»", "Ипподром", "Аорта", "Вектор Плюс ООО", ""])
+                                     "ООО", "ООО «»", "Ипподром", "Аорта", "",
+                                     # after the name: only capitals, a whole word, a form Krug has, some name
+                                     "Ресторан Ип", "Макао", "Дельта ЗАО", "Завод (ОАО)", "Вектор (ООО",
+                                     "«» ООО", ", ООО", "Вектор ООО Плюс"])
 def test_other_forms_a_form_alone_and_words_that_only_start_like_one_stay_the_name(written):
     assert split_legal_form(written) == ("", written)
 

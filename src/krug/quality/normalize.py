@@ -249,6 +249,17 @@ _EITHER = {cyrillic: f"[{cyrillic}{latin}]" for latin, cyrillic in zip("aoepcxkm
 _LEGAL_FORM_START = re.compile(
     "^(" + "|".join("".join(_EITHER.get(ch, re.escape(ch)) for ch in form)
                     for form in sorted(LEGAL_FORMS, key=len, reverse=True)) + r")(?=[\s«»“”„‘’\"']|$)")
+_UPPER_EITHER = {cyrillic.upper(): f"[{cyrillic.upper()}{latin.upper()}]" for cyrillic, latin in
+                 zip("аоерсхкмнтву", "aoepcxkmhtby", strict=True)}
+#: a form after the name, as amoCRM's and 1C's lists write it: `Бюро Профи ООО`, `Вектор, ООО`, `Банк ВТБ (ПАО)`,
+#: `Ромашка, общество с ограниченной ответственностью`. An abbreviation there only in capitals, so a name that
+#: ends in a word of those letters (`Ресторан Ип`) stays whole.
+_FORMS_AFTER = "|".join(
+    "(?-i:" + "".join(_UPPER_EITHER.get(ch, re.escape(ch)) for ch in form.upper()) + ")" if len(form) <= 3
+    else r"\s+".join("".join(_EITHER.get(ch, re.escape(ch)) for ch in word) for word in form.split())
+    for form in sorted(LEGAL_FORMS, key=len, reverse=True))
+_LEGAL_FORM_END = re.compile(rf"^(?P<name>.*?\S)\s*(?:\(\s*(?P<inner>{_FORMS_AFTER})\s*\)|(?:,\s*|\s+)(?P<form>"
+                             rf"{_FORMS_AFTER}))\.?$", re.IGNORECASE)
 
 
 def _unquoted(text: str) -> str:
@@ -276,17 +287,24 @@ def _unquoted(text: str) -> str:
 def split_legal_form(name: str | None) -> tuple[str, str]:
     """(legal form, name) of a company's name that starts with a legal form Krug knows, as people write it:
     `ООО «Вектор Плюс»` → (`ООО`, `Вектор Плюс`), `Индивидуальный предприниматель Иванов И. И.` → (`ИП`,
-    `Иванов И. И.`), `ooo "Вектор"` (Latin letters) too. ("", the name tidied) when it starts with none, with a
-    form Krug has no choice for (`ЗАО «Дельта»`), or is the form alone."""
+    `Иванов И. И.`), `ooo "Вектор"` (Latin letters) too; or that ends with one (`Бюро Профи ООО`, `Банк ВТБ
+    (ПАО)`: `_LEGAL_FORM_END`). ("", the name tidied) when it has none, has a form Krug has no choice for
+    (`ЗАО «Дельта»`), or is the form alone."""
     text = tidy(name)
     head = text[:45].lower()
     if len(head) != len(text[:45]):  # a letter whose lower case is two: the positions must stay the text's
         head = "".join(low if len(low := ch.lower()) == 1 else ch for ch in text[:45])
     found = _LEGAL_FORM_START.match(head)
-    if found is None:
+    if found is not None:
+        form, rest = found.group(1), text[found.end():]
+    elif (found := _LEGAL_FORM_END.match(text)) is not None:
+        form, rest = found.group("inner") or found.group("form"), found.group("name").rstrip(",")
+    else:
         return "", text
-    rest = _unquoted(text[found.end():].strip())
-    return (LEGAL_FORMS[found.group(1).translate(_LOOKALIKES)], rest) if rest else ("", text)
+    rest = _unquoted(rest.strip())
+    if not any(ch.isalnum() for ch in rest):
+        return "", text
+    return LEGAL_FORMS[" ".join(form.lower().split()).translate(_LOOKALIKES)], rest
 
 
 def search_key(*parts: str | None) -> str:

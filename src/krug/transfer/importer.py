@@ -19,13 +19,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from krug.core import bulk as core_bulk
@@ -501,9 +503,6 @@ LEAD_SOURCES = {"сайт": "site", "website": "site", "site": "site", "форм
 
 def _source_labels() -> dict[str, str]:
     """Each lead source's own label in every language of the interface (what Krug's export writes) -> its value."""
-    from django.conf import settings
-    from django.utils import translation
-
     from krug.clients.models import Lead
 
     found = {}
@@ -1047,7 +1046,10 @@ class Writer:
     only once the one before is committed, and a failure in the writer comes back at the next hand-over."""
 
     def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="krug-import-writer")
+        # the thread speaks the run's language: a chunk that falls back to the per-row path reports its rows in it
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="krug-import-writer",
+                                       initializer=translation.activate,
+                                       initargs=(translation.get_language() or settings.LANGUAGE_CODE,))
         self.pending: Future | None = None
 
     def settle(self) -> None:
@@ -1109,8 +1111,11 @@ def _chunks(job: ImportJob, start: int, size: int):
 
 def run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None,
         chunk_size: int | None = None, bulk: bool = True) -> ImportJob:
-    """Run (or resume) an import to its end; safe to call again after a crash or from a second worker."""
-    with core_bulk.fewer_collections():
+    """Run (or resume) an import to its end; safe to call again after a crash or from a second worker. Its rows'
+    problems and the words it writes («Другие телефоны: …») are in the language of the user who uploaded the file
+    (`ImportJob.language`), not the worker's."""
+    language = ImportJob.objects.filter(pk=job_id).values_list("language", flat=True).first()
+    with core_bulk.fewer_collections(), translation.override(language) if language else nullcontext():
         return _run(job_id, progress, chunk_size, bulk)
 
 

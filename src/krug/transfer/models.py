@@ -35,6 +35,10 @@ class ImportJob(models.Model):
     values = models.JSONField(default=dict, blank=True, help_text="what a value column's values become: field -> "
                                                                   "{value (transfer.values.norm): option, '' = empty}")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    language = models.CharField(max_length=16, blank=True, help_text="the language of the user who uploaded the "
+                                                                     "file: the run reports its rows in it")
+    tally = models.JSONField(default=dict, blank=True, help_text="the value columns' values as last counted "
+                                                                 "(`values.found`), with what they were counted for")
     total_rows = models.PositiveIntegerField(null=True, blank=True)
     done_rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)

@@ -13,7 +13,7 @@ from typing import IO
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from krug.core import custom_fields
@@ -88,7 +88,8 @@ def upload(by, entity: str, file_name: str, stream: IO[bytes] | Iterable[bytes],
     key = mapping.default_key(guessed)
     job = ImportJob.objects.create(entity=entity, file_name=file_name or safe, path=str(path), size=size,
                                     format=fmt.as_dict(), sheet=fmt.sheet, sheets=[s.name for s in sheets],
-                                    header=header, mapping=guessed, key=key, by=by)
+                                    header=header, mapping=guessed, key=key, by=by,
+                                    language=translation.get_language() or "")
     remembered = values.remembered(job)  # what the user chose for these values in his earlier files
     if remembered:
         job.values = remembered

@@ -112,3 +112,22 @@ def test_krug_import_stops_before_writing_when_values_would_fail_rows(org, tmp_p
     code, out, err = _run(capsys, "import", str(path), "--as", "admin", "--value", "client_type:Клиенты=returning",
                           "--value", "owner:Мария Кузнецова=manager")
     assert code == 0 and "создано 3" in out, out + err
+
+
+def test_argparse_own_words_are_russian_to_a_russian_terminal(db, capsys, terminal):
+    terminal(LANG="ru_RU.UTF-8")
+    code, out, err = _run(capsys, "import", "x.csv", "--entity", "planets")
+    assert code == 2
+    assert "использование: krug import" in err, err
+    assert "krug import: ошибка: аргумент --entity: недопустимое значение: 'planets' (выберите из " in err, err
+    code, out, err = _run(capsys, "user", "add")
+    assert "не указаны обязательные аргументы: " in err, err
+    code, out, err = _run(capsys, "import", "--help")
+    assert code == 0 and "параметры:" in out and "показать эту справку и выйти" in out, out
+
+
+def test_argparse_own_words_stay_english_to_an_english_terminal(db, capsys, terminal):
+    terminal(LANG="en_US.UTF-8")
+    code, out, err = _run(capsys, "import", "x.csv", "--entity", "planets")
+    assert code == 2
+    assert "usage: krug import" in err and "error: argument --entity: invalid choice: 'planets'" in err, err

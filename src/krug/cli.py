@@ -601,8 +601,17 @@ def main(argv: list[str] | None = None) -> int:
     _setup_django()  # for the messages' translations; no command touches the database before it asks to
     from django.utils import translation
 
+    _argparse_speaks()
     with translation.override(language()):
         return _run(argv)
+
+
+def _argparse_speaks() -> None:
+    """argparse's own words («usage:», «options:», «the following arguments are required») in the terminal's
+    language like the rest: argparse looks them up through its module's `_` and `ngettext` when it writes them,
+    and Django's catalogue has them (an English terminal reads argparse's words as they are)."""
+    argparse._ = _
+    argparse.ngettext = ngettext
 
 
 def _run(argv: list[str]) -> int:

@@ -39,7 +39,7 @@ from krug.core.models import AuditEntry
 from krug.quality import normalize
 from krug.sales import services as sales
 from krug.sales.models import Deal, DealItem, Pipeline, Stage, StageHistory
-from krug.transfer import bulk_changes, bulk_contacts, importer, values
+from krug.transfer import bulk_changes, bulk_contacts, importer, stage_values
 from krug.transfer.bulk_contacts import SKIPPED, NewCompany, Row, batches
 
 ENTITY = "deals"
@@ -251,7 +251,7 @@ def _find_contacts(ctx, rows: list[Row], links: ChunkLinks) -> None:
     stages: dict[tuple[str, str], tuple] = {}
     if any(row.related["stage"] for row in rows):
         sales.default_pipeline(ctx.job.by)  # made on first use, as `importer.deal_stage` makes it
-    known = values.Pipelines()
+    known = stage_values.Pipelines()
     for row in rows:
         names = (row.related["pipeline"], row.related["stage"])
         if names not in stages:

@@ -65,7 +65,8 @@ class Context:
     warnings: list[dict] = field(default_factory=list)  # the row's: imported, with a problem (`WARNING`)
 
     def __post_init__(self) -> None:
-        from krug.transfer.values import stage_choices, substitutions
+        from krug.transfer.stage_values import stage_choices
+        from krug.transfer.values import substitutions
 
         self.values = self.values or substitutions(self.job)
         if self.job.entity == "deals":
@@ -608,10 +609,11 @@ def deal_stage(by, pipeline_name: str, stage_name: str, chosen: dict[int, dict[s
                known=None) -> tuple[dict, dict[str, list[str]], Any]:
     """What a deal row's pipeline and stage names point at: (`stage_id` or `pipeline_id` for its data, the
     problems by column, the stage or None). Names are compared as the value page compares them, in the
-    pipelines `known` (`values.Pipelines`, read now unless given); `chosen`: the user's stage choices by pipeline
-    (`values.stage_choices`), what the stage value becomes in the pipeline it is looked for in."""
+    pipelines `known` (`stage_values.Pipelines`, read now unless given); `chosen`: the user's stage choices by pipeline
+    (`stage_values.stage_choices`), what the stage value becomes in the pipeline it is looked for in."""
     from krug.sales import services
-    from krug.transfer.values import Pipelines, norm
+    from krug.transfer.stage_values import Pipelines
+    from krug.transfer.values import norm
 
     found: dict[str, int] = {}
     problems: dict[str, list[str]] = {}

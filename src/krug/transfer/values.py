@@ -9,9 +9,10 @@ the user chooses what each becomes (`ImportJob.values`: field -> the value as `n
 value, "" for "as if the cell were empty"). The import then reads each cell through that choice
 (`substitutions`, applied by `rows.to_data`), on both of its paths alike.
 
-A stage is chosen per pipeline (`stage_choices`): «Переговоры» may be a different stage in each, and a deal's
-stage must be one of its pipeline's. `values["stage"]` is {pipeline id: {value: stage name}}, and the deal
-import applies it (`importer.deal_stage`) once it knows the row's pipeline.
+A stage is chosen per pipeline: «Переговоры» may be a different stage in each (`transfer.stage_values`).
+
+The page is drawn again at every choice, and reading the file's first 200,000 rows takes over a second, so the
+values are counted once and kept on the job (`tally`); the user's choices are applied to the counts each time.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from krug.transfer.models import ImportJob
 
 SCAN_ROWS = 200_000  # rows read for the values shown on the page; the rest of a larger file is read by the run
 MAX_VALUES = 300  # different values of one column shown; a column with more is not one to choose value by value
+MAX_PAIRS = 1_000  # (pipeline, stage) pairs of values a tally keeps: dozens of pipelines' stages; a file with
+# more has a column of free text mapped to the stage or the pipeline, not one to choose stage by stage
 EMPTY = ""  # the choice "as if the cell were empty": the field's default (the importing user, the first stage)
-ANY = "*"  # stage choices made for every pipeline that has the chosen stage (`stage_choices`)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,9 @@ def options(job: ImportJob, field: str) -> list[Option]:
         return [Option(name, name) for name in Pipeline.objects.alive().order_by("position", "pk")
                 .values_list("name", flat=True)]
     if field == "stage":
-        return _stages(job.by)
+        from krug.transfer.stage_values import every_stage
+
+        return every_stage(job.by)
     if field == "currency":
         return _currencies()
     if field.startswith("cf."):
@@ -101,94 +105,6 @@ def _owners(by) -> list[Option]:
                                                                                "username")
     return [Option(user.username, f"{user.get_full_name() or user.username} ({user.username})")
             for user in users if permissions.can_assign(by, user)]
-
-
-def _stages(by) -> list[Option]:
-    """Every live stage's name once, with the pipelines that have it: a row's pipeline decides which one."""
-    from krug.sales import services
-    from krug.sales.models import Stage
-
-    services.default_pipeline(by)  # made on first use, as the import makes it
-    pipelines: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
-    for name, pipeline in (Stage.objects.alive().filter(pipeline__deleted_at__isnull=True)
-                           .order_by("pipeline__position", "pipeline_id", "position")
-                           .values_list("name", "pipeline__name")):
-        names.setdefault(norm(name), name)
-        pipelines.setdefault(norm(name), []).append(pipeline)
-    return [Option(name, f"{name} ({', '.join(pipelines[key])})") for key, name in names.items()]
-
-
-class Pipelines:
-    """The live pipelines with their live stages, read at once: what a deal row's pipeline and stage names point
-    at (compared as `norm` keys them) and which pipeline its stage value is looked for, and chosen, in (`home`).
-    The import (`importer.deal_stage`) and the value page ask the same."""
-
-    def __init__(self) -> None:
-        from krug.sales.models import Pipeline, Stage
-
-        self.all = list(Pipeline.objects.alive().order_by("position", "pk"))
-        by_id = {pipeline.pk: pipeline for pipeline in self.all}
-        self.stages: dict[int, list] = {pk: [] for pk in by_id}
-        for stage in Stage.objects.alive().filter(pipeline_id__in=list(by_id)).order_by("position", "pk"):
-            stage.pipeline = by_id[stage.pipeline_id]
-            self.stages[stage.pipeline_id].append(stage)
-        self.default = next((p for p in self.all if p.is_default), self.all[0] if self.all else None)
-
-    def named(self, name: str):
-        key = norm(name)
-        return next((pipeline for pipeline in self.all if norm(pipeline.name) == key), None)
-
-    def find(self, key: str):
-        """A pipeline as a stage choice names it: by its id, else by its name."""
-        return next((pipeline for pipeline in self.all if str(pipeline.pk) == key), None) or self.named(key)
-
-    def stage(self, pipeline, name: str):
-        key = norm(name)
-        return next((stage for stage in self.stages.get(pipeline.pk, ()) if norm(stage.name) == key), None)
-
-    def having(self, name: str) -> list:
-        """The pipelines with a stage of this name, in their order."""
-        return [pipeline for pipeline in self.all if self.stage(pipeline, name) is not None]
-
-    def home(self, pipeline, stage_name: str):
-        """The pipeline a row's stage is looked for in: its own; without one the default, unless only other
-        pipelines have the stage, then the first of those (as a file without pipelines has always been read)."""
-        if pipeline is not None or self.default is None or self.stage(self.default, stage_name) is not None:
-            return pipeline or self.default
-        return next(iter(self.having(stage_name)), self.default)
-
-
-def stage_choices(job: ImportJob, known: Pipelines | None = None) -> dict[int, dict[str, str]]:
-    """What a deal row's stage value becomes in the row's pipeline: {pipeline id: {norm(value): stage name or
-    EMPTY}}. A choice for every pipeline (`ANY`, or one stored before stages were chosen per pipeline, {value:
-    stage name}) counts in each pipeline that has a stage of that name (EMPTY: in each), unless chosen there."""
-    known = known or Pipelines()
-    groups = _stage_groups((job.values or {}).get("stage") or {})
-    out = {int(key): group for key, group in groups.items() if key.isdigit()}
-    for value, target in groups.get(ANY, {}).items():
-        for pipeline in known.all if target == EMPTY else known.having(target):
-            out.setdefault(pipeline.pk, {}).setdefault(value, target)
-    return out
-
-
-def _stage_groups(stored: dict) -> dict[str, dict[str, str]]:
-    """Stored stage choices by pipeline (its id as text, or ANY); those stored before stages were chosen per
-    pipeline ({value: stage name}) are ANY's."""
-    groups = {key: dict(group) for key, group in stored.items() if isinstance(group, dict)}
-    flat = {value: target for value, target in stored.items() if not isinstance(target, dict)}
-    if flat:
-        groups[ANY] = {**flat, **groups.get(ANY, {})}
-    return groups
-
-
-def _stage_options(known: Pipelines, key: str) -> set[str] | None:
-    """The stage names a stage choice of the pipeline `key` (an id or name, or ANY: any pipeline's) may be;
-    None when there is no such pipeline."""
-    if key == ANY:
-        return {stage.name for stages in known.stages.values() for stage in stages}
-    pipeline = known.find(key)
-    return None if pipeline is None else {stage.name for stage in known.stages[pipeline.pk]}
 
 
 def _currencies() -> list[Option]:
@@ -261,96 +177,116 @@ class Recogniser:
 
 
 def found(job: ImportJob, limit: int = SCAN_ROWS) -> dict:
-    """The values of the job's value columns, read from the first `limit` rows, each with how many rows hold
-    it, what the import makes of it by itself (`recognised`) and what it will become (`becomes`: the user's
-    choice, else the recognised value; None: the row fails). Unrecognised values come first."""
-    from krug.transfer import importer, mapping
+    """The values of the job's value columns, read from the first `limit` rows (once: `tally`), each with how
+    many rows hold it, what the import makes of it by itself (`recognised`) and what it will become (`becomes`:
+    the user's choice, else the recognised value; None: the row fails). Unrecognised values come first."""
+    from krug.transfer import mapping
     from krug.transfer.services import custom_fields_of
+    from krug.transfer.stage_values import stage_lists
 
     columns = fields(job)
     if not columns:
         return {"fields": [], "rows": 0, "complete": True}
+    counted = tally(job, columns, limit)
+    recognise = Recogniser(job)
+    known = mapping.targets(job.entity, custom_fields_of(job.entity))
+    out = []
+    for _position, name in columns:
+        if name == "stage":
+            out += stage_lists(job, recognise, counted, str(known[name].label))
+        else:
+            out.append(_value_list(job, recognise, name, str(known[name].label), counted["columns"][name]))
+    return {"fields": out, "rows": counted["rows"], "complete": counted["complete"]}
+
+
+def _value_list(job: ImportJob, recognise: Recogniser, name: str, label: str, column: dict) -> dict:
+    """A column's values as its tally keeps them (`column`), each with what it becomes, those that fail first."""
+    chosen = (job.values or {}).get(name, {})
+    values = []
+    for text, count in column["top"]:
+        key, recognised = norm(text), recognise(name, text)
+        values.append({"value": text, "key": key, "rows": count, "recognised": recognised,
+                       "becomes": chosen[key] if key in chosen else recognised, "chosen": key in chosen,
+                       "problem": recognise.problems.get((name, text), "")})
+    values.sort(key=lambda v: (v["becomes"] is not None, -v["rows"]))
+    return {"field": name, "label": label, "values": values, "more": column["distinct"] - len(column["top"]),
+            "options": [{"value": o.value, "label": o.label} for o in recognise.options(name)]}
+
+
+def tally(job: ImportJob, columns: list[tuple[int, str]], limit: int = SCAN_ROWS) -> dict:
+    """The value columns' values in the file's first `limit` rows, counted once and kept on the job
+    (`ImportJob.tally`) with what they were counted for: the sheet, the header row, the columns (`fields`), the
+    pipeline column and `limit`. Counted again when one of these differs, not for the user's choices: `found`
+    applies them to the counts. Each column keeps its `MAX_VALUES` commonest values, spelled as first met
+    (`norm` of it is the key), with the rows of each, the commonest first, and its number of different values."""
+    basis = {"sheet": job.format.get("sheet", ""), "header_row": job.format.get("header_row", 0),
+             "columns": [[position, name] for position, name in columns],
+             "pipeline": job.mapping.index("pipeline") if "pipeline" in job.mapping else None, "limit": limit}
+    if (job.tally or {}).get("for") != basis:
+        counts, spelled, pairs, rows, complete = _count(job, columns, basis["pipeline"], limit)
+        kept = {name: [[spelled[(name, key)], count] for key, count in counted.most_common(MAX_VALUES)]
+                for name, counted in counts.items()}
+        job.tally = {"for": basis, "rows": rows, "complete": complete,
+                     "columns": {name: {"top": kept[name], "distinct": len(counts[name])} for name in counts},
+                     **(_kept_pairs(pairs, kept["stage"], counts.get("pipeline")) if "stage" in counts else {})}
+        ImportJob.objects.filter(pk=job.pk).update(tally=job.tally)  # the field alone: other requests change the job
+    return job.tally
+
+
+def _count(job: ImportJob, columns: list[tuple[int, str]], pipeline_at: int | None, limit: int) -> tuple:
+    """Read the file's first `limit` rows: (each column's rows by value key, the first spelling of each (column,
+    key), the rows of each (pipeline cell's key, stage key) pair, the rows read, whether that was all of them)."""
+    from krug.transfer import importer
+
     counts: dict[str, Counter] = {name: Counter() for _p, name in columns}
     spelled: dict[tuple[str, str], str] = {}
-    in_pipeline: Counter = Counter()  # (the row's pipeline cell, its stage value) -> rows
-    pipeline_at = job.mapping.index("pipeline") if "pipeline" in job.mapping else len(job.mapping)
+    pairs: Counter = Counter()
+    # a cell's key by its text, in each column: a value column says a few things many times, each keyed once
+    plan = [(position, name, counts[name], {}) for position, name in columns]
+    pipeline_keys: dict[str, str] = {}
     rows, complete = 0, True
     for _number, cells in importer.data_rows(job):
         if rows >= limit:
             complete = False
             break
         rows += 1
-        for position, name in columns:
-            text = cells[position].strip() if position < len(cells) and cells[position] else ""
-            if text:
-                key = norm(text)
-                counts[name][key] += 1
-                spelled.setdefault((name, key), " ".join(text.split()))
+        width = len(cells)
+        for position, name, counted, keys in plan:
+            text = cells[position] if position < width else ""
+            key = keys.get(text)
+            if key is None:
+                key = keys[text] = norm(text)
+                if key:
+                    spelled.setdefault((name, key), " ".join(text.split()))
+            if key:
+                counted[key] += 1
                 if name == "stage":
-                    in_pipeline[norm(cells[pipeline_at] if pipeline_at < len(cells) else ""), key] += 1
-    recognise = Recogniser(job)
-    known = mapping.targets(job.entity, custom_fields_of(job.entity))
-    out = []
-    for _position, name in columns:
-        if name == "stage":
-            out += _stage_fields(job, recognise, in_pipeline, spelled, str(known[name].label))
-            continue
-        chosen = (job.values or {}).get(name, {})
-        values = []
-        for key, count in counts[name].most_common(MAX_VALUES):
-            text = spelled[(name, key)]
-            recognised = recognise(name, text)
-            becomes = chosen[key] if key in chosen else recognised
-            values.append({"value": text, "key": key, "rows": count, "recognised": recognised, "becomes": becomes,
-                           "chosen": key in chosen, "problem": recognise.problems.get((name, text), "")})
-        values.sort(key=lambda v: (v["becomes"] is not None, -v["rows"]))
-        out.append({"field": name, "label": str(known[name].label), "values": values,
-                    "more": max(len(counts[name]) - MAX_VALUES, 0),
-                    "options": [{"value": o.value, "label": o.label} for o in recognise.options(name)]})
-    return {"fields": out, "rows": rows, "complete": complete}
+                    pipeline = cells[pipeline_at] if pipeline_at is not None and pipeline_at < width else ""
+                    if pipeline not in pipeline_keys:
+                        pipeline_keys[pipeline] = norm(pipeline)
+                    pairs[pipeline_keys[pipeline], key] += 1
+    return counts, spelled, pairs, rows, complete
 
 
-def _stage_fields(job: ImportJob, recognise: Recogniser, in_pipeline: Counter, spelled: dict,
-                  label: str) -> list[dict]:
-    """The stage values, a list for each pipeline they are chosen in (`Pipelines.home` of the row's pipeline,
-    after its own choice), with that pipeline's stages as options; the values of rows whose pipeline is not
-    recognised (yet) in one more list, chosen for every pipeline that has the stage (`ANY`)."""
-    from krug.sales import services
-
-    services.default_pipeline(job.by)  # made on first use, as the import makes it
-    known = Pipelines()
-    chosen, pipelines = stage_choices(job, known), (job.values or {}).get("pipeline") or {}
-    chosen[None] = _stage_groups((job.values or {}).get("stage") or {}).get(ANY, {})
-    groups: dict[int | None, Counter] = {}
-    for (pipeline_text, key), count in in_pipeline.items():
-        target = pipelines.get(pipeline_text, pipeline_text)
-        pipeline = known.named(target) if target else None
-        home = None if target and pipeline is None else known.home(pipeline, key)
-        groups.setdefault(home.pk if home else None, Counter())[key] += count
-    out = []
-    for pipeline in [*known.all, None]:
-        counted = groups.get(pipeline.pk if pipeline else None)
-        if not counted:
-            continue
-        picked, values = chosen.get(pipeline.pk if pipeline else None, {}), []
-        for key, count in counted.most_common(MAX_VALUES):
-            text = spelled[("stage", key)]
-            stage = known.stage(pipeline, key) if pipeline else None
-            recognised = (stage.name if stage else None) if pipeline else recognise("stage", text)
-            elsewhere = [p.name for p in known.having(key)] if pipeline and stage is None else []
-            values.append({"value": text, "key": key, "rows": count, "recognised": recognised,
-                           "becomes": picked[key] if key in picked else recognised, "chosen": key in picked,
-                           "problem": services.stage_elsewhere(text, elsewhere, pipeline.name) if elsewhere else ""})
-        values.sort(key=lambda v: (v["becomes"] is not None, -v["rows"]))
-        options = ([{"value": s.name, "label": s.name} for s in known.stages[pipeline.pk]] if pipeline else
-                   [{"value": o.value, "label": o.label} for o in recognise.options("stage")])
-        out.append({"field": "stage", "pipeline": pipeline.name if pipeline else None,
-                    "pipeline_id": pipeline.pk if pipeline else None,
-                    "label": f"{label} · {pipeline.name}" if pipeline else
-                    _("%(field)s · rows whose pipeline is not recognised yet (the stage of this name in any "
-                      "pipeline)") % {"field": label},
-                    "values": values, "more": max(len(counted) - MAX_VALUES, 0), "options": options})
-    return out
+def _kept_pairs(pairs: Counter, stages: list[list], pipelines: Counter | None) -> dict:
+    """What a tally keeps of the (pipeline cell, stage) pairs, for the stage lists of each pipeline
+    (`stage_values.stage_lists`): `stages`, [{"pipeline": the pipeline cell's key, "top": [[the stage's index in
+    the stage column's kept values, rows], ...], "left": how many of its stages are not kept}, ...] in the order
+    met (a list: PostgreSQL's jsonb keeps no order of keys), at most `MAX_PAIRS` pairs, the commonest, of the
+    values the stage and pipeline columns keep; `stages_left`: the stages of the pipeline cells with none kept."""
+    at = {norm(text): index for index, (text, _rows) in enumerate(stages)}
+    cells = {key for key, _rows in pipelines.most_common(MAX_VALUES)} if pipelines is not None else set()
+    cells.add("")  # rows without a pipeline
+    wanted = Counter({pair: rows for pair, rows in pairs.items() if pair[1] in at and pair[0] in cells})
+    kept = dict(wanted.most_common(MAX_PAIRS))
+    out: dict[str, dict] = {}
+    for (cell, key), rows in pairs.items():
+        if (cell, key) in kept:
+            out.setdefault(cell, {"pipeline": cell, "top": [], "left": 0})["top"].append([at[key], rows])
+    different = Counter(cell for cell, _key in pairs)
+    for cell, entry in out.items():
+        entry["left"] = different[cell] - len(entry["top"])
+    return {"stages": list(out.values()), "stages_left": sum(n for cell, n in different.items() if cell not in out)}
 
 
 def check(job: ImportJob, chosen: dict) -> dict[str, dict[str, str]]:
@@ -373,7 +309,9 @@ def check(job: ImportJob, chosen: dict) -> dict[str, dict[str, str]]:
             errors.add(where, _("give an object: {value in the file: what it becomes}"))
             continue
         if name == "stage":
-            cleaned[name] = _checked_stages(job, choices, errors)
+            from krug.transfer.stage_values import checked_stages
+
+            cleaned[name] = checked_stages(job, choices, errors)
             continue
         allowed_values = {o.value for o in options(job, name)}
         cleaned[name] = {}
@@ -388,37 +326,6 @@ def check(job: ImportJob, chosen: dict) -> dict[str, dict[str, str]]:
     return cleaned
 
 
-def _checked_stages(job: ImportJob, choices: dict, errors: FieldErrors) -> dict[str, dict[str, str]]:
-    """Stage choices, cleaned: {pipeline id: {value: one of its stages}}, given by a pipeline's id or name; a
-    choice for every pipeline (`ANY`, or {value: stage}, as before stages were chosen per pipeline) stays ANY's.
-    A pipeline that is not there, or a stage that is not one of its own, is named on `values.stage.<pipeline>`
-    (`values.stage` for the old form)."""
-    from krug.sales import services
-
-    services.default_pipeline(job.by)  # made on first use, as the page and the import make it
-    known = Pipelines()
-    cleaned: dict[str, dict[str, str]] = {}
-    for key, given in choices.items():
-        where, group = (f"values.stage.{key}", given) if isinstance(given, dict) else ("values.stage", {key: given})
-        pipeline_key = ANY if not isinstance(given, dict) or key == ANY else key
-        allowed = _stage_options(known, pipeline_key)
-        if allowed is None:
-            errors.add(where, _("no pipeline %(name)s") % {"name": key})
-            continue
-        pipeline = None if pipeline_key == ANY else known.find(pipeline_key)
-        into = cleaned.setdefault(str(pipeline.pk) if pipeline else ANY, {})
-        for value, target in group.items():
-            target = "" if target is None else str(target)
-            if target != EMPTY and target not in allowed:
-                message = (_("«%(value)s» cannot become «%(target)s»: not a stage of the pipeline «%(pipeline)s»")
-                           if pipeline else _("«%(value)s» cannot become «%(target)s»: not one of the choices"))
-                errors.add(where, message % {"value": value, "target": target,
-                                             "pipeline": pipeline.name if pipeline else ""})
-                continue
-            into[norm(str(value))] = target
-    return {key: group for key, group in cleaned.items() if group}
-
-
 REMEMBERED_JOBS = 50  # the user's latest imports whose choices a new one starts from
 
 
@@ -426,6 +333,8 @@ def remembered(job: ImportJob) -> dict[str, dict[str, str]]:
     """The choices the user made in his earlier imports (of any kind: an owner's name means the same person in
     the deals file as in the contacts file), the latest winning, for the job's value columns and still valid:
     «Мария Кузнецова → petrova» is chosen once for a migration's six files, not six times."""
+    from krug.transfer.stage_values import remembered_stages, stage_groups
+
     columns = {name for _p, name in fields(job)}
     if not columns:
         return {}
@@ -436,20 +345,15 @@ def remembered(job: ImportJob) -> dict[str, dict[str, str]]:
     for chosen in reversed(list(earlier)):
         for name, choices in (chosen or {}).items():
             if name == "stage" and name in columns:
-                for key, group in _stage_groups(choices).items():
+                for key, group in stage_groups(choices).items():
                     stages.setdefault(key, {}).update(group)
             elif name in columns:
                 found.setdefault(name, {}).update(choices)
     allowed = {name: {o.value for o in options(job, name)} | {EMPTY} for name in found}
     out = {name: kept for name, choices in found.items()
            if (kept := {key: target for key, target in choices.items() if target in allowed[name]})}
-    if stages:  # a pipeline's choices while it is there, each while its stage is
-        known = Pipelines()
-        allowed_stages = {key: _stage_options(known, key) for key in stages}
-        kept_stages = {key: kept for key, group in stages.items() if allowed_stages[key] is not None and (
-            kept := {value: target for value, target in group.items() if target in allowed_stages[key] | {EMPTY}})}
-        if kept_stages:
-            out["stage"] = kept_stages
+    if stages and (kept_stages := remembered_stages(stages)):
+        out["stage"] = kept_stages
     return out
 
 
@@ -459,3 +363,4 @@ def substitutions(job: ImportJob) -> dict[str, dict[str, str]]:
     read through it: its choice depends on the row's pipeline (`stage_choices`)."""
     return {(name[3:] if name.startswith("cf.") else name): choices
             for name, choices in (job.values or {}).items() if choices and name != "stage"}
+

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from krug.core import custom_fields
 from krug.core.errors import DomainError
 from krug.core.models import CustomField
-from krug.transfer import export, importer, mapping, new_fields, services, values
+from krug.transfer import export, importer, mapping, new_fields, services, stage_values, values
 from krug.transfer.models import ExportJob, ImportJob
 from krug.web import ui
 
@@ -103,7 +103,7 @@ def _values_context(job: ImportJob, errors: dict) -> dict | None:
     found = values.found(job)
     for item in found["fields"]:
         if item["field"] == "stage":  # a list of a pipeline's stage values, chosen as `values.stage.<its id>`
-            item["field"] = f"stage.{item['pipeline_id'] or values.ANY}"
+            item["field"] = f"stage.{item['pipeline_id'] or stage_values.ANY}"
         item["errors"] = errors.get(f"values.{item['field']}", [])
         item["failing"] = sum(v["rows"] for v in item["values"] if v["becomes"] is None)
     return found

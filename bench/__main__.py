@@ -27,6 +27,8 @@ def main() -> None:
     transfer.add_argument("--size", type=int, default=10_000)
     transfer.add_argument("--seed", type=int, default=2026)
     transfer.add_argument("--deals", type=int, default=None, help="deals to import after (default: a third of --size)")
+    transfer.add_argument("--named", type=int, default=None,
+                          help="deals naming their contact by full name only (default: a tenth of --deals)")
     transfer.add_argument("--companies", type=int, default=None,
                           help="companies to import after (default: a tenth of --size)")
     latency = sub.add_parser("api", help="API latency against raw SQL with a loaded base (uses DATABASE_URL)")
@@ -98,7 +100,7 @@ def main() -> None:
     elif args.scenario == "transfer":
         from bench import transfer as scenario
 
-        print(scenario.table(scenario.run(args.size, args.seed, args.deals, args.companies)))
+        print(scenario.table(scenario.run(args.size, args.seed, args.deals, args.companies, args.named)))
     elif args.scenario == "export":
         from bench import transfer as scenario
 

@@ -9,7 +9,8 @@ SQLite database when it is not set).
 4. Times the CSV export of everything just imported, streamed, with its peak memory.
 5. Times `krug import FILE --entity deals` of a third as many deals of those contacts (`--deals`), linked to
    them by e-mail or phone and to their companies by name; then a second file of the same deals by their
-   IDs (`--key external_id`), with new amounts and a third of them moved to another stage.
+   IDs (`--key external_id`), with new amounts and a third of them moved to another stage; then a tenth as
+   many deals that name their contact by his full name only (`--named`), looked up among all the contacts.
 6. Times `krug import FILE --entity companies` of a tenth as many companies (`--companies`), some of them
    duplicates of each other or of the contacts' companies (merged); then a second file of the same companies
    by their IDs, with new phones and some new cities.
@@ -63,6 +64,30 @@ def write_deals(path: Path, people, count: int, seed: int) -> int:
     return count
 
 
+NAMED_DEAL_HEADER = ["ID", "Название", "Сумма", "Компания", "Контакт"]
+
+
+def write_named_deals(path: Path, people, count: int, seed: int) -> int:
+    """`count` deals that name their contact only by his full name, as Bitrix24's «Контакт» and amoCRM's «Полное
+    имя контакта» do: the importer finds him by name (namesakes told apart by the deal's company, a name no one
+    has imported with a warning). Surname first or last, as those CRMs write it."""
+    import random
+
+    rng = random.Random(seed + 1)
+    originals = [p for p in people if not p.corruption]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(NAMED_DEAL_HEADER)
+        for i in range(count):
+            p = originals[rng.randrange(len(originals))]
+            name = (f"{p.surname} {p.first_name} {p.patronymic}" if rng.random() < 0.5 else
+                    f"{p.first_name} {p.surname}")
+            if rng.random() < 0.01:
+                name = f"Никто{i} Нигде"
+            writer.writerow([f"N-{i}", f"Заказ №{i}", f"{rng.randint(5, 5000) * 1000}", p.company, name.strip()])
+    return count
+
+
 CHANGE_HEADER = ["ID", "Сумма", "Этап"]
 STAGES = ["Квалификация", "КП отправлено", "Переговоры", "Выиграна"]  # the standard pipeline's, in Russian
 
@@ -96,6 +121,19 @@ def write_company_changes(path: Path, count: int, seed: int) -> int:
             writer.writerow([f"C-{i}", f"+7 495 {rng.randint(1000000, 9999999)}",
                              rng.choice(CITIES) if i % 5 == 0 else ""])
     return count
+
+
+def _russian(env: dict) -> dict:
+    """The environment of a Russian team's terminal: `krug` then speaks Russian and makes the standard pipeline's
+    stages in Russian, as the files' «Этап» names them (`krug` speaks the terminal's language)."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        env.pop(name, None)
+    return {**env, "LANG": "ru_RU.UTF-8"}
+
+
+def _summary(out: str) -> str:
+    """The counts of `krug import`'s closing line («Готово за 12,3 с: создано 9 905, …»), else the output's end."""
+    return next((line for line in out.splitlines() if " создано " in line or " created, " in line), out[-300:])
 
 
 def write_people(path: Path, people) -> int:
@@ -265,9 +303,10 @@ def write_companies(path: Path, people, count: int, seed: int) -> int:
     return count
 
 
-def run(size: int, seed: int, deals: int | None = None, companies: int | None = None) -> list[dict]:
+def run(size: int, seed: int, deals: int | None = None, companies: int | None = None,
+        named: int | None = None) -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix="krug-bench-transfer-"))
-    env = dict(os.environ)
+    env = _russian(dict(os.environ))
     env.setdefault("KRUG_DATA", str(folder / "data"))
     database_url = env.get("DATABASE_URL", "")
     source = folder / "contacts.csv"
@@ -279,6 +318,10 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
     if deals:
         write_deals(deals_source, people, deals, seed)
         write_deal_changes(changes_source, deals, seed)
+    named = deals // 10 if named is None else named
+    named_source = folder / "deals-named.csv"
+    if named:
+        write_named_deals(named_source, people, named, seed)
     companies = size // 10 if companies is None else companies
     companies_source = folder / "companies.csv"
     company_changes = folder / "company-changes.csv"
@@ -296,7 +339,7 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
     _child(PEAK_WRAPPER, ["user", "add", "bench-admin", "--role", "admin", "--password", "bench-password-2026"], env)
     postmaster = _postmaster(database_url)
     run = _child(PEAK_WRAPPER, ["import", str(source), "--entity", "contacts", "--as", "bench-admin"], env, postmaster)
-    summary = next((line for line in run.out.splitlines() if " in " in line and "created" in line), run.out[-300:])
+    summary = _summary(run.out)
     results.append({"scenario": "krug import", "rows": rows, "seconds": run.seconds, "peak_mb": run.peak_mb,
                     "note": summary.split(": ", 1)[-1], "cpu": run.cpu, "db_cpu": run.db_cpu})
     run = _child(EXPORT_SCRIPT, [str(folder / "export.csv")], env, postmaster)
@@ -305,6 +348,7 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
                     "note": "streamed", "cpu": run.cpu, "db_cpu": run.db_cpu})
     for scenario, count, path, key in (("deals", deals, deals_source, []),
                                        ("deal changes", deals, changes_source, ["--key", "external_id"]),
+                                       ("deals by contact name", named, named_source, []),
                                        ("companies", companies, companies_source, []),
                                        ("company changes", companies, company_changes, ["--key", "external_id"])):
         if not count:
@@ -312,8 +356,7 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
         entity = "deals" if scenario.startswith("deal") else "companies"
         run = _child(PEAK_WRAPPER, ["import", str(path), "--entity", entity, *key, "--as", "bench-admin"], env,
                      postmaster)
-        summary = next((line for line in run.out.splitlines() if " in " in line and "created" in line),
-                       run.out[-300:])
+        summary = _summary(run.out)
         results.append({"scenario": f"krug import {scenario}", "rows": count, "seconds": run.seconds,
                         "peak_mb": run.peak_mb, "note": summary.split(": ", 1)[-1], "cpu": run.cpu,
                         "db_cpu": run.db_cpu})
@@ -364,7 +407,7 @@ load_people(generate(int(sys.argv[1]), int(sys.argv[2]), duplicate_share=0.0), o
 def run_export(size: int, seed: int) -> list[dict]:
     """Export of a base loaded straight into the tables: CSV streamed and XLSX, each with its peak memory."""
     folder = Path(tempfile.mkdtemp(prefix="krug-bench-export-"))
-    env = dict(os.environ)
+    env = _russian(dict(os.environ))
     env.setdefault("KRUG_DATA", str(folder / "data"))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
                                                       env.get("PYTHONPATH", "")]))

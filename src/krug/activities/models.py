@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from krug.core import permissions
-from krug.core.models import OwnedModel
+from krug.core.models import OwnedModel, binned_index
 
 
 class Activity(OwnedModel):
@@ -38,6 +38,7 @@ class Activity(OwnedModel):
             models.Index(fields=["contact", "-id"], name="%(class)s_contact_idx"),
             models.Index(fields=["company", "-id"], name="%(class)s_company_idx"),
             models.Index(fields=["deal", "-id"], name="%(class)s_deal_idx"),
+            binned_index("%(class)s_binned_idx"),
         ]
 
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from krug.core.models import OwnedModel
+from krug.core.models import OwnedModel, binned_index
 
 
 class Company(OwnedModel):
@@ -47,7 +47,7 @@ class Company(OwnedModel):
     class Meta:
         verbose_name = _("company")
         verbose_name_plural = _("companies")
-        indexes = [models.Index(fields=["owner", "-id"], name="company_owner_idx")]
+        indexes = [models.Index(fields=["owner", "-id"], name="company_owner_idx"), binned_index("company_binned_idx")]
 
     def __str__(self) -> str:
         return self.title(self.name, self.legal_form)
@@ -102,7 +102,8 @@ class Contact(OwnedModel):
     consent_at = models.DateTimeField(_("personal data consent"), null=True, blank=True)
     custom = models.JSONField(default=dict, blank=True)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
-    # searched by substring: a trigram index on PostgreSQL (clients 0004); a b-tree serves no such query
+    # searched by substring: a trigram index on PostgreSQL (clients 0004); by its beginning (a deal file's
+    # contact named by his full name, `filters.key_starts`) on the b-tree below
     search_key = models.CharField(max_length=500, editable=False)
 
     audited_fields = ("surname", "first_name", "patronymic", "position", "company", "birthday", "city",
@@ -114,7 +115,11 @@ class Contact(OwnedModel):
         indexes = [models.Index(fields=["owner", "-id"], name="contact_owner_idx"),
                    models.Index(fields=["company", "-id"], name="contact_company_idx"),
                    # equality only: db_index would add a pattern index that no query uses
-                   models.Index(fields=["job_title"], name="contact_job_title_idx")]
+                   models.Index(fields=["job_title"], name="contact_job_title_idx"),
+                   # a search key's beginning (clients 0010 says why)
+                   models.Index(fields=["search_key"], name="contact_search_start_idx",
+                                opclasses=["varchar_pattern_ops"]),
+                   binned_index("contact_binned_idx")]
 
     @property
     def full_name(self) -> str:
@@ -225,7 +230,7 @@ class Lead(OwnedModel):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         indexes = [models.Index(fields=["status", "-id"], name="lead_status_idx"),
-                   models.Index(fields=["owner", "-id"], name="lead_owner_idx")]
+                   models.Index(fields=["owner", "-id"], name="lead_owner_idx"), binned_index("lead_binned_idx")]
 
     def __str__(self) -> str:
         return self.title

@@ -34,6 +34,15 @@ class KrugQuerySet(models.QuerySet):
 # writes (a user's deletion, which sets them to null, reads the tables through).
 
 
+def binned_index(name: str) -> models.Index:
+    """The index of a large table's deleted records, newest first (the bin lists them so), and of them only. An
+    index of every row's `deleted_at` held a null for each live record: written for every row an import makes,
+    and read by no query, except that SQLite, without statistics, took `deleted_at IS NULL` (every permission
+    check) for a rare value and walked the whole table by it: a deal file's contacts looked for by name took
+    3.4 s a query among 100,000 contacts instead of 0.02 (session 23)."""
+    return models.Index(fields=["-deleted_at"], name=name, condition=models.Q(deleted_at__isnull=False))
+
+
 class TrackedModel(models.Model):
     """Who created and changed a record and when, its version, and soft deletion."""
 
@@ -48,7 +57,7 @@ class TrackedModel(models.Model):
         db_constraint=False,  # see the note above TrackedModel
     )
     version = models.PositiveIntegerField(default=1)
-    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)  # indexed in the bin only: `binned_index`
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         db_constraint=False, db_index=False,  # see the note above TrackedModel

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from krug.core import permissions
-from krug.core.models import OwnedModel, TrackedModel
+from krug.core.models import OwnedModel, TrackedModel, binned_index
 
 
 class Pipeline(TrackedModel):
@@ -118,7 +118,8 @@ class Deal(OwnedModel):
         indexes = [models.Index(fields=["owner", "-id"], name="deal_owner_idx"),
                    models.Index(fields=["stage", "-id"], name="deal_stage_idx"),
                    models.Index(fields=["contact", "-id"], name="deal_contact_idx"),
-                   models.Index(fields=["company", "-id"], name="deal_company_idx")]
+                   models.Index(fields=["company", "-id"], name="deal_company_idx"),
+                   binned_index("deal_binned_idx")]
 
     def __str__(self) -> str:
         return self.title

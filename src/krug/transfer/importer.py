@@ -730,9 +730,11 @@ def same_person(given: tuple[str, str], contact: tuple[str, str]) -> bool:
 def named_contacts(by, names) -> dict[str, list[tuple[int, int | None]]]:
     """For each full name deal rows give, the contacts the user sees who are that person (`same_person`), as
     (id, company id) in id order. They are looked for by how their search key begins (his names in either
-    order, `clients.services.contact_search_key`), `NAMES_A_QUERY` names a query."""
+    order, `clients.services.contact_search_key`; `clients.filters.key_starts`, on an index), `NAMES_A_QUERY`
+    names a query."""
     from django.db.models import Q
 
+    from krug.clients.filters import key_starts
     from krug.clients.models import Contact
     from krug.quality import normalize
 
@@ -747,7 +749,7 @@ def named_contacts(by, names) -> dict[str, list[tuple[int, int | None]]]:
     for at in range(0, len(ordered), NAMES_A_QUERY):
         wanted = Q()
         for prefix in ordered[at:at + NAMES_A_QUERY]:
-            wanted |= Q(search_key__startswith=prefix)
+            wanted |= key_starts("search_key", prefix)
         for pk, *names_of, company_id in visible.filter(wanted).values_list(
                 "pk", "surname", "first_name", "patronymic", "company_id"):
             key, patronymic = person(*names_of)

@@ -254,3 +254,22 @@ def test_a_users_choices_carry_over_to_his_next_files(org, ivanov, tmp_path):
     assert deals.values == {}
     theirs = _upload(org.manager, "contacts", tmp_path, BITRIX_CONTACTS)
     assert theirs.values == {}  # another user's choices are his own
+
+
+def test_owners_are_recognised_from_the_users_read_once(org, ivanov, tmp_path, django_assert_max_num_queries):
+    """A file of many owners: each is found by login, e-mail or name (either way round, any case) among the users
+    read once, not with queries of its own."""
+    ivanov.email = "i.ivanov@example.org"
+    ivanov.save()
+    lines = [f"Контакт{n};{'Иванов Иван' if n % 3 == 0 else f'Никто {n}'}" for n in range(120)]
+    job = _upload(org.admin, "contacts", tmp_path, "Фамилия;Ответственный\n" + "\n".join(lines) + "\n"
+                  "Ещё;ИВАН ИВАНОВ\nЕщё раз;" + ivanov.email.upper() + "\nИ ещё;" + ivanov.username + "\n",
+                  encoding="utf-8")
+    values.found(job)  # counts the file once (`tally`)
+    with django_assert_max_num_queries(12):
+        page = values.found(job)
+    [owner] = page["fields"]
+    becomes = {v["value"]: v["becomes"] for v in owner["values"]}
+    assert {becomes[k] for k in ("Иванов Иван", "ИВАН ИВАНОВ", ivanov.email.upper(), ivanov.username)} == \
+        {ivanov.username}
+    assert [v for v in becomes.values() if v is None] == [None] * 80  # «Никто 1», …: no such user

@@ -142,10 +142,8 @@ class Recogniser:
 
     def __call__(self, field: str, text: str) -> str | None:
         if field == "owner":  # one of the users the importing user may assign records to, as the run checks
-            from krug.accounts.models import User
-
             pk = self.owners.find(text)
-            username = User.objects.filter(pk=pk).values_list("username", flat=True).first() if pk else None
+            username = self.owners.usernames.get(pk) if pk else None
             if username is None:
                 self.problems[(field, text)] = _("no active user of Krug has this name, login or e-mail")
             elif username not in self._by_norm(field).values():

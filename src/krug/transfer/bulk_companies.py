@@ -150,7 +150,9 @@ def import_chunk(ctx, chunk: list[tuple[int, list[str]]]) -> list[Row]:
                 row.fields = clients._clean_company(by, importer.described(row.data, row.related["lines"], None),
                                                     current=None)
             except ValidationFailed as exc:
-                refused[index] = exc
+                # kept without its traceback, which holds this frame and so the whole chunk: a cycle that only
+                # a full collection frees, and an import runs with next to none (`core.bulk.fewer_collections`)
+                refused[index] = exc.with_traceback(None)
                 continue
             row.keys = frozenset(duplicates.company_keys(row.fields["name"], row.fields.get("inn")))
         known.read(h for row in rows if row.keys for h in _hashes(row))

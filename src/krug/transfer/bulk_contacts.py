@@ -461,7 +461,7 @@ def _clean(ctx, rows: list[Row]) -> None:
             row.fields, row.related = clients._clean_contact(ctx.job.by, row.data, current=None)
         except ValidationFailed as exc:
             if key and _named_values(key, row):
-                row.unclean = exc
+                row.unclean = exc.with_traceback(None)  # its traceback would hold the chunk (bulk_companies)
             else:
                 row.fail(exc)
 

@@ -208,7 +208,9 @@ def _company_for(ctx: Context, name: str, inn: str, data: dict) -> int:
     cache_key = company_cache_key(name, inn)
     known = ctx.companies.get(cache_key)
     if isinstance(known, DomainError) and not (isinstance(known, NoCompany) and name):
-        raise known  # refused already, on the set-based path (but a row that names the company may create it)
+        # refused already, on the set-based path (but a row that names the company may create it); raised
+        # without the tracebacks of its earlier raises, which each raise of a kept exception adds to
+        raise known.with_traceback(None)
     if not isinstance(known, int):  # not looked for yet (or a company the set-based path did not create)
         by = ctx.job.by
         company = services.find_existing_company(by, inn=inn, name=name)

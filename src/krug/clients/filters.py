@@ -108,20 +108,22 @@ def common(qs: QuerySet, params: Mapping[str, Any], *, owner_field: str = "owner
 
 def email_holders(text: str) -> QuerySet | None:
     """The ids of the contacts with an e-mail that begins with the text, when it is one word (`s.ivanov`,
-    `s.ivanov@sev`). E-mails are searched by their beginning, on the b-tree of their casefolded form: as
-    substrings in the contact's search key they doubled what its trigram index costs to write."""
+    `s.ivanov@sev`). E-mails are searched by their beginning, on the b-tree of their casefolded form (`key_starts`:
+    SQLite's LIKE would read every e-mail): as substrings in the contact's search key they doubled what its
+    trigram index costs to write."""
     from krug.clients.models import ContactEmail
 
     start = normalize.tidy(text, 254).casefold()
     if not start or " " in start:
         return None
-    return ContactEmail.objects.filter(email_key__startswith=start).values("contact_id")
+    return ContactEmail.objects.filter(key_starts("email_key", start)).values("contact_id")
 
 
 def key_starts(field: str, start: str) -> Q:
-    """The records whose `field` (a search key) begins with `start`, as an index finds them: SQLite's LIKE reads
-    no index, so there it is the range of keys from `start` up to `start` followed by the last character (keys
-    compare by their code points), on `clients 0010`'s b-tree; PostgreSQL's trigram index serves the LIKE."""
+    """The records whose `field` (a search or e-mail key) begins with `start`, as an index finds them: SQLite's
+    LIKE reads no index, so there it is the range of keys from `start` up to `start` followed by the last
+    character (keys compare by their code points), on the field's b-tree; PostgreSQL's pattern b-tree
+    (`varchar_pattern_ops`) serves the LIKE."""
     if connection.vendor == "sqlite":
         return Q(**{f"{field}__gte": start, f"{field}__lt": start + "\U0010ffff"})
     return Q(**{f"{field}__startswith": start})

@@ -141,7 +141,8 @@ def company_suggest(request):
     text = filters.text_key(request.GET.get("company_name", ""))
     found = []
     if len(text) >= 2:
-        found = Company.objects.visible_to(request.user).filter(search_key__startswith=text).order_by("name")[:8]
+        found = Company.objects.visible_to(request.user).filter(
+            filters.key_starts("search_key", text)).order_by("name")[:8]
     return render(request, "clients/_company_suggest.html", {"companies": found})
 
 

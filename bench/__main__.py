@@ -31,6 +31,8 @@ def main() -> None:
                           help="deals naming their contact by full name only (default: a tenth of --deals)")
     transfer.add_argument("--companies", type=int, default=None,
                           help="companies to import after (default: a tenth of --size)")
+    transfer.add_argument("--repeat", type=int, default=1,
+                          help="runs, each on a fresh base; the table gives the medians (default: 1)")
     latency = sub.add_parser("api", help="API latency against raw SQL with a loaded base (uses DATABASE_URL)")
     latency.add_argument("--size", type=int, default=100_000)
     latency.add_argument("--seed", type=int, default=2026)
@@ -100,7 +102,8 @@ def main() -> None:
     elif args.scenario == "transfer":
         from bench import transfer as scenario
 
-        print(scenario.table(scenario.run(args.size, args.seed, args.deals, args.companies, args.named)))
+        print(scenario.table(scenario.run(args.size, args.seed, args.deals, args.companies, args.named,
+                                          args.repeat)))
     elif args.scenario == "export":
         from bench import transfer as scenario
 

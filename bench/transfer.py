@@ -14,7 +14,9 @@ SQLite database when it is not set).
 6. Times `krug import FILE --entity companies` of a tenth as many companies (`--companies`), some of them
    duplicates of each other or of the contacts' companies (merged); then a second file of the same companies
    by their IDs, with new phones and some new cities.
-Prints a table with the rows/s and the ratio to COPY.
+Prints a table with the rows/s and the ratio to COPY. With `--repeat N` all of it runs N times, each on a fresh
+base (a new SQLite data folder, or a new PostgreSQL database beside the given one, dropped afterwards), and the
+table gives each scenario's median, every run's seconds and the highest peak memory.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from __future__ import annotations
 import csv
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 from bench.people import generate
 
@@ -303,81 +308,128 @@ def write_companies(path: Path, people, count: int, seed: int) -> int:
     return count
 
 
+@contextmanager
+def fresh_base(folder: Path, env: dict, number: int):
+    """The environment of a run on a base of its own: a new data folder (the SQLite database and uploads) and,
+    on PostgreSQL, a new database beside the one DATABASE_URL names (created, then dropped afterwards), so
+    every run starts from the same empty base and the given database is left as it was."""
+    env = {**env, "KRUG_DATA": str(folder / f"data-{number}")}
+    url = env.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield env
+        return
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'krug'}_bench_{os.getpid()}_{number}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield {**env, "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}"))}
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def run(size: int, seed: int, deals: int | None = None, companies: int | None = None,
-        named: int | None = None) -> list[dict]:
+        named: int | None = None, repeat: int = 1) -> list[dict]:
+    """The files written once, then imported and exported `repeat` times, each time on a fresh base
+    (`fresh_base`); each scenario's figures are the medians of its runs (`medians`)."""
     folder = Path(tempfile.mkdtemp(prefix="krug-bench-transfer-"))
     env = _russian(dict(os.environ))
-    env.setdefault("KRUG_DATA", str(folder / "data"))
-    database_url = env.get("DATABASE_URL", "")
     source = folder / "contacts.csv"
     people = generate(size, seed)
     rows = write_people(source, people)
     deals = size // 3 if deals is None else deals
-    deals_source = folder / "deals.csv"
-    changes_source = folder / "deal-changes.csv"
-    if deals:
-        write_deals(deals_source, people, deals, seed)
-        write_deal_changes(changes_source, deals, seed)
     named = deals // 10 if named is None else named
-    named_source = folder / "deals-named.csv"
-    if named:
-        write_named_deals(named_source, people, named, seed)
     companies = size // 10 if companies is None else companies
-    companies_source = folder / "companies.csv"
-    company_changes = folder / "company-changes.csv"
+    files = [("deals", deals, folder / "deals.csv", []),
+             ("deal changes", deals, folder / "deal-changes.csv", ["--key", "external_id"]),
+             ("deals by contact name", named, folder / "deals-named.csv", []),
+             ("companies", companies, folder / "companies.csv", []),
+             ("company changes", companies, folder / "company-changes.csv", ["--key", "external_id"])]
+    if deals:
+        write_deals(files[0][2], people, deals, seed)
+        write_deal_changes(files[1][2], deals, seed)
+    if named:
+        write_named_deals(files[2][2], people, named, seed)
     if companies:
-        write_companies(companies_source, people, companies, seed)
-        write_company_changes(company_changes, companies, seed)
+        write_companies(files[3][2], people, companies, seed)
+        write_company_changes(files[4][2], companies, seed)
     del people
-    results = [{"scenario": "file", "rows": rows, "seconds": 0.0, "peak_mb": 0.0,
+    runs: dict[str, list[dict]] = {}
+    for number in range(repeat):
+        with fresh_base(folder, env, number) as run_env:
+            for result in _one_run(source, rows, files, folder, run_env):
+                runs.setdefault(result["scenario"], []).append(result)
+    results = [{"scenario": "file", "rows": rows, "seconds": 0.0, "peak_mb": 0.0, "runs": [],
                 "note": f"{source.stat().st_size / 1e6:.0f} MB CSV"}]
-    copy_seconds = None
-    if database_url.startswith("postgres"):
-        copy_seconds = bare_copy(source, database_url)
-        results.append({"scenario": "bare COPY (PostgreSQL)", "rows": rows, "seconds": copy_seconds,
-                        "peak_mb": 0.0, "note": "physical limit"})
-    _child(PEAK_WRAPPER, ["user", "add", "bench-admin", "--role", "admin", "--password", "bench-password-2026"], env)
-    postmaster = _postmaster(database_url)
-    run = _child(PEAK_WRAPPER, ["import", str(source), "--entity", "contacts", "--as", "bench-admin"], env, postmaster)
-    summary = _summary(run.out)
-    results.append({"scenario": "krug import", "rows": rows, "seconds": run.seconds, "peak_mb": run.peak_mb,
-                    "note": summary.split(": ", 1)[-1], "cpu": run.cpu, "db_cpu": run.db_cpu})
-    run = _child(EXPORT_SCRIPT, [str(folder / "export.csv")], env, postmaster)
-    exported = next((int(line.split()[1]) for line in run.out.splitlines() if line.startswith("ROWS")), 0)
-    results.append({"scenario": "export CSV", "rows": exported, "seconds": run.seconds, "peak_mb": run.peak_mb,
-                    "note": "streamed", "cpu": run.cpu, "db_cpu": run.db_cpu})
-    for scenario, count, path, key in (("deals", deals, deals_source, []),
-                                       ("deal changes", deals, changes_source, ["--key", "external_id"]),
-                                       ("deals by contact name", named, named_source, []),
-                                       ("companies", companies, companies_source, []),
-                                       ("company changes", companies, company_changes, ["--key", "external_id"])):
-        if not count:
-            continue
-        entity = "deals" if scenario.startswith("deal") else "companies"
-        run = _child(PEAK_WRAPPER, ["import", str(path), "--entity", entity, *key, "--as", "bench-admin"], env,
-                     postmaster)
-        summary = _summary(run.out)
-        results.append({"scenario": f"krug import {scenario}", "rows": count, "seconds": run.seconds,
-                        "peak_mb": run.peak_mb, "note": summary.split(": ", 1)[-1], "cpu": run.cpu,
-                        "db_cpu": run.db_cpu})
+    results += [medians(scenario_runs) for scenario_runs in runs.values()]
+    copy_seconds = next((r["seconds"] for r in results if r["scenario"].startswith("bare COPY")), None)
     for row in results:
         row["rows_per_s"] = row["rows"] / row["seconds"] if row["seconds"] else 0
         row["vs_copy"] = row["seconds"] / copy_seconds if copy_seconds and row["seconds"] else None
     return results
 
 
+def _one_run(source: Path, rows: int, files: list, folder: Path, env: dict) -> list[dict]:
+    """One run of every scenario on the base `env` names (a fresh one, `fresh_base`)."""
+    database_url = env.get("DATABASE_URL", "")
+    results = []
+    if database_url.startswith("postgres"):
+        results.append({"scenario": "bare COPY (PostgreSQL)", "rows": rows, "seconds": bare_copy(source, database_url),
+                        "peak_mb": 0.0, "note": "physical limit"})
+    _child(PEAK_WRAPPER, ["user", "add", "bench-admin", "--role", "admin", "--password", "bench-password-2026"], env)
+    postmaster = _postmaster(database_url)
+    run = _child(PEAK_WRAPPER, ["import", str(source), "--entity", "contacts", "--as", "bench-admin"], env, postmaster)
+    results.append({"scenario": "krug import", "rows": rows, "seconds": run.seconds, "peak_mb": run.peak_mb,
+                    "note": _summary(run.out).split(": ", 1)[-1], "cpu": run.cpu, "db_cpu": run.db_cpu})
+    run = _child(EXPORT_SCRIPT, [str(folder / "export.csv")], env, postmaster)
+    exported = next((int(line.split()[1]) for line in run.out.splitlines() if line.startswith("ROWS")), 0)
+    results.append({"scenario": "export CSV", "rows": exported, "seconds": run.seconds, "peak_mb": run.peak_mb,
+                    "note": "streamed", "cpu": run.cpu, "db_cpu": run.db_cpu})
+    for scenario, count, path, key in files:
+        if not count:
+            continue
+        entity = "deals" if scenario.startswith("deal") else "companies"
+        run = _child(PEAK_WRAPPER, ["import", str(path), "--entity", entity, *key, "--as", "bench-admin"], env,
+                     postmaster)
+        results.append({"scenario": f"krug import {scenario}", "rows": count, "seconds": run.seconds,
+                        "peak_mb": run.peak_mb, "note": _summary(run.out).split(": ", 1)[-1], "cpu": run.cpu,
+                        "db_cpu": run.db_cpu})
+    return results
+
+
+def medians(runs: list[dict]) -> dict:
+    """A scenario's runs as one row: the median of its seconds and CPU seconds, its highest peak memory, every
+    run's seconds (for the spread), and its outcome, which must be the same in every run (the data are
+    seeded): outcomes that differ are all shown."""
+    row = {**runs[0], "runs": [r["seconds"] for r in runs], "seconds": statistics.median(r["seconds"] for r in runs),
+           "peak_mb": max(r["peak_mb"] for r in runs)}
+    for key in ("cpu", "db_cpu"):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        row[key] = statistics.median(values) if values else None
+    row["note"] = " ≠ ".join(dict.fromkeys(r["note"] for r in runs))
+    return row
+
+
 def table(results: list[dict]) -> str:
-    lines = ["scenario | rows | seconds | rows/s | × COPY | peak MB | CPU s: krug | CPU s: database | note",
-             "--- | --- | --- | --- | --- | --- | --- | --- | ---"]
+    repeat = max((len(r.get("runs", [])) for r in results), default=1)
+    lines = [f"medians of {repeat} runs, each on a fresh base" if repeat > 1 else "one run",
+             "",
+             "scenario | rows | seconds | runs (s) | rows/s | × COPY | peak MB | CPU s: krug | CPU s: database | note",
+             "--- | --- | --- | --- | --- | --- | --- | --- | --- | ---"]
     for r in results:
         ratio = f"{r['vs_copy']:.1f}" if r["vs_copy"] else ""
         peak = f"{r['peak_mb']:.0f}" if r["peak_mb"] else ""
         seconds = f"{r['seconds']:.1f}" if r["seconds"] else ""
+        spread = " / ".join(f"{s:.1f}" for s in r.get("runs", [])) if len(r.get("runs", [])) > 1 else ""
         speed = f"{r['rows_per_s']:,.0f}" if r["rows_per_s"] else ""
         cpu = f"{r['cpu']:.1f}" if r.get("cpu") else ""
         db_cpu = f"{r['db_cpu']:.1f}" if r.get("db_cpu") is not None else ""
-        lines.append(f"{r['scenario']} | {r['rows']:,} | {seconds} | {speed} | {ratio} | {peak} | {cpu} | {db_cpu} | "
-                     f"{r['note']}")
+        lines.append(f"{r['scenario']} | {r['rows']:,} | {seconds} | {spread} | {speed} | {ratio} | {peak} | {cpu} | "
+                     f"{db_cpu} | {r['note']}")
     return "\n".join(lines)
 
 

@@ -3,9 +3,9 @@
 Scenarios: quality (duplicate scan: time, memory, precision/recall/F1 against planted truth); entry (the
 duplicate check on entry: latency against a loaded base, on DATABASE_URL or a temporary SQLite); transfer
 (import of a generated CSV against a bare COPY, and export, with peak memory); api (list page, board column,
-search and card latency against raw SQL with a loaded base); export (CSV and XLSX of a loaded base); steps (an
-import's steps, thread by thread, with their elapsed and CPU seconds); changes (a second import changing deals
-and companies by ID, on the per-row path against the set-based one).
+search, card and task agenda latency against raw SQL with a loaded base); export (CSV and XLSX of a loaded
+base); steps (an import's steps, thread by thread, with their elapsed and CPU seconds); changes (a second
+import changing deals and companies by ID, on the per-row path against the set-based one).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def main() -> None:
                           help="companies to import after (default: a tenth of --size)")
     transfer.add_argument("--repeat", type=int, default=1,
                           help="runs, each on a fresh base; the table gives the medians (default: 1)")
-    latency = sub.add_parser("api", help="API latency against raw SQL with a loaded base (uses DATABASE_URL)")
+    latency = sub.add_parser("api", help="API latency (lists, search, card and timeline, task agenda) against raw "
+                                         "SQL with a loaded base of contacts, deals and activities (uses DATABASE_URL)")
     latency.add_argument("--size", type=int, default=100_000)
     latency.add_argument("--seed", type=int, default=2026)
     latency.add_argument("--repeat", type=int, default=200)
@@ -57,20 +58,26 @@ def main() -> None:
         print(scenario.table(scenario.run(sizes, args.seed, args.peer)))
     elif args.scenario == "entry":
         import os
+        import tempfile
 
         import django
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krug.settings")
+        # a base of its own, not the working copy's ./data (whose bench users a second run would meet again)
+        os.environ.setdefault("KRUG_DATA", tempfile.mkdtemp(prefix="krug-bench-entry-data-"))
         django.setup()
         from bench import entry as scenario
 
         print(scenario.table(scenario.measure(args.size, args.seed)))
     elif args.scenario == "api":
         import os
+        import tempfile
 
         import django
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krug.settings")
+        # a base of its own, not the working copy's ./data (whose bench users a second run would meet again)
+        os.environ.setdefault("KRUG_DATA", tempfile.mkdtemp(prefix="krug-bench-api-data-"))
         django.setup()
         from bench import api as scenario
 

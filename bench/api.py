@@ -1,14 +1,18 @@
 """API latency with a loaded base: `python -m bench api --size 100000` (DATABASE_URL, or a temporary SQLite).
 
 Loads `size` generated contacts with their companies, phones, e-mails and match keys, one deal per three
-contacts across the stages of the default pipeline, and three timeline events per contact, straight into
-the tables (bench/load.py). Then, as a manager (so the permission filter is part of every query), times
-through Django's test client (no network):
+contacts across the stages of the default pipeline, and about three activities per contact (tasks, open,
+overdue, postponed and done; calls; meetings; notes), owned by the contact's owner, on the contact and his
+company and some on his deal, each with the timeline events its service writes (the contact's last contact
+follows them), straight into the tables (bench/load.py). Then, as a manager (so the permission filter is part
+of every query), times through Django's test client (no network):
 
 - a filtered contact list page (`/contacts?city=…`, 50 rows with phones, e-mails and tags);
 - a deal board column (`/deals?stage=…`, 50 rows);
 - global search by surname and by phone digits (`/search?q=…`);
 - a contact card with its timeline (`/contacts/{id}` and `/contacts/{id}/timeline`);
+- the manager's agenda, his open and postponed tasks (`/tasks?owner=…&state=open&state=postponed`; the API
+  cannot order them by due date, the raw SQL does, as the agenda page does);
 
 each next to the equivalent raw SQL, and prints p50/p95 and the ratio of the medians.
 """
@@ -31,7 +35,7 @@ def _load(size: int, seed: int):
     from django.db import connection
     from django.utils import timezone
 
-    from bench.load import copy_rows, load_people, reset_sequences
+    from bench.load import Client, History, copy_rows, load_activities, load_people, reset_sequences
     from bench.people import generate
     from krug.accounts import services as accounts
     from krug.clients.models import Contact, TimelineEvent
@@ -45,10 +49,11 @@ def _load(size: int, seed: int):
     owners = [accounts.create_user(f"bench-{i}", role=Role.MANAGER, team=team) for i in range(5)]
     people = generate(size, seed, duplicate_share=0.0)
     started = time.perf_counter()
-    ids = load_people(people, [o.pk for o in owners])
+    now = timezone.now()
+    history = History(seed, now)
+    ids = load_people(people, [o.pk for o in owners], touched=history.last_contacts(len(people)))
     pipeline = default_pipeline(admin)
     stages = list(Stage.objects.filter(pipeline=pipeline, kind=Stage.Kind.OPEN).order_by("position"))
-    now = timezone.now()
     rng = random.Random(seed)
     contacts = list(Contact.objects.order_by("id").values_list("id", "owner_id", "company_id"))
     deal_rows = [{"id": n + 1, "title": f"Сделка {n + 1}", "amount": rng.randrange(10_000, 5_000_000),
@@ -59,22 +64,27 @@ def _load(size: int, seed: int):
     copy_rows(Deal, deal_rows)
     contact_type = ContentType.objects.get_for_model(Contact)
 
-    def events():
-        n = 0
-        for cid, owner, company in contacts:
-            for kind in ("created", "call", "note"):
-                n += 1
-                yield {"id": n, "at": now, "kind": kind, "contact_id": cid, "company_id": company,
-                       "source_type_id": contact_type.pk, "source_id": cid, "actor_id": owner,
-                       "summary": f"{kind} {n}", "data": {}}
+    def created_events():
+        for n, (cid, owner, company) in enumerate(contacts, start=1):
+            yield {"id": n, "at": now, "kind": "created", "contact_id": cid, "company_id": company,
+                   "source_type_id": contact_type.pk, "source_id": cid, "actor_id": owner,
+                   "summary": f"created {n}", "data": {}}
 
-    copy_rows(TimelineEvent, events())
+    copy_rows(TimelineEvent, created_events())
     reset_sequences(Deal, TimelineEvent)
+    # the contacts, by id, are the people in order (the ids were given so); zip(strict) below checks the count
+    assert (ids[people[0].id], ids[people[-1].id]) == (contacts[0][0], contacts[-1][0])
+
+    def clients():  # the contact at 3n has deal n + 1, as deal_rows numbers them
+        for n, ((cid, owner, company), person) in enumerate(zip(contacts, people, strict=True)):
+            yield Client(cid, owner, company, n // 3 + 1 if n % 3 == 0 else None, person.phones)
+
+    activities = load_activities(history, clients)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     load_seconds = time.perf_counter() - started
-    return owners[0], people, ids, stages, load_seconds
+    return owners[0], people, ids, stages, load_seconds, activities
 
 
 def _time(call, repeat: int) -> list[float]:
@@ -94,15 +104,15 @@ def measure(size: int, seed: int, repeat: int = 200) -> dict:
     from krug.accounts import services as accounts
     from krug.clients.models import Contact
 
-    manager, people, ids, stages, load_seconds = _load(size, seed)
+    manager, people, ids, stages, load_seconds, activities = _load(size, seed)
     token = accounts.issue_token(manager)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     rng = random.Random(seed + 1)
     mine = list(Contact.objects.filter(owner=manager).values_list("id", "city", "surname")[:2000])
     cities = sorted({c for _i, c, _s in mine})
-    card_ids = [i for i, _c, _s in rng.sample(mine, 50)]
-    surnames = [s[:5] for _i, _c, s in rng.sample(mine, 50)]
-    phones = [p.phones[0] for p in rng.sample(people, 50) if p.phones]
+    card_ids = [i for i, _c, _s in rng.sample(mine, min(50, len(mine)))]
+    surnames = [s[:5] for _i, _c, s in rng.sample(mine, min(50, len(mine)))]
+    phones = [p.phones[0] for p in rng.sample(people, min(50, len(people))) if p.phones]
 
     def api(path: str, **params):
         def call():
@@ -157,6 +167,17 @@ def measure(size: int, seed: int, repeat: int = 200) -> dict:
                 "SELECT * FROM clients_contact WHERE id = %s", [i])(), sql(
                 "SELECT * FROM clients_timelineevent WHERE contact_id = %s ORDER BY at DESC, id DESC LIMIT 51",
                 [i])()))),
+        # the agenda's pending tasks; the API cannot sort tasks by due date (its orders are id, created_at and
+        # updated_at), so it answers newest first, and the raw SQL reads the dated ones as the agenda page shows
+        # them: by due date, with the names of their contact, company and deal
+        "task list (my open tasks by due date)": (
+            api("/api/v1/tasks", owner=manager.pk, state=["open", "postponed"], limit=50),
+            sql("SELECT t.id, t.title, t.due_at, t.priority, t.state, c.surname, c.first_name, co.name, d.title "
+                "FROM (SELECT * FROM activities_task WHERE owner_id = %s AND state IN ('open', 'postponed') "
+                "AND due_at IS NOT NULL AND deleted_at IS NULL ORDER BY due_at, id LIMIT 51) t "
+                "LEFT JOIN clients_contact c ON c.id = t.contact_id "
+                "LEFT JOIN clients_company co ON co.id = t.company_id "
+                "LEFT JOIN sales_deal d ON d.id = t.deal_id ORDER BY t.due_at, t.id", [manager.pk])),
     }
     rows = []
     for name, (through_api, raw) in scenarios.items():
@@ -164,11 +185,15 @@ def measure(size: int, seed: int, repeat: int = 200) -> dict:
         sql_ms = _time(raw, repeat)
         rows.append({"scenario": name, "p50": statistics.median(api_ms), "p95": _percentile(api_ms, 0.95),
                      "sql_p50": statistics.median(sql_ms), "sql_p95": _percentile(sql_ms, 0.95)})
-    return {"size": size, "vendor": connection.vendor, "load_seconds": load_seconds, "rows": rows}
+    return {"size": size, "vendor": connection.vendor, "load_seconds": load_seconds, "activities": activities,
+            "rows": rows}
 
 
 def table(result: dict) -> str:
-    lines = [f"{result['size']:,} contacts on {result['vendor']} (loaded in {result['load_seconds']:.0f} s)", "",
+    loaded = result["activities"]
+    lines = [f"{result['size']:,} contacts on {result['vendor']}, with {loaded['task']:,} tasks, "
+             f"{loaded['call']:,} calls, {loaded['meeting']:,} meetings, {loaded['note']:,} notes and "
+             f"{loaded['timeline events']:,} of their timeline events (loaded in {result['load_seconds']:.0f} s)", "",
              "scenario | API p50 ms | API p95 ms | raw SQL p50 ms | raw SQL p95 ms | API/SQL (p50)",
              "--- | --- | --- | --- | --- | ---"]
     for r in result["rows"]:

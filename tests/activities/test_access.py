@@ -42,3 +42,34 @@ def test_moving_an_activity_to_another_contact_moves_its_timeline_entry(api_as, 
     r = api_as("manager").patch(f"/notes/{note.pk}", {"contact_id": second.pk})
     assert r.status_code == 200, r.body
     assert TimelineEvent.objects.get(kind="note", source_id=note.pk).contact_id == second.pk
+
+
+def test_a_cards_activities_are_those_the_door_lets_through(org):
+    """`visible_on` (a card's task list and timeline) asks only which activities are attached to the card, since
+    whoever sees the card sees them: for every user and every card he sees, that is exactly what the full door
+    (`visible_to`) lets through, binned ones left out; a card he does not see is never asked of it."""
+    from krug.activities.models import Call, Note, Task
+    from krug.activities.services import delete_activity
+    from krug.clients.models import Company, Contact
+
+    users = [org.admin, org.head, org.manager, org.colleague, org.outsider, org.other_head]
+    company = factories.company(org.colleague, name="Вектор")
+    cards = [factories.contact(org.manager), factories.contact(org.outsider, surname="Чужой"),
+             factories.contact(org.head, surname="Пул", owner_id=None), company]
+    for n, owner in enumerate([org.manager, org.colleague, org.outsider, org.other_head]):
+        for card in cards:
+            field = "company_id" if isinstance(card, Company) else "contact_id"
+            factories.task(org.admin, title=f"Задача {n}", owner_id=owner.pk, **{field: card.pk})
+            factories.call(org.admin, owner_id=owner.pk, **{field: card.pk})
+            factories.note(org.admin, owner_id=owner.pk, text=f"Заметка {n}", **{field: card.pk})
+    delete_activity(Note.objects.filter(contact=cards[0]).first(), org.admin)
+    for user in users:
+        for card in cards:
+            field = "company" if isinstance(card, Company) else "contact"
+            if not type(card).objects.visible_to(user).filter(pk=card.pk).exists():
+                continue
+            for model in (Task, Call, Note):
+                on_card = set(model.objects.visible_on(user, field, card).values_list("pk", flat=True))
+                door = set(model.objects.visible_to(user).filter(**{field: card}).values_list("pk", flat=True))
+                assert on_card == door and on_card, (user.username, card, model.__name__)
+    assert Contact.objects.visible_to(org.manager).filter(pk=cards[1].pk).exists() is False

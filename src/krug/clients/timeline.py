@@ -46,27 +46,37 @@ def move_events(kind_of_field: str, from_id: int, to_id: int) -> None:
     TimelineEvent.objects.filter(**{f"{kind_of_field}_id": from_id}).update(**{f"{kind_of_field}_id": to_id})
 
 
-def _visible_sources(user, events) -> Q:
-    """Events whose source record the user may see: the same door as every list."""
+def _visible_sources(user, events, field: str, card) -> Q:
+    """Events whose source record the user may see: the same door as every list, asked only about the sources of
+    this card's events, and of activities only which are attached to the card (`visible_on`), which the user
+    sees. Asking it of every record the user sees made a card's timeline read his whole book: 355 ms a card at
+    100,000 contacts with their activities (`bench api`)."""
     source_types = events.values_list("source_type", flat=True).distinct()
     q = Q(pk__in=[])
     for ct in ContentType.objects.filter(pk__in=list(source_types)):
         model = ct.model_class()
         if model is None:
             continue
-        visible = model.objects.visible_to(user, permissions.VIEW).values("pk")
-        q |= Q(source_type=ct, source_id__in=visible)
+        sources = events.filter(source_type=ct).values("source_id")
+        access = model.access
+        if isinstance(access, permissions.AttachedPolicy) and field in access.parents:
+            visible = model.objects.visible_on(user, field, card)
+        else:
+            visible = model.objects.visible_to(user, permissions.VIEW).filter(pk__in=sources)
+        q |= Q(source_type=ct, source_id__in=visible.values("pk"))
     return q
 
 
 def feed(user, *, contact: Contact | None = None, company: Company | None = None, cursor: str | None = None,
          limit: int = 50, kinds: list[str] | None = None):
-    """One page of the card's touchpoints, newest first, each visible to `user` by the usual rules."""
+    """One page of the card's touchpoints, newest first, each visible to `user` by the usual rules; the card (the
+    contact or company) is one the caller has found the user may see (`records.get_for`)."""
     events = TimelineEvent.objects.filter(hidden=False)
-    events = events.filter(contact=contact) if contact is not None else events.filter(company=company)
+    field, card = ("contact", contact) if contact is not None else ("company", company)
+    events = events.filter(**{field: card})
     if kinds:
         events = events.filter(kind__in=kinds)
-    events = events.filter(_visible_sources(user, events)).select_related("actor", "source_type")
+    events = events.filter(_visible_sources(user, events, field, card)).select_related("actor", "source_type")
     return page(events, order="-at", cursor=cursor, limit=limit)
 
 

@@ -24,6 +24,11 @@ class KrugQuerySet(models.QuerySet):
         qs = self.in_bin() if deleted else self.alive()
         return permissions.restrict(qs, user, action)
 
+    def visible_on(self, user, field: str, parent):
+        """The live records attached to `parent` (a record `user` is known to see, such as the card being shown)
+        by `field` that he may see (`permissions.restrict_on`)."""
+        return permissions.restrict_on(self.alive(), user, field, parent)
+
 
 # The columns that say who did something (created, changed or deleted a record; wrote an audit entry or a
 # timeline event), and of what kind an audited record is, carry no foreign-key constraint in the database

@@ -130,6 +130,19 @@ def restrict(queryset, user, action: str = VIEW):
     return queryset.filter(q) if q != EVERYTHING else queryset
 
 
+def restrict_on(queryset, user, field: str, parent):
+    """The records of `queryset` attached to `parent` by `field` that `user` may view, `parent` being a record the
+    caller has found he may view (the card being shown). An activity attached to a client or deal the user sees is
+    his to see (`AttachedPolicy`), so for those this asks only which are attached: the policy's own filter reads
+    every client and deal the user sees, which on a card's timeline or task list at a million contacts meant
+    the manager's whole book on every request. Other models go through `restrict` as usual."""
+    queryset = queryset.filter(**{field: parent})
+    access = queryset.model.access
+    if isinstance(access, AttachedPolicy) and field in access.parents:
+        return queryset if role_of(user) is not None else queryset.none()
+    return restrict(queryset, user, VIEW)
+
+
 def unrestricted(model, user, action: str) -> bool:
     """Whether `user` may `action` every live record of `model` (an administrator, by the model's policy)."""
     return model.access.q(model, user, action) == EVERYTHING

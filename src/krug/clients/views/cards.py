@@ -164,11 +164,9 @@ def _card_context(request, obj, *, contact=None, company=None) -> dict:
     from krug.sales.models import Deal
 
     deals = Deal.objects.visible_to(request.user).select_related("stage").order_by("-id")
-    tasks = Task.objects.visible_to(request.user).filter(state__in=Task.PENDING).order_by("due_at")
-    if contact is not None:
-        deals, tasks = deals.filter(contact=contact), tasks.filter(contact=contact)
-    else:
-        deals, tasks = deals.filter(company=company), tasks.filter(company=company)
+    field, card = ("contact", contact) if contact is not None else ("company", company)
+    deals = deals.filter(**{field: card})
+    tasks = Task.objects.visible_on(request.user, field, card).filter(state__in=Task.PENDING).order_by("due_at")
     events, cursor = timeline.feed(request.user, contact=contact, company=company, limit=30)
     timeline.in_words(events, card=obj)
     can_change = permissions.can(request.user, permissions.CHANGE, obj)

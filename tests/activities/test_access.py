@@ -45,27 +45,29 @@ def test_moving_an_activity_to_another_contact_moves_its_timeline_entry(api_as, 
 
 
 def test_a_cards_activities_are_those_the_door_lets_through(org):
-    """`visible_on` (a card's task list and timeline) asks only which activities are attached to the card, since
-    whoever sees the card sees them: for every user and every card he sees, that is exactly what the full door
-    (`visible_to`) lets through, binned ones left out; a card he does not see is never asked of it."""
+    """`visible_on` (a client card's task list and timeline, a deal card's activities) asks only which activities
+    are attached to the card, since whoever sees the card sees them: for every user and every card he sees, that
+    is exactly what the full door (`visible_to`) lets through, binned ones left out; a card he does not see is
+    never asked of it."""
     from krug.activities.models import Call, Note, Task
     from krug.activities.services import delete_activity
-    from krug.clients.models import Company, Contact
+    from krug.clients.models import Contact
 
     users = [org.admin, org.head, org.manager, org.colleague, org.outsider, org.other_head]
     company = factories.company(org.colleague, name="Вектор")
     cards = [factories.contact(org.manager), factories.contact(org.outsider, surname="Чужой"),
-             factories.contact(org.head, surname="Пул", owner_id=None), company]
+             factories.contact(org.head, surname="Пул", owner_id=None), company,
+             factories.deal(org.admin, title="Сделка коллеги", owner_id=org.colleague.pk)]
     for n, owner in enumerate([org.manager, org.colleague, org.outsider, org.other_head]):
         for card in cards:
-            field = "company_id" if isinstance(card, Company) else "contact_id"
+            field = f"{type(card)._meta.model_name}_id"
             factories.task(org.admin, title=f"Задача {n}", owner_id=owner.pk, **{field: card.pk})
             factories.call(org.admin, owner_id=owner.pk, **{field: card.pk})
             factories.note(org.admin, owner_id=owner.pk, text=f"Заметка {n}", **{field: card.pk})
     delete_activity(Note.objects.filter(contact=cards[0]).first(), org.admin)
     for user in users:
         for card in cards:
-            field = "company" if isinstance(card, Company) else "contact"
+            field = type(card)._meta.model_name
             if not type(card).objects.visible_to(user).filter(pk=card.pk).exists():
                 continue
             for model in (Task, Call, Note):

@@ -115,9 +115,10 @@ def deal_list(request):
 def _card_context(request, deal: Deal, **extra) -> dict:
     from krug.activities.models import Call, Note, Task
 
-    activities = [*Task.objects.visible_to(request.user).filter(deal=deal).order_by("-id")[:20],
-                  *Call.objects.visible_to(request.user).filter(deal=deal).order_by("-id")[:20],
-                  *Note.objects.visible_to(request.user).filter(deal=deal).order_by("-id")[:20]]
+    # the deal is one the user sees (`_deal`), so its activities are his to see (`visible_on`)
+    activities = [*Task.objects.visible_on(request.user, "deal", deal).order_by("-id")[:20],
+                  *Call.objects.visible_on(request.user, "deal", deal).order_by("-id")[:20],
+                  *Note.objects.visible_on(request.user, "deal", deal).order_by("-id")[:20]]
     activities.sort(key=lambda a: a.created_at, reverse=True)
     return {"section": "deals", "deal": deal, "history": services.stage_history(deal), "activities": activities,
             "stages": Stage.objects.alive().filter(pipeline=deal.pipeline).order_by("position"),

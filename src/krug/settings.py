@@ -104,6 +104,9 @@ def _databases() -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "krug.sqlite3"),
             "OPTIONS": {
+                # no ANALYZE and no PRAGMA optimize, on purpose: with statistics SQLite's plans change both ways
+                # (docs/performance.md, session 24), without them they follow from the schema, as the plan
+                # tests hold them
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                     "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"

@@ -97,6 +97,13 @@ def _databases() -> dict:
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if db["ENGINE"].endswith("postgresql"):
+            # No JIT: the permission filter's subqueries, never run when a row's owner already decides, still
+            # count in the plan's cost, which then passes jit_above_cost; compiling made a manager's task list
+            # take 1.3 s instead of 0.03 s at a million contacts (docs/performance.md, session 24). Options the
+            # URL gives (`?options=-c jit=on`) come after, so they win.
+            options = db.setdefault("OPTIONS", {})
+            options["options"] = " ".join(filter(None, ["-c jit=off", options.get("options", "")]))
         return {"default": db}
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {

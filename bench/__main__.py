@@ -107,6 +107,8 @@ def main() -> None:
 
         print(scenario.table(scenario.measure(args.size, args.seed, args.rows, args.repeat)))
     elif args.scenario == "transfer":
+        if args.repeat < 1:
+            parser.error("--repeat: at least 1 run")
         from bench import transfer as scenario
 
         print(scenario.table(scenario.run(args.size, args.seed, args.deals, args.companies, args.named,

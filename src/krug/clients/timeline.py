@@ -58,8 +58,7 @@ def _visible_sources(user, events, field: str, card) -> Q:
         if model is None:
             continue
         sources = events.filter(source_type=ct).values("source_id")
-        access = model.access
-        if isinstance(access, permissions.AttachedPolicy) and field in access.parents:
+        if permissions.attached_by(model, field):
             visible = model.objects.visible_on(user, field, card)
         else:
             visible = model.objects.visible_to(user, permissions.VIEW).filter(pk__in=sources)

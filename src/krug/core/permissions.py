@@ -137,10 +137,15 @@ def restrict_on(queryset, user, field: str, parent):
     every client and deal the user sees, which on a card's timeline or task list at a million contacts meant
     the manager's whole book on every request. Other models go through `restrict` as usual."""
     queryset = queryset.filter(**{field: parent})
-    access = queryset.model.access
-    if isinstance(access, AttachedPolicy) and field in access.parents:
+    if attached_by(queryset.model, field):
         return queryset if role_of(user) is not None else queryset.none()
     return restrict(queryset, user, VIEW)
+
+
+def attached_by(model, field: str) -> bool:
+    """Whether whoever sees the record `field` names may see `model`'s records attached by it (`AttachedPolicy`)."""
+    access = model.access
+    return isinstance(access, AttachedPolicy) and field in access.parents
 
 
 def unrestricted(model, user, action: str) -> bool:

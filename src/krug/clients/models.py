@@ -123,7 +123,11 @@ class Contact(OwnedModel):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.surname, self.first_name, self.patronymic) if p)
+        return self.join_name(self.surname, self.first_name, self.patronymic)
+
+    @staticmethod
+    def join_name(surname: str, first_name: str, patronymic: str) -> str:
+        return " ".join(p for p in (surname, first_name, patronymic) if p)
 
     def __str__(self) -> str:
         return self.full_name or f"#{self.pk}"

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 from django.db import transaction
 from django.db.models import QuerySet
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from krug.core import audit, changes, permissions, records, registry
 from krug.core.errors import ValidationFailed
@@ -42,7 +42,21 @@ class Page(Schema, Generic[T]):
 VERSION_HELP = "The version you loaded; a stale one answers 409"
 
 
-class RecordOut(Schema):
+class Out(Schema):
+    """An answer whose rows may come as dicts (a list page read with `.values()`): pydantic validates a dict
+    itself, in its compiled code. Ninja wraps every input in a getter that looks each field up in Python and
+    runs the schema's resolvers; for a page of 50 contacts that took 7 of the 8 ms of validating it. Model
+    instances, and schemas with resolvers, still go through ninja."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values, handler, info):
+        if isinstance(values, dict) and not cls._ninja_resolvers:
+            return handler(values)
+        return super()._run_root_validator(values, handler, info)
+
+
+class RecordOut(Out):
     """What every tracked record answers with besides its own fields."""
 
     created_at: dt.datetime
@@ -99,6 +113,9 @@ class Resource:
     filters: type[Schema] = ListParams
     apply_filters: Callable[[QuerySet, Any, Any], QuerySet] = lambda qs, params, request: qs
     list_queryset: Callable[[QuerySet], QuerySet] = lambda qs: qs
+    # what `out` reads, from the rows `list_queryset` yields (a page, or one record): there, three queries
+    # for a page's phones, e-mails and tags instead of Django's prefetch (which builds a manager per record)
+    rows: Callable[[list], list] = lambda rows: rows
     orders: tuple[str, ...] = ("id", "created_at", "updated_at")
     delete: Callable[[Any, Any], None] = field(default=records.move_to_bin)
     owner_field: str = "owner"
@@ -106,6 +123,10 @@ class Resource:
 
 def load(resource: Resource, request, pk: int, action: str = permissions.VIEW):
     return records.get_for(request.auth, resource.model, pk, action)
+
+
+def _one(res: Resource, pk: int):
+    return res.rows([res.list_queryset(res.model.objects.filter(pk=pk)).get()])[0]
 
 
 def add_crud_routes(router: Router, res: Resource) -> None:
@@ -124,20 +145,20 @@ def add_crud_routes(router: Router, res: Resource) -> None:
         qs = res.apply_filters(qs, params, request)
         rows, next_cursor = page(res.list_queryset(qs), order=params.order, cursor=params.cursor,
                                  limit=params.limit)
-        return {"items": rows, "next_cursor": next_cursor}
+        return {"items": res.rows(rows), "next_cursor": next_cursor}
 
     @router.post("", response={201: res.out, **ERRORS}, operation_id=f"{name}_create",
                  summary=f"Create one of {res.slug}")
     def create_record(request, payload: res.create_in):  # type: ignore[valid-type]
         with transaction.atomic():
             obj = res.create(request.auth, payload.dict(exclude_unset=True))
-        return Status(201, res.list_queryset(res.model.objects.filter(pk=obj.pk)).get())
+        return Status(201, _one(res, obj.pk))
 
     @router.get("/{int:pk}", response={200: res.out, **ERRORS}, operation_id=f"{name}_get",
                 summary=f"Read one of {res.slug}")
     def get_record(request, pk: int):
         load(res, request, pk)
-        return res.list_queryset(res.model.objects.filter(pk=pk)).get()
+        return _one(res, pk)
 
     @router.patch("/{int:pk}", response={200: res.out, **ERRORS}, operation_id=f"{name}_update",
                   summary=f"Update one of {res.slug}; send `version` to be protected from lost updates")
@@ -147,7 +168,7 @@ def add_crud_routes(router: Router, res: Resource) -> None:
         with transaction.atomic():
             obj = load(res, request, pk, permissions.CHANGE)
             res.update(request.auth, obj, data, version)
-        return res.list_queryset(res.model.objects.filter(pk=pk)).get()
+        return _one(res, pk)
 
     @router.delete("/{int:pk}", response={204: None, **ERRORS}, operation_id=f"{name}_delete",
                    summary=f"Move one of {res.slug} to the recycle bin (heads and admins)")
@@ -163,7 +184,7 @@ def add_crud_routes(router: Router, res: Resource) -> None:
 generic_router = Router(tags=["history, recycle bin, sharing"])
 
 
-class FieldChangeOut(Schema):
+class FieldChangeOut(Out):
     field: str = Field(description="The field's key, as in `changes` (a custom field's as `custom.<key>`)")
     label: str = Field(description="The field's label, in the language of the request")
     old: str = Field(description="The old value as people read it: a choice by its label, a user or a record by "

@@ -50,5 +50,8 @@ def page(qs: QuerySet, *, order: str = "-id", cursor: str | None = None, limit: 
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = _encode([getattr(last, name) if name != "id" else None, last.pk])
+        if isinstance(last, dict):  # a page read with .values()
+            next_cursor = _encode([last[name] if name != "id" else None, last["id"]])
+        else:
+            next_cursor = _encode([getattr(last, name) if name != "id" else None, last.pk])
     return rows, next_cursor

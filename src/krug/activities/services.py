@@ -4,12 +4,14 @@ the touchpoint on the client's timeline and keep the contact's "last contact" cu
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,6 +153,17 @@ def restore_activity(obj, by) -> None:
 
 
 # ---- tasks --------------------------------------------------------------------------------------------
+
+def soonest_due(pending: QuerySet, limit: int | None = None) -> list[Task]:
+    """`pending`'s tasks that have a due date, the soonest first (ties by id), at most `limit` of them.
+
+    One query per pending state, merged here: the index (owner, state, due_at) gives one state's tasks in due
+    order, so each query reads a page of it, while one query over both states makes PostgreSQL read and sort
+    every pending task of the owner (about 100 ms for a manager with 100,000 of them)."""
+    parts = [pending.filter(state=state, due_at__isnull=False).order_by("due_at", "id")[:limit]
+             for state in Task.PENDING]
+    return list(itertools.islice(heapq.merge(*parts, key=lambda task: (task.due_at, task.pk)), limit))
+
 
 def _clean_task(by, data: dict, *, current: Task | None) -> dict:
     errors = FieldErrors()

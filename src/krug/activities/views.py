@@ -52,10 +52,10 @@ def tasks(request):
         groups = [("done", list(mine.filter(state=Task.State.DONE).order_by("-done_at")[:100]))]
     else:
         pending = mine.filter(state__in=Task.PENDING)
-        groups = [("overdue", list(pending.filter(due_at__lt=now).order_by("due_at")[:200]))]
+        groups = [("overdue", services.soonest_due(pending.filter(due_at__lt=now), 200))]
         if request.GET.get("overdue") != "1":
-            groups += [("today", list(pending.filter(due_at__gte=now, due_at__lt=end_of_day).order_by("due_at"))),
-                       ("upcoming", list(pending.filter(due_at__gte=end_of_day).order_by("due_at")[:200])),
+            groups += [("today", services.soonest_due(pending.filter(due_at__gte=now, due_at__lt=end_of_day))),
+                       ("upcoming", services.soonest_due(pending.filter(due_at__gte=end_of_day), 200)),
                        ("no_date", list(pending.filter(due_at__isnull=True).order_by("-id")[:100]))]
     context = {"section": "tasks", "groups": groups, "filters": request.GET, "now": now,
                "owners": ui.assignable_users(request.user), "tomorrow": start_of_day + dt.timedelta(days=1, hours=10),

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from krug.activities.models import Task
+from krug.activities.services import soonest_due
 from krug.clients.models import Company, Contact
 from krug.core.permissions import Role, role_of
 from krug.sales.models import Deal, Stage
@@ -65,13 +65,14 @@ def _my_pending_tasks(user):
 
 def next_tasks(user, now, limit: int = NEXT_TASKS) -> list[Task]:
     """The user's own tasks still ahead, the soonest first (undated ones last)."""
-    ahead = _my_pending_tasks(user).filter(Q(due_at__gte=now) | Q(due_at__isnull=True))
-    return list(ahead.order_by(F("due_at").asc(nulls_last=True), "id")[:limit])
+    pending = _my_pending_tasks(user)
+    dated = soonest_due(pending.filter(due_at__gte=now), limit)
+    return dated + list(pending.filter(due_at__isnull=True).order_by("id")[:limit - len(dated)])
 
 
 def overdue_tasks(user, now, limit: int = OVERDUE_TASKS) -> list[Task]:
     """The user's own overdue tasks, the longest overdue first."""
-    return list(_my_pending_tasks(user).filter(Task.overdue_q(now)).order_by("due_at", "id")[:limit])
+    return soonest_due(_my_pending_tasks(user).filter(Task.overdue_q(now)), limit)
 
 
 def _part_of_day(now) -> str:
@@ -121,8 +122,8 @@ def notifications_for(user, now) -> dict:
 
     end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
     pending = Task.objects.visible_to(user).filter(owner=user, state__in=Task.PENDING)
-    overdue = list(pending.filter(due_at__lt=now).order_by("due_at")[:10])
-    today = list(pending.filter(due_at__gte=now, due_at__lte=end_of_day).order_by("due_at")[:10])
+    overdue = soonest_due(pending.filter(due_at__lt=now), 10)
+    today = soonest_due(pending.filter(due_at__gte=now, due_at__lte=end_of_day), 10)
     soon = list(Meeting.objects.visible_to(user).filter(owner=user, starts_at__gte=now,
                                                         starts_at__lte=now + dt.timedelta(hours=1))[:5])
     return {"overdue": overdue, "today": today, "soon": soon, "count": len(overdue) + len(today) + len(soon)}

@@ -3,6 +3,7 @@ rescheduled by drag with a confirmation for far moves."""
 
 import datetime as dt
 import json
+import re
 
 from django.utils import timezone
 
@@ -61,3 +62,48 @@ def test_the_week_shows_meetings_and_calls_and_a_far_move_needs_confirmation(cli
     assert moved.ends_at - moved.starts_at == dt.timedelta(hours=1)
     near = (start + dt.timedelta(days=31)).date().isoformat()
     assert json.loads(client.post(f"/calendar/meetings/{meeting.pk}/move/", {"day": near}).content)["ok"]
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r'<span class="task-title">([^<]*)</span>', html)
+
+
+def test_a_long_group_shows_a_page_its_true_count_and_the_rest_on_show_more(client, org):
+    now = timezone.now()
+    for n in range(63):  # both pending states, due dates with ties, all overdue
+        task = factories.task(org.manager, title=f"Долг {n:02d}", due_at=now - dt.timedelta(hours=100 - n // 2))
+        if n % 3 == 0:
+            Task.objects.filter(pk=task.pk).update(state=Task.State.POSTPONED)
+    factories.task(org.manager, title="Завтра", due_at=now + dt.timedelta(days=2))
+    client.force_login(org.manager)
+    html = client.get("/tasks/").content.decode()
+    first = _titles(html)
+    assert first[:50] == [f"Долг {n:02d}" for n in range(50)] and "Завтра" in first
+    assert '<span class="muted">63</span>' in html and "group=overdue" in html
+    more = re.search(r'hx-get="\?([^"]+)"', html).group(1).replace("&amp;", "&")
+    rest = client.get(f"/tasks/?{more}")
+    assert rest.status_code == 200 and "<section" not in rest.content.decode()
+    assert _titles(rest.content.decode()) == [f"Долг {n:02d}" for n in range(50, 63)]
+    assert "hx-get" not in rest.content.decode()
+
+
+def test_a_cursor_or_group_that_is_not_ours_is_a_bad_request(client, org):
+    client.force_login(org.manager)
+    assert client.get("/tasks/", {"group": "overdue", "cursor": "!!!"}).status_code == 400
+    assert client.get("/tasks/", {"group": "no_date", "cursor": "bm90IGEgY3Vyc29y"}).status_code == 400
+    assert client.get("/tasks/", {"group": "everything"}).status_code == 400
+    assert client.get("/clients/contacts/", {"cursor": "!!!"}).status_code == 400
+
+
+def test_a_busy_day_shows_forty_calls_and_counts_the_rest(client, org):
+    from krug.activities.views import DAY_EVENTS
+
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    for n in range(DAY_EVENTS + 3):
+        factories.call(org.manager, started_at=noon + dt.timedelta(minutes=n))
+    client.force_login(org.manager)
+    html = client.get("/calendar/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert html.count('class="cal-event cal-call') == DAY_EVENTS
+    assert "и ещё 3 звонка" in html
+    english = client.get("/calendar/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "and 3 more calls" in english

@@ -114,7 +114,7 @@ def test_home_page_costs_the_same_few_queries_however_many_records(client, org, 
 
 def test_counts_stop_at_the_cap_instead_of_counting_millions(org):
     from krug.clients.models import Contact
-    from krug.web.views import capped_count
+    from krug.web.ui import capped_count
 
     for _ in range(3):
         factories.contact(org.manager)

@@ -71,7 +71,9 @@ class Task(Activity):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         indexes = [*Activity.Meta.indexes,
-                   models.Index(fields=["owner", "state", "due_at"], name="task_agenda_idx")]
+                   models.Index(fields=["owner", "state", "due_at"], name="task_agenda_idx"),
+                   # the done tasks, the latest first: without it a manager's page of them sorted all of them
+                   models.Index(fields=["owner", "state", "done_at"], name="task_done_idx")]
 
     def __str__(self) -> str:
         return self.title
@@ -112,7 +114,8 @@ class Call(Activity):
     class Meta(Activity.Meta):
         verbose_name = _("call")
         verbose_name_plural = _("calls")
-        indexes = [*Activity.Meta.indexes, models.Index(fields=["started_at"], name="call_started_idx")]
+        indexes = [*Activity.Meta.indexes, models.Index(fields=["started_at"], name="call_started_idx"),
+                   models.Index(fields=["owner", "started_at"], name="call_calendar_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.phone}".strip()

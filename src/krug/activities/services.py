@@ -154,12 +154,17 @@ def restore_activity(obj, by) -> None:
 
 # ---- tasks --------------------------------------------------------------------------------------------
 
-def soonest_due(pending: QuerySet, limit: int | None = None) -> list[Task]:
-    """`pending`'s tasks that have a due date, the soonest first (ties by id), at most `limit` of them.
+def soonest_due(pending: QuerySet, limit: int | None = None, after: tuple[dt.datetime, int] | None = None
+                ) -> list[Task]:
+    """`pending`'s tasks that have a due date, the soonest first (ties by id), at most `limit` of them; with
+    `after` (a due date and an id), those that come after it.
 
     One query per pending state, merged here: the index (owner, state, due_at) gives one state's tasks in due
     order, so each query reads a page of it, while one query over both states makes PostgreSQL read and sort
     every pending task of the owner (about 100 ms for a manager with 100,000 of them)."""
+    if after is not None:
+        due, pk = after
+        pending = pending.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=pk))
     parts = [pending.filter(state=state, due_at__isnull=False).order_by("due_at", "id")[:limit]
              for state in Task.PENDING]
     return list(itertools.islice(heapq.merge(*parts, key=lambda task: (task.due_at, task.pk)), limit))

@@ -6,18 +6,21 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from krug.activities import services
 from krug.activities.models import Call, Meeting, Task
 from krug.core import permissions, records
-from krug.core.errors import DomainError, NotFound
+from krug.core.errors import DomainError, NotFound, ValidationFailed
+from krug.core.pagination import decode_cursor, encode_cursor, page
 from krug.core.permissions import Role, role_of
 from krug.web import ui
 
@@ -41,25 +44,77 @@ def _whose(request, qs):
     return qs.filter(owner=request.user)
 
 
+GROUP_PAGE = 50
+GROUP_COUNT_CAP = 1000  # "1,000+" says enough about a group, and counting further costs every visit
+
+
+def _dated_group(pending, cursor: str | None) -> tuple[list[Task], str | None]:
+    """A page of a dated group, the soonest first, and the cursor of the next page."""
+    after = None
+    if cursor:
+        due, pk = decode_cursor(cursor)
+        try:
+            due = parse_datetime(due) if isinstance(due, str) else None
+        except ValueError:  # well formed, but no such date
+            due = None
+        if due is None or not isinstance(pk, int):
+            raise ValidationFailed.single("cursor", _("malformed cursor"))
+        after = (due, pk)
+    rows = services.soonest_due(pending, GROUP_PAGE + 1, after)
+    if len(rows) <= GROUP_PAGE:
+        return rows, None
+    last = rows[GROUP_PAGE - 1]
+    return rows[:GROUP_PAGE], encode_cursor([last.due_at.isoformat(), last.pk])
+
+
+def _task_groups(request, mine, now) -> list[dict]:
+    """The tasks page's groups: each a page of its tasks, how many it holds (counted up to a cap) and the
+    cursor of its next page. With ?group=, only that group, from ?cursor= (the "show more" of one group)."""
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    end_of_day = start_of_day + dt.timedelta(days=1)
+    pending = mine.filter(state__in=Task.PENDING)
+    if request.GET.get("state") == "done":
+        wanted = {"done": mine.filter(state=Task.State.DONE)}
+    else:
+        wanted = {"overdue": pending.filter(due_at__lt=now)}
+        if request.GET.get("overdue") != "1":
+            wanted |= {"today": pending.filter(due_at__gte=now, due_at__lt=end_of_day),
+                       "upcoming": pending.filter(due_at__gte=end_of_day),
+                       "no_date": pending.filter(due_at__isnull=True)}
+    only = request.GET.get("group")
+    if only:
+        if only not in wanted:
+            raise BadRequest(_("unknown group"))
+        wanted = {only: wanted[only]}
+    groups = []
+    for key, qs in wanted.items():
+        cursor = request.GET.get("cursor") if only else None
+        if key in ("done", "no_date"):
+            rows, next_cursor = page(qs, order="-done_at" if key == "done" else "-id", cursor=cursor,
+                                     limit=GROUP_PAGE)
+        else:
+            rows, next_cursor = _dated_group(qs, cursor)
+        count, capped = (None, False) if only else ui.capped_count(qs, GROUP_COUNT_CAP)
+        groups.append({"key": key, "items": rows, "count": count, "capped": capped,
+                       "more": ui.querystring(request, group=key, cursor=next_cursor) if next_cursor else ""})
+    return groups
+
+
 @login_required
 def tasks(request):
     now = timezone.localtime()
     start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    end_of_day = start_of_day + dt.timedelta(days=1)
     mine = _whose(request, Task.objects.visible_to(request.user)).select_related("contact", "company", "deal",
                                                                                  "owner")
-    if request.GET.get("state") == "done":
-        groups = [("done", list(mine.filter(state=Task.State.DONE).order_by("-done_at")[:100]))]
-    else:
-        pending = mine.filter(state__in=Task.PENDING)
-        groups = [("overdue", services.soonest_due(pending.filter(due_at__lt=now), 200))]
-        if request.GET.get("overdue") != "1":
-            groups += [("today", services.soonest_due(pending.filter(due_at__gte=now, due_at__lt=end_of_day))),
-                       ("upcoming", services.soonest_due(pending.filter(due_at__gte=end_of_day), 200)),
-                       ("no_date", list(pending.filter(due_at__isnull=True).order_by("-id")[:100]))]
+    try:
+        groups = _task_groups(request, mine, now)
+    except ValidationFailed as exc:  # a cursor that is not ours
+        raise BadRequest(exc.message) from exc
     context = {"section": "tasks", "groups": groups, "filters": request.GET, "now": now,
                "owners": ui.assignable_users(request.user), "tomorrow": start_of_day + dt.timedelta(days=1, hours=10),
                "error": request.GET.get("error", "")}
+    if request.GET.get("group"):
+        return render(request, "activities/_task_rows.html", {**context, "group": groups[0]})
     return render(request, "activities/tasks.html", context)
 
 
@@ -110,22 +165,36 @@ def task_new(request):
     return _back(request)
 
 
+DAY_EVENTS = 40  # of each kind a day shows; the rest are counted
+
+
+def _of_day(qs, field: str, day: dt.date) -> tuple[list, int]:
+    """The first DAY_EVENTS of `qs` on `day` by `field`, and how many more there are. A team's week can hold
+    thousands of calls: showing them all took seconds and showed nothing."""
+    begin = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    of_day = qs.filter(**{f"{field}__gte": begin, f"{field}__lt": begin + dt.timedelta(days=1)})
+    rows = list(of_day.select_related("contact", "company", "owner").order_by(field, "id")[:DAY_EVENTS + 1])
+    if len(rows) <= DAY_EVENTS:
+        return rows, 0
+    return rows[:DAY_EVENTS], of_day.count() - DAY_EVENTS
+
+
 @login_required
 def calendar(request):
     today = timezone.localdate()
     start = parse_date(request.GET.get("week") or "") or today
     start -= dt.timedelta(days=start.weekday())
     days = [start + dt.timedelta(days=i) for i in range(7)]
-    begin = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
-    end = begin + dt.timedelta(days=7)
-    meetings = _whose(request, Meeting.objects.visible_to(request.user)).filter(starts_at__gte=begin, starts_at__lt=end)
-    calls = _whose(request, Call.objects.visible_to(request.user)).filter(started_at__gte=begin, started_at__lt=end)
-    by_day = {d: [] for d in days}
-    for m in meetings.select_related("contact", "company", "owner"):
-        by_day[timezone.localtime(m.starts_at).date()].append(("meeting", timezone.localtime(m.starts_at), m))
-    for c in calls.select_related("contact", "company", "owner"):
-        by_day[timezone.localtime(c.started_at).date()].append(("call", timezone.localtime(c.started_at), c))
-    columns = [{"day": d, "today": d == today, "events": sorted(by_day[d], key=lambda e: e[1])} for d in days]
+    meetings = _whose(request, Meeting.objects.visible_to(request.user))
+    calls = _whose(request, Call.objects.visible_to(request.user))
+    columns = []
+    for day in days:
+        shown_meetings, more_meetings = _of_day(meetings, "starts_at", day)
+        shown_calls, more_calls = _of_day(calls, "started_at", day)
+        events = [("meeting", timezone.localtime(m.starts_at), m) for m in shown_meetings]
+        events += [("call", timezone.localtime(c.started_at), c) for c in shown_calls]
+        columns.append({"day": day, "today": day == today, "events": sorted(events, key=lambda e: e[1]),
+                        "more_meetings": more_meetings, "more_calls": more_calls})
     context = {"section": "calendar", "columns": columns, "start": start, "filters": request.GET,
                "previous": (start - dt.timedelta(days=7)).isoformat(),
                "next": (start + dt.timedelta(days=7)).isoformat(),

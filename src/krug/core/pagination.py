@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from krug.core.errors import ValidationFailed
 
 
-def _encode(values: list) -> str:
+def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> list:
+def decode_cursor(cursor: str) -> list:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -34,7 +34,7 @@ def page(qs: QuerySet, *, order: str = "-id", cursor: str | None = None, limit: 
     ordering = [f"{direction}{name}", f"{direction}id"] if name != "id" else [f"{direction}id"]
     qs = qs.order_by(*ordering)
     if cursor:
-        value, last_id = _decode(cursor)
+        value, last_id = decode_cursor(cursor)
         cmp = "lt" if desc else "gt"
         if name == "id":
             qs = qs.filter(**{f"id__{cmp}": last_id})
@@ -51,7 +51,7 @@ def page(qs: QuerySet, *, order: str = "-id", cursor: str | None = None, limit: 
         rows = rows[:limit]
         last = rows[-1]
         if isinstance(last, dict):  # a page read with .values()
-            next_cursor = _encode([last[name] if name != "id" else None, last["id"]])
+            next_cursor = encode_cursor([last[name] if name != "id" else None, last["id"]])
         else:
-            next_cursor = _encode([getattr(last, name) if name != "id" else None, last.pk])
+            next_cursor = encode_cursor([getattr(last, name) if name != "id" else None, last.pk])
     return rows, next_cursor

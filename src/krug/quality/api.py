@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -254,8 +255,10 @@ def list_duplicates(request, status: str = "open", entity: str = "contact", limi
         from krug.core.errors import ValidationFailed
         raise ValidationFailed.single("entity", "must be contact or company")
     model = ENTITY_MODELS[entity]()
-    visible = model.objects.visible_to(request.auth).values("pk")
-    pairs = list(DuplicatePair.objects.filter(entity=entity, status=status, a_id__in=visible, b_id__in=visible)
+    visible = model.objects.visible_to(request.auth)
+    # EXISTS per pair, not `IN (every record he sees)`: see permissions.AttachedPolicy
+    pairs = list(DuplicatePair.objects.filter(entity=entity, status=status)
+                 .filter(Exists(visible.filter(pk=OuterRef("a_id"))), Exists(visible.filter(pk=OuterRef("b_id"))))
                  .order_by("-score", "id")[:limit])
     names = {c.pk: str(c) for c in model.objects.filter(pk__in=[x for p in pairs for x in (p.a_id, p.b_id)])}
     return [{"id": p.id, "entity": p.entity, "a_id": p.a_id, "a_title": names.get(p.a_id, ""), "b_id": p.b_id,

@@ -3,10 +3,13 @@ page for "load more", and the users a person may give records to."""
 
 from __future__ import annotations
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest
 
-from krug.core.errors import DomainError
+from krug.core.errors import DomainError, ValidationFailed
 from krug.core.pagination import page
+
+COUNT_CAP = 10_000
 
 
 def field_errors(exc: DomainError) -> dict[str, list[str]]:
@@ -20,8 +23,17 @@ def field_errors(exc: DomainError) -> dict[str, list[str]]:
 
 
 def keyset(request: HttpRequest, qs, order: str, limit: int = 50):
-    """(rows, next cursor) for the page the request asks for."""
-    return page(qs, order=order, cursor=request.GET.get("cursor") or None, limit=limit)
+    """(rows, next cursor) for the page the request asks for; a cursor that is not ours is a bad request."""
+    try:
+        return page(qs, order=order, cursor=request.GET.get("cursor") or None, limit=limit)
+    except ValidationFailed as exc:
+        raise BadRequest(exc.message) from exc
+
+
+def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(count, more): counts at most `cap` rows, so a big base costs no more than a small one."""
+    found = queryset.order_by()[: cap + 1].count()
+    return min(found, cap), found > cap
 
 
 def assignable_users(user):

@@ -17,9 +17,9 @@ from krug.activities.services import soonest_due
 from krug.clients.models import Company, Contact
 from krug.core.permissions import Role, role_of
 from krug.sales.models import Deal, Stage
+from krug.web import ui
 
 #: the home page counts up to this many and then shows "N+": an exact count of millions is not worth it
-COUNT_CAP = 10_000
 NEXT_TASKS = 6
 OVERDUE_TASKS = 3
 
@@ -33,14 +33,8 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
-def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(count, more): counts at most `cap` rows, so a big base costs no more than a small one."""
-    found = queryset.order_by()[: cap + 1].count()
-    return min(found, cap), found > cap
-
-
 def _stat(key: str, queryset) -> dict:
-    count, more = capped_count(queryset)
+    count, more = ui.capped_count(queryset)
     return {"key": key, "count": count, "more": more}
 
 
@@ -159,7 +153,6 @@ def view_save(request, entity):
 def view_delete(request, pk):
     from krug.accounts import services
     from krug.core.errors import NotFound
-    from krug.web import ui
 
     try:
         services.delete_view(request.user, pk)

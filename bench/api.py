@@ -13,6 +13,8 @@ of every query), times through Django's test client (no network):
 - a contact card with its timeline (`/contacts/{id}` and `/contacts/{id}/timeline`);
 - the manager's agenda, his open and postponed tasks (`/tasks?owner=…&state=open&state=postponed`; the API
   cannot order them by due date, the raw SQL does, as the agenda page does);
+- and whole screens as he opens them in the browser (home, tasks, the calendar's week, the sales dashboard,
+  the contact list), logged in, through the templates;
 
 each next to the equivalent raw SQL, and prints p50/p95 and the ratio of the medians.
 """
@@ -100,6 +102,7 @@ def _time(call, repeat: int) -> list[float]:
 def measure(size: int, seed: int, repeat: int = 200) -> dict:
     from django.db import connection
     from django.test import Client
+    from django.utils import translation
 
     from krug.accounts import services as accounts
     from krug.clients.models import Contact
@@ -179,12 +182,27 @@ def measure(size: int, seed: int, repeat: int = 200) -> dict:
                 "LEFT JOIN clients_company co ON co.id = t.company_id "
                 "LEFT JOIN sales_deal d ON d.id = t.deal_id ORDER BY t.due_at, t.id", [manager.pk])),
     }
+    # the screens a manager opens every day, whole pages through the template (no raw SQL to compare with)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    browser.force_login(manager)
+
+    def screen(path: str):
+        def call():
+            with translation.override(translation.get_language()):  # the page's Russian stays in the page
+                response = browser.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+        return call
+
+    for name, path in (("screen: home", "/"), ("screen: tasks", "/tasks/"), ("screen: calendar week", "/calendar/"),
+                       ("screen: sales dashboard", "/dashboard/"), ("screen: contact list", "/clients/contacts/")):
+        scenarios[name] = (screen(path), None)
     rows = []
     for name, (through_api, raw) in scenarios.items():
         api_ms = _time(through_api, repeat)
-        sql_ms = _time(raw, repeat)
+        sql_ms = _time(raw, repeat) if raw else None
         rows.append({"scenario": name, "p50": statistics.median(api_ms), "p95": _percentile(api_ms, 0.95),
-                     "sql_p50": statistics.median(sql_ms), "sql_p95": _percentile(sql_ms, 0.95)})
+                     "sql_p50": statistics.median(sql_ms) if sql_ms else None,
+                     "sql_p95": _percentile(sql_ms, 0.95) if sql_ms else None})
     return {"size": size, "vendor": connection.vendor, "load_seconds": load_seconds, "activities": activities,
             "rows": rows}
 
@@ -197,6 +215,9 @@ def table(result: dict) -> str:
              "scenario | API p50 ms | API p95 ms | raw SQL p50 ms | raw SQL p95 ms | API/SQL (p50)",
              "--- | --- | --- | --- | --- | ---"]
     for r in result["rows"]:
+        if r["sql_p50"] is None:  # a whole screen
+            lines.append(f"{r['scenario']} | {r['p50']:.1f} | {r['p95']:.1f} | — | — | —")
+            continue
         ratio = r["p50"] / r["sql_p50"] if r["sql_p50"] else 0
         lines.append(f"{r['scenario']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['sql_p50']:.2f} | {r['sql_p95']:.2f} | "
                      f"×{ratio:.1f}")

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.db import connection
 
 from krug.sales.models import Deal
 from tests import factories
@@ -24,6 +25,19 @@ def test_the_board_shows_each_stage_with_its_visible_deals_and_totals(client, or
     assert "Станки" in page and "Чужая" not in page and "150" in page
     for name in ("Новая", "Счёт", "Оплачено", "Отказ"):
         assert name in page
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, which follows from the schema alone")
+def test_a_board_column_reads_its_stage_in_order_from_the_index(org, pipeline):
+    from krug.sales.views import COLUMN_SIZE
+
+    column = (Deal.objects.visible_to(org.manager).filter(stage_id=pipeline["stages"][0]["id"])
+              .order_by("-stage_entered_at", "-id")[:COLUMN_SIZE])
+    sql, params = column.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "deal_board_idx" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_a_move_the_stage_forbids_is_refused_with_the_reason_and_a_good_one_lands(client, org, pipeline):

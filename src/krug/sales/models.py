@@ -117,6 +117,9 @@ class Deal(OwnedModel):
         verbose_name_plural = _("deals")
         indexes = [models.Index(fields=["owner", "-id"], name="deal_owner_idx"),
                    models.Index(fields=["stage", "-id"], name="deal_stage_idx"),
+                   # the board's column, the latest to enter the stage first: without it each column sorted
+                   # every deal of its stage (80-115 ms a column at a million contacts)
+                   models.Index(fields=["stage", "-stage_entered_at", "-id"], name="deal_board_idx"),
                    models.Index(fields=["contact", "-id"], name="deal_contact_idx"),
                    models.Index(fields=["company", "-id"], name="deal_company_idx"),
                    binned_index("deal_binned_idx")]

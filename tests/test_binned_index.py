@@ -9,6 +9,7 @@ from django.db.models import Q
 from krug.clients.filters import key_starts
 from krug.clients.models import Contact
 from krug.core.models import TrackedModel
+from tests.plans import sqlite_plan
 
 BINNED = {"clients_company": "company_binned_idx", "clients_contact": "contact_binned_idx",
           "clients_lead": "lead_binned_idx", "sales_deal": "deal_binned_idx", "activities_call": "call_binned_idx",
@@ -31,10 +32,7 @@ def _plan(user) -> str:
     wanted = Q()
     for n in range(300):
         wanted |= key_starts("search_key", f"иванов{n} иван")
-    sql, params = Contact.objects.visible_to(user).filter(wanted).values_list("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        return " ".join(row[-1] for row in cursor.fetchall())
+    return sqlite_plan(Contact.objects.visible_to(user).filter(wanted).values_list("pk"))
 
 
 def test_sqlite_finds_names_by_their_key_not_by_deleted_at(org):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from krug.activities.models import Task
 from krug.activities.services import soonest_due
 from tests import factories
+from tests.plans import sqlite_plan
 
 
 @pytest.fixture
@@ -46,8 +47,5 @@ def test_dates_before_now_only(agenda):
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's is in docs/performance.md")
 def test_each_state_is_read_in_due_order_from_the_index(agenda):
     one_state = agenda.filter(state=Task.State.OPEN, due_at__isnull=False).order_by("due_at", "id")[:10]
-    sql, params = one_state.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    plan = sqlite_plan(one_state)
     assert "task_agenda_idx" in plan and "TEMP B-TREE" not in plan, plan

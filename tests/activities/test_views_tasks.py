@@ -5,10 +5,13 @@ import datetime as dt
 import json
 import re
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 
-from krug.activities.models import Meeting, Task
+from krug.activities.models import Call, Meeting, Task
 from tests import factories
+from tests.plans import sqlite_plan
 
 
 def test_my_tasks_are_grouped_and_done_or_postponed_in_one_click(client, org):
@@ -107,3 +110,19 @@ def test_a_busy_day_shows_forty_calls_and_counts_the_rest(client, org):
     assert "и ещё 3 звонка" in html
     english = client.get("/calendar/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "and 3 more calls" in english
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, which follows from the schema alone")
+def test_a_days_calls_and_the_done_tasks_are_read_in_order_from_their_indexes(org):
+    from krug.activities.views import DAY_EVENTS, GROUP_PAGE
+
+    begin = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    calls = (Call.objects.visible_to(org.manager).filter(owner=org.manager, started_at__gte=begin,
+                                                         started_at__lt=begin + dt.timedelta(days=1))
+             .order_by("started_at", "id")[:DAY_EVENTS + 1])
+    plan = sqlite_plan(calls)
+    assert "call_calendar_idx" in plan and "TEMP B-TREE" not in plan, plan
+    done = (Task.objects.visible_to(org.manager).filter(owner=org.manager, state=Task.State.DONE)
+            .order_by("-done_at", "-id")[:GROUP_PAGE + 1])
+    plan = sqlite_plan(done)
+    assert "task_done_idx" in plan and "TEMP B-TREE" not in plan, plan

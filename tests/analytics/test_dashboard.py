@@ -57,3 +57,45 @@ def test_the_data_health_page_shows_each_user_his_scope_with_links_down_to_the_c
     client.force_login(org.admin)
     page = client.get("/dashboard/data-health/").content.decode()
     assert f"?owner={org.outsider.pk}" in page and "4" in page
+
+
+def test_overdue_tasks_are_counted_for_the_managers_he_answers_for_and_the_pool(org):
+    from krug.activities.models import Task
+    from krug.analytics.services import overdue_by_manager
+
+    now = timezone.now()
+    past = now - dt.timedelta(days=1)
+    mine = factories.contact(org.manager, surname="Свой")
+    for by in (org.manager, org.manager, org.colleague, org.outsider):
+        factories.task(by, due_at=past)
+    factories.task(org.head, due_at=past, contact_id=mine.pk, owner_id=org.colleague.pk)  # on his client
+    factories.task(org.manager, due_at=now + dt.timedelta(days=1))  # not yet due
+    factories.task(org.admin, due_at=past, owner_id=None)  # the unowned pool
+
+    def counts(user):
+        return {row["owner_id"]: row["count"] for row in overdue_by_manager(user, now)}
+
+    assert counts(org.manager) == {org.manager.pk: 2, None: 1}  # though he sees the colleague's task on his client
+    assert Task.objects.visible_to(org.manager).filter(owner=org.colleague).count() == 1
+    assert counts(org.head) == {org.manager.pk: 2, org.colleague.pk: 2, None: 1}
+    assert counts(org.admin) == {org.manager.pk: 2, org.colleague.pk: 2, org.outsider.pk: 1, None: 1}
+    assert overdue_by_manager(org.head, now)[0]["count"] == 2
+
+
+def test_the_overdue_count_reads_the_agenda_index_not_every_task_through_the_door(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from krug.analytics.services import overdue_by_manager
+
+    if connection.vendor != "sqlite":
+        return
+    factories.task(org.manager, due_at=timezone.now() - dt.timedelta(days=1))
+    with CaptureQueriesContext(connection) as captured:
+        overdue_by_manager(org.head, timezone.now())
+    counting = [q["sql"] for q in captured.captured_queries if "COUNT" in q["sql"]]
+    assert len(counting) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + counting[0])
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "task_agenda_idx" in plan, plan

@@ -6,6 +6,7 @@ from django.db import connection
 from krug.clients.filters import email_holders, key_starts
 from krug.clients.models import Company, Contact
 from tests import factories
+from tests.plans import sqlite_plan
 
 
 def test_the_keys_that_begin_with_the_text_and_no_other(org):
@@ -27,13 +28,6 @@ def test_pattern_signs_in_the_text_are_letters(org):
     assert not Contact.objects.filter(key_starts("search_key", "b")).exists()
 
 
-def _plan(qs) -> str:
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        return " ".join(str(row[-1]) for row in cursor.fetchall())
-
-
 def test_email_search_reads_the_beginning_of_the_keys(org):
     ivanov = factories.contact(org.admin, surname="Иванов", emails=["S.Ivanov@Sever.ru"])
     factories.contact(org.admin, surname="Петров", emails=["petrov@s.ivanov.ru", "ivanov@sever.ru"])
@@ -41,7 +35,7 @@ def test_email_search_reads_the_beginning_of_the_keys(org):
     assert list(Contact.objects.filter(pk__in=email_holders("S.IVANOV"))) == [ivanov]
     assert not Contact.objects.filter(pk__in=email_holders("s.ivanov@sever.ru.")).exists()
     if connection.vendor == "sqlite":  # a range of the b-tree, not LIKE's walk through every e-mail
-        plan = _plan(email_holders("s.ivanov"))
+        plan = sqlite_plan(email_holders("s.ivanov"))
         assert "contactemail_key_idx" in plan and "SCAN" not in plan, plan
 
 
@@ -53,5 +47,5 @@ def test_company_suggest_reads_the_beginning_of_the_names(org, client):
     page = client.get("/clients/companies/suggest/", {"company_name": "ООО Вект"}).content.decode()
     assert "Вектор" in page and "Векторные системы" in page and "Новый вектор" not in page
     if connection.vendor == "sqlite":
-        plan = _plan(Company.objects.filter(key_starts("search_key", "вект")))
+        plan = sqlite_plan(Company.objects.filter(key_starts("search_key", "вект")))
         assert "SEARCH" in plan and "search_key" in plan, plan

@@ -68,3 +68,21 @@ def test_krug_quality_scan_prints_what_it_found(org, capsys):
     plant(org)
     assert main(["quality", "scan"]) == 0
     assert "Scanned 3 contacts" in capsys.readouterr().out
+
+
+def test_a_pair_is_listed_only_when_both_are_visible_and_asked_by_exists(api_as, org):
+    """Each pair asks EXISTS of its own two records, not `IN (every record he sees)`, which PostgreSQL compares
+    row by row once a manager's book outgrows work_mem (see permissions.AttachedPolicy)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a, b = plant(org)
+    stranger = factories.contact(org.outsider, surname="Смирнова", first_name="Анна")
+    DuplicatePair.objects.create(entity="contact", a_id=a.pk, b_id=b.pk, score=0.9, reasons=["name"])
+    DuplicatePair.objects.create(entity="contact", a_id=a.pk, b_id=stranger.pk, score=0.95, reasons=["name"])
+    with CaptureQueriesContext(connection) as captured:
+        pairs = api_as("manager").get("/quality/duplicates").body
+    assert [(p["a_id"], p["b_id"]) for p in pairs] == [(a.pk, b.pk)]
+    listing = [q["sql"] for q in captured.captured_queries if "quality_duplicatepair" in q["sql"]]
+    assert listing and all("EXISTS" in sql and '"clients_contact"."id" IN (SELECT' not in sql for sql in listing)
+    assert [p["b_id"] for p in api_as("admin").get("/quality/duplicates").body] == [stranger.pk, b.pk]

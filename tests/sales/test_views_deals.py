@@ -7,6 +7,7 @@ from django.db import connection
 
 from krug.sales.models import Deal
 from tests import factories
+from tests.plans import sqlite_plan
 
 
 @pytest.fixture
@@ -33,10 +34,7 @@ def test_a_board_column_reads_its_stage_in_order_from_the_index(org, pipeline):
 
     column = (Deal.objects.visible_to(org.manager).filter(stage_id=pipeline["stages"][0]["id"])
               .order_by("-stage_entered_at", "-id")[:COLUMN_SIZE])
-    sql, params = column.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    plan = sqlite_plan(column)
     assert "deal_board_idx" in plan and "TEMP B-TREE" not in plan, plan
 
 

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 from krug.activities import services
 from krug.activities.models import Call, Meeting, Task
 from krug.core import permissions, records
-from krug.core.errors import DomainError, NotFound, ValidationFailed
-from krug.core.pagination import decode_cursor, encode_cursor, page
+from krug.core.errors import DomainError, NotFound
+from krug.core.pagination import decode_cursor_as, encode_cursor, page
 from krug.core.permissions import Role, role_of
 from krug.web import ui
 
@@ -50,16 +50,7 @@ GROUP_COUNT_CAP = 1000  # "1,000+" says enough about a group, and counting furth
 
 def _dated_group(pending, cursor: str | None) -> tuple[list[Task], str | None]:
     """A page of a dated group, the soonest first, and the cursor of the next page."""
-    after = None
-    if cursor:
-        due, pk = decode_cursor(cursor)
-        try:
-            due = parse_datetime(due) if isinstance(due, str) else None
-        except ValueError:  # well formed, but no such date
-            due = None
-        if due is None or not isinstance(pk, int):
-            raise ValidationFailed.single("cursor", _("malformed cursor"))
-        after = (due, pk)
+    after = decode_cursor_as(cursor, Task._meta.get_field("due_at")) if cursor else None
     rows = services.soonest_due(pending, GROUP_PAGE + 1, after)
     if len(rows) <= GROUP_PAGE:
         return rows, None
@@ -67,11 +58,9 @@ def _dated_group(pending, cursor: str | None) -> tuple[list[Task], str | None]:
     return rows[:GROUP_PAGE], encode_cursor([last.due_at.isoformat(), last.pk])
 
 
-def _task_groups(request, mine, now) -> list[dict]:
+def _task_groups(request, mine, now, end_of_day) -> list[dict]:
     """The tasks page's groups: each a page of its tasks, how many it holds (counted up to a cap) and the
     cursor of its next page. With ?group=, only that group, from ?cursor= (the "show more" of one group)."""
-    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    end_of_day = start_of_day + dt.timedelta(days=1)
     pending = mine.filter(state__in=Task.PENDING)
     if request.GET.get("state") == "done":
         wanted = {"done": mine.filter(state=Task.State.DONE)}
@@ -103,15 +92,13 @@ def _task_groups(request, mine, now) -> list[dict]:
 @login_required
 def tasks(request):
     now = timezone.localtime()
-    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    end_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     mine = _whose(request, Task.objects.visible_to(request.user)).select_related("contact", "company", "deal",
                                                                                  "owner")
-    try:
-        groups = _task_groups(request, mine, now)
-    except ValidationFailed as exc:  # a cursor that is not ours
-        raise BadRequest(exc.message) from exc
+    with ui.cursor_errors_are_bad_requests():
+        groups = _task_groups(request, mine, now, end_of_day)
     context = {"section": "tasks", "groups": groups, "filters": request.GET, "now": now,
-               "owners": ui.assignable_users(request.user), "tomorrow": start_of_day + dt.timedelta(days=1, hours=10),
+               "owners": ui.assignable_users(request.user), "tomorrow": end_of_day + dt.timedelta(hours=10),
                "error": request.GET.get("error", "")}
     if request.GET.get("group"):
         return render(request, "activities/_task_rows.html", {**context, "group": groups[0]})

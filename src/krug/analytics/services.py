@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -43,11 +43,20 @@ def change(now: Decimal, before: Decimal) -> int | None:
 
 
 def overdue_by_manager(user, now: dt.datetime) -> list[dict]:
+    """Overdue tasks of each manager `user` answers for (himself; his team for a head; everyone for an
+    administrator) and of the unowned pool, through the door as every figure. Tasks colleagues own on his
+    clients count on their own managers' dashboards: asking the door of each of them (EXISTS of its client)
+    read all 300,000 overdue tasks a manager may see at a million contacts, 1.3 s, where his owners' tasks are
+    read from the agenda index (owner, state, due_at)."""
     from krug.accounts.models import User
     from krug.activities.models import Task
+    from krug.core.permissions import Role, role_of
 
-    rows = (Task.objects.visible_to(user).filter(Task.overdue_q(now)).values("owner").annotate(n=Count("id"))
-            .order_by("-n"))
+    overdue = Task.objects.visible_to(user).filter(Task.overdue_q(now))
+    if role_of(user) != Role.ADMIN:
+        owners = [user.pk, *User.objects.filter(team__head=user).values_list("pk", flat=True)]
+        overdue = overdue.filter(Q(owner__in=owners) | Q(owner__isnull=True))
+    rows = overdue.values("owner").annotate(n=Count("id")).order_by("-n")
     names = {u.pk: u.get_full_name() or u.username for u in User.objects.filter(pk__in=[r["owner"] for r in rows])}
     return [{"owner_id": r["owner"], "name": names.get(r["owner"], "—"), "count": r["n"]} for r in rows]
 

@@ -3,6 +3,8 @@ page for "load more", and the users a person may give records to."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest
 
@@ -24,8 +26,16 @@ def field_errors(exc: DomainError) -> dict[str, list[str]]:
 
 def keyset(request: HttpRequest, qs, order: str, limit: int = 50):
     """(rows, next cursor) for the page the request asks for; a cursor that is not ours is a bad request."""
-    try:
+    with cursor_errors_are_bad_requests():
         return page(qs, order=order, cursor=request.GET.get("cursor") or None, limit=limit)
+
+
+@contextmanager
+def cursor_errors_are_bad_requests():
+    """A cursor that is not ours (edited, truncated, from another list) is the request's fault: a 400 saying
+    so, not a 500."""
+    try:
+        yield
     except ValidationFailed as exc:
         raise BadRequest(exc.message) from exc
 

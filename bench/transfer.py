@@ -3,7 +3,9 @@ SQLite database when it is not set).
 
 1. Writes a seeded CSV of generated contacts (Russian and English names, phones in any format, companies,
    about 10 % planted duplicates), as a customer's Excel export would look.
-2. On PostgreSQL, times a bare `COPY` of the same file into a plain text table: the physical limit.
+2. On PostgreSQL, times a bare `COPY` of the same file into a plain text table: the physical limit. After the
+   import, also times a `COPY` of everything the import wrote (each table it grew, whole, in binary) into twin
+   tables with the same indexes and checks: what writing the import's result costs the database alone.
 3. Times `krug import FILE --entity contacts` in its own process (normalisation, duplicate checks, company
    linking, audit and timeline), with the process's peak memory.
 4. Times the CSV export of everything just imported, streamed, with its peak memory.
@@ -36,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench.people import generate
 
+WRITTEN = "COPY of what the import wrote"
 HEADER = ["Фамилия", "Имя", "Отчество", "Телефон", "Email", "Компания", "Город"]
 
 
@@ -166,6 +169,45 @@ def bare_copy(path: Path, database_url: str) -> float:
         elapsed = time.perf_counter() - started
         conn.execute("DROP TABLE bench_copy")
     return elapsed
+
+
+def table_rows(database_url: str) -> dict[str, int]:
+    """The rows in each table of the base."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        names = [row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        return {name: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchone()[0]
+                for name in names}
+
+
+def copy_written(database_url: str, before: dict[str, int]) -> tuple[float, int, int]:
+    """(seconds, rows, tables) of copying every table that grew since `before` into a twin with the same
+    columns, defaults, checks and indexes (`LIKE … INCLUDING ALL`; foreign keys are not copied), one table after
+    the other, in binary COPY. Only the COPY into the twin is timed; the twins are dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    grown = [name for name, count in table_rows(database_url).items() if count > before.get(name, 0)]
+    seconds, rows = 0.0, 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for number, name in enumerate(grown):
+            twin = sql.Identifier(f"bench_twin_{number}")
+            conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(twin, sql.Identifier(name)))
+            with tempfile.TemporaryFile() as buffer, conn.cursor() as cur:
+                with cur.copy(sql.SQL("COPY {} TO STDOUT (FORMAT binary)").format(sql.Identifier(name))) as copy:
+                    for data in copy:
+                        buffer.write(data)
+                buffer.seek(0)
+                started = time.perf_counter()
+                with cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(twin)) as copy:
+                    while chunk := buffer.read(1024 * 1024):
+                        copy.write(chunk)
+                seconds += time.perf_counter() - started
+            rows += conn.execute(sql.SQL("SELECT count(*) FROM {}").format(twin)).fetchone()[0]
+            conn.execute(sql.SQL("DROP TABLE {}").format(twin))
+    return seconds, rows, len(grown)
 
 
 #: the child's own peak: VmHWM belongs to the process's memory since its exec, whereas ru_maxrss also
@@ -370,6 +412,10 @@ def run(size: int, seed: int, deals: int | None = None, companies: int | None = 
     for row in results:
         row["rows_per_s"] = row["rows"] / row["seconds"] if row["seconds"] else 0
         row["vs_copy"] = row["seconds"] / copy_seconds if copy_seconds and row["seconds"] else None
+    imported = next((r for r in results if r["scenario"] == "krug import"), None)
+    for row in results:
+        if row["scenario"] == WRITTEN and row["seconds"] and imported:
+            row["note"] += f"; the import took ×{imported['seconds'] / row['seconds']:.1f} of it"
     return results
 
 
@@ -382,9 +428,14 @@ def _one_run(source: Path, rows: int, files: list, folder: Path, env: dict) -> l
                         "peak_mb": 0.0, "note": "physical limit"})
     _child(PEAK_WRAPPER, ["user", "add", "bench-admin", "--role", "admin", "--password", "bench-password-2026"], env)
     postmaster = _postmaster(database_url)
+    before = table_rows(database_url) if database_url.startswith("postgres") else {}
     run = _child(PEAK_WRAPPER, ["import", str(source), "--entity", "contacts", "--as", "bench-admin"], env, postmaster)
     results.append({"scenario": "krug import", "rows": rows, "seconds": run.seconds, "peak_mb": run.peak_mb,
                     "note": _summary(run.out).split(": ", 1)[-1], "cpu": run.cpu, "db_cpu": run.db_cpu})
+    if before:
+        seconds, written, tables = copy_written(database_url, before)
+        results.append({"scenario": WRITTEN, "rows": written, "seconds": seconds, "peak_mb": 0.0,
+                        "note": f"{tables} tables, their indexes"})
     run = _child(EXPORT_SCRIPT, [str(folder / "export.csv")], env, postmaster)
     exported = next((int(line.split()[1]) for line in run.out.splitlines() if line.startswith("ROWS")), 0)
     results.append({"scenario": "export CSV", "rows": exported, "seconds": run.seconds, "peak_mb": run.peak_mb,

@@ -100,6 +100,16 @@ class OwnerPolicy(Policy):
         return Q(pk__in=Share.objects.filter(content_type=ct, user=user).values("object_id"))
 
 
+class RowExists(Exists):
+    """EXISTS that PostgreSQL asks row by row (an index probe of the parent's key), never by first hashing
+    every row of the subquery. Where it expects to test many rows, PostgreSQL turns a correlated EXISTS into a
+    hashed `IN` of the whole subquery, also under a LIMIT: a page of 50 tasks for a manager at a million
+    contacts hashed the 200,000 deals and companies he sees first (85 ms of 87). It cannot pull up a subquery
+    with an OFFSET, so `OFFSET 0` keeps the probe."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
 class AttachedPolicy(OwnerPolicy):
     """Activities: the owner's rules, and in addition anyone who may see the client or deal the activity
     is attached to may see it (so a client card shows every touchpoint), but not change it."""
@@ -116,7 +126,7 @@ class AttachedPolicy(OwnerPolicy):
         # it compared each activity with the whole list: a dashboard's count of overdue tasks ran for minutes
         for field in self.parents:
             parent_model = model._meta.get_field(field).related_model
-            own |= Q(Exists(parent_model.objects.visible_to(user, VIEW).filter(pk=OuterRef(field))))
+            own |= Q(RowExists(parent_model.objects.visible_to(user, VIEW).filter(pk=OuterRef(field))))
         return own
 
 

@@ -124,6 +124,20 @@ def test_a_deals_contact_is_found_by_his_full_name_and_one_it_cannot_tell_is_a_w
 
 
 @BOTH
+def test_a_contact_written_in_latin_letters_is_found_by_his_russian_name(org, tmp_path, bulk):
+    sales.default_pipeline(org.admin)
+    petrov = factories.contact(org.manager, surname="Petrov", first_name="Sergey")
+    xenia = factories.contact(org.manager, surname="Shchukina", first_name="Xenia")
+    factories.contact(org.manager, surname="Petrova", first_name="Sergeya")  # a prefix, not the name
+    rows = ("ID;Название;Контакт\n1;Латиница;Петров Сергей\n2;Имя первым, другое написание;Ксения Щукина\n"
+            "3;Не он;Петров Степан\n")
+    job = import_file(org.manager, "deals", _file(tmp_path, rows), bulk=bulk, chunk=50)
+    assert (job.created, job.failed, job.warned) == (3, 0, 1)
+    assert dict(Deal.objects.values_list("title", "contact_id")) == {
+        "Латиница": petrov.pk, "Имя первым, другое написание": xenia.pk, "Не он": None}
+
+
+@BOTH
 def test_the_warning_is_russian_for_a_russian_import_and_a_rerun_says_the_contact_stayed(org, tmp_path, bulk):
     sales.default_pipeline(org.admin)
     _people(org)

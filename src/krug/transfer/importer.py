@@ -732,8 +732,10 @@ def same_person(given: tuple[str, str], contact: tuple[str, str]) -> bool:
 def named_contacts(by, names) -> dict[str, list[tuple[int, int | None]]]:
     """For each full name deal rows give, the contacts the user sees who are that person (`same_person`), as
     (id, company id) in id order. They are looked for by how their search key begins (his names in either
-    order, `clients.services.contact_search_key`; `clients.filters.key_starts`, on an index), `NAMES_A_QUERY`
-    names a query."""
+    order, `clients.services.contact_search_key`; `clients.filters.key_starts`, on an index), and a Cyrillic
+    name also by each of its names in Latin letters, then compared across scripts and spellings (`person`:
+    «Петров Сергей» is «Petrov Sergey»); `NAMES_A_QUERY` names a query."""
+    from anyascii import anyascii
     from django.db.models import Q
 
     from krug.clients.filters import key_starts
@@ -746,6 +748,10 @@ def named_contacts(by, names) -> dict[str, list[tuple[int, int | None]]]:
         parts = split_full_name(name)
         surname, first_name = parts.get("surname", ""), parts.get("first_name", "")
         prefixes |= {normalize.search_key(surname, first_name), normalize.search_key(first_name, surname)} - {""}
+        for part in (surname, first_name):  # a contact written in Latin letters («Petrov Sergey»), by either name
+            latin = normalize.search_key(anyascii(part))
+            if latin and latin != normalize.search_key(part):
+                prefixes.add(latin + " ")
     ordered, holders = sorted(prefixes), {}
     visible = Contact.objects.visible_to(by)
     for at in range(0, len(ordered), NAMES_A_QUERY):

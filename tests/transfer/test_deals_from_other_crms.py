@@ -402,6 +402,26 @@ def test_an_amocrm_deals_file_arrives_whole(org, tmp_path, bulk):
                                dt.date(2026, 10, 1))}
 
 
+@BOTH
+def test_the_standard_stages_made_in_english_are_found_by_their_russian_names(org, tmp_path, bulk):
+    """An import run from an English terminal makes the standard pipeline in English; the team's Russian file
+    still names its stages (and the pipeline) in Russian. A stage renamed by hand is only its new name."""
+    with translation.override("en"):
+        pipeline = sales.default_pipeline(org.admin)
+    assert pipeline.name == "Sales"
+    qualification = Stage.objects.get(pipeline=pipeline, name="Qualification")
+    sales.update_stage(org.admin, qualification, {"name": "Квалификация лида"})
+    rows = ("ID;Название;Воронка;Этап\n1;Торг;Продажи;Переговоры\n2;Успех;;ВЫИГРАНА\n3;Английский;;Proposal sent\n"
+            "4;Старое имя;;Квалификация\n")
+    job = import_file(org.manager, "deals", _file(tmp_path, rows), bulk=bulk, chunk=50)
+    assert (job.created, job.failed) == (3, 1), reported([job])
+    assert dict(Deal.objects.values_list("title", "stage__name")) == {
+        "Торг": "Negotiation", "Успех": "Won", "Английский": "Proposal sent"}
+    failures = [(e.row, x["field"], x["message"]) for e in job.row_errors.all() for x in e.errors
+                if not x.get("warning")]
+    assert failures == [(5, "stage", "no stage named Квалификация")]
+
+
 # ---- the two paths agree on a file mixing all of it ------------------------------------------------------
 
 def _mixed(seed: int, count: int, ids: int) -> str:

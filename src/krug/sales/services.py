@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from krug.clients import timeline
 from krug.clients.models import Company, Contact, TimelineEvent
@@ -100,6 +101,26 @@ def _standard_stages() -> list[dict]:
         {"name": _("Won"), "probability": 100, "kind": Stage.Kind.WON},
         {"name": _("Lost"), "probability": 0, "kind": Stage.Kind.LOST},
     ]
+
+
+STANDARD_PIPELINE = gettext_noop("Sales")  # the standard pipeline's name before translation (`default_pipeline`)
+
+
+def standard_spellings() -> tuple[frozenset[str], list[frozenset[str]]]:
+    """The standard pipeline's name and each standard stage's, in every language of the interface. They are
+    made in the language of whoever first needs them, so a base whose pipeline an English terminal made still
+    has «Переговоры» for a Russian file (`transfer.stage_values.Pipelines`)."""
+    from django.utils import translation
+
+    def spellings(make) -> list[frozenset[str]]:
+        in_each_language = []
+        for code, _label in settings.LANGUAGES:
+            with translation.override(code):
+                in_each_language.append(make())
+        return [frozenset(names) for names in zip(*in_each_language, strict=True)]
+
+    pipeline = spellings(lambda: [_(STANDARD_PIPELINE)])[0]
+    return pipeline, spellings(lambda: [stage["name"] for stage in _standard_stages()])
 
 
 def _clean_stage(data: dict, errors: FieldErrors, *, current: Stage | None, prefix: str = "") -> dict:
@@ -193,7 +214,7 @@ def delete_pipeline(pipeline: Pipeline, by) -> None:
 def default_pipeline(by) -> Pipeline:
     """The pipeline new deals go to; a fresh installation gets the standard one on first use."""
     pipeline = Pipeline.objects.alive().order_by("-is_default", "position", "id").first()
-    return pipeline or create_pipeline(_system_admin(by), {"name": _("Sales"), "is_default": True})
+    return pipeline or create_pipeline(_system_admin(by), {"name": _(STANDARD_PIPELINE), "is_default": True})
 
 
 def _system_admin(by):

@@ -45,6 +45,7 @@ class Pipelines:
     The import (`importer.deal_stage`) and the value page ask the same."""
 
     def __init__(self) -> None:
+        from krug.sales import services
         from krug.sales.models import Pipeline, Stage
 
         self.all = list(Pipeline.objects.alive().order_by("position", "pk"))
@@ -54,18 +55,32 @@ class Pipelines:
             stage.pipeline = by_id[stage.pipeline_id]
             self.stages[stage.pipeline_id].append(stage)
         self.default = next((p for p in self.all if p.is_default), self.all[0] if self.all else None)
+        pipeline_names, stage_names = services.standard_spellings()
+        #: the standard names in every language, each to its group: a standard stage made in English is still
+        #: «Переговоры» to a Russian file (a stage renamed by hand is only its own name)
+        self.standard_pipeline = {norm(name): 0 for name in pipeline_names}
+        self.standard_stages = {norm(name): group for group, names in enumerate(stage_names) for name in names}
+
+    @staticmethod
+    def _same(name: str, key: str, standard: dict[str, int]) -> bool:
+        """Whether a pipeline's or stage's `name` is the one a file's value (keyed `key`) names: the same name,
+        or the same standard name in another language."""
+        own = norm(name)
+        return own == key or (key in standard and standard.get(own) == standard[key])
 
     def named(self, name: str):
         key = norm(name)
-        return next((pipeline for pipeline in self.all if norm(pipeline.name) == key), None)
+        return next((pipeline for pipeline in self.all if norm(pipeline.name) == key), None) or next(
+            (pipeline for pipeline in self.all if self._same(pipeline.name, key, self.standard_pipeline)), None)
 
     def find(self, key: str):
         """A pipeline as a stage choice names it: by its id, else by its name."""
         return next((pipeline for pipeline in self.all if str(pipeline.pk) == key), None) or self.named(key)
 
     def stage(self, pipeline, name: str):
-        key = norm(name)
-        return next((stage for stage in self.stages.get(pipeline.pk, ()) if norm(stage.name) == key), None)
+        key, stages = norm(name), self.stages.get(pipeline.pk, ())
+        return next((stage for stage in stages if norm(stage.name) == key), None) or next(
+            (stage for stage in stages if self._same(stage.name, key, self.standard_stages)), None)
 
     def having(self, name: str) -> list:
         """The pipelines with a stage of this name, in their order."""

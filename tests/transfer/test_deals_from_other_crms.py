@@ -230,10 +230,10 @@ def test_move_deal_takes_the_close_date_only_from_an_import(org):
 # ---- 4. stage choices per pipeline -----------------------------------------------------------------------
 
 PIPELINES = ("Название;Воронка;Этап\n"
-             "В продажах;Sales;Переговоры\n"
-             "Без воронки;;Переговоры\n"
-             "У партнёров;Партнёры;Переговоры\n"
-             "Неизвестно где;Тендеры;Переговоры\n")
+             "В продажах;Sales;Торги\n"
+             "Без воронки;;Торги\n"
+             "У партнёров;Партнёры;Торги\n"
+             "Неизвестно где;Тендеры;Торги\n")
 
 
 def _pipelines(org) -> tuple[Pipeline, Pipeline]:
@@ -259,10 +259,10 @@ def test_a_stage_value_becomes_a_stage_of_the_rows_pipeline(org, tmp_path, bulk)
     main, partners = _pipelines(org)
     job = _upload(org.admin, tmp_path, PIPELINES)
     services.configure(org.admin, job, values_={"pipeline": {"Тендеры": "Партнёры"}, "stage": {
-        "sales": {"Переговоры": "Negotiation"}, str(partners.pk): {"Переговоры": "Договор"}}})
+        "sales": {"Торги": "Negotiation"}, str(partners.pk): {"Торги": "Договор"}}})
     job.refresh_from_db()
-    assert job.values["stage"] == {str(main.pk): {"переговоры": "Negotiation"},
-                                   str(partners.pk): {"переговоры": "Договор"}}
+    assert job.values["stage"] == {str(main.pk): {"торги": "Negotiation"},
+                                   str(partners.pk): {"торги": "Договор"}}
     done = _run(job, bulk)
     assert (done.created, done.failed) == (4, 0), reported([done])
     assert sorted(Deal.objects.values_list("title", "pipeline__name", "stage__name")) == [
@@ -279,10 +279,10 @@ def test_the_command_line_lists_and_takes_stage_choices_per_pipeline(org, tmp_pa
     path = _file(tmp_path, PIPELINES)
     assert cli.main(["import", str(path), "--entity", "deals", "--as", "admin"]) == 2
     err = capsys.readouterr().err
-    assert "«Stage · Партнёры» (stage.Партнёры):\n  «Переговоры» — 1 row\n  it may become: Знакомство, Договор" in err
+    assert "«Stage · Партнёры» (stage.Партнёры):\n  «Торги» — 1 row\n  it may become: Знакомство, Договор" in err
     assert "(pipeline):\n  «Тендеры» — 1 row" in err and not Deal.objects.exists()
     assert cli.main(["import", str(path), "--entity", "deals", "--as", "admin", "--value", "pipeline:Тендеры=Sales",
-                     "--value", "stage:Переговоры=Negotiation", "--value", "stage.Партнёры:Переговоры=Договор"]) == 0
+                     "--value", "stage:Торги=Negotiation", "--value", "stage.Партнёры:Торги=Договор"]) == 0
     assert sorted(Deal.objects.values_list("title", "stage__name")) == [
         ("Без воронки", "Negotiation"), ("В продажах", "Negotiation"), ("Неизвестно где", "Negotiation"),
         ("У партнёров", "Договор")]
@@ -292,20 +292,20 @@ def test_a_stage_of_another_pipeline_or_an_unknown_pipeline_is_refused_naming_th
     main, partners = _pipelines(org)
     job = _upload(org.admin, tmp_path, PIPELINES)
     with pytest.raises(ValidationFailed) as bad:
-        services.configure(org.admin, job, values_={"stage": {"Партнёры": {"Переговоры": "Negotiation"}}})
+        services.configure(org.admin, job, values_={"stage": {"Партнёры": {"Торги": "Negotiation"}}})
     assert bad.value.errors == {"values.stage.Партнёры": [
-        "«Переговоры» cannot become «Negotiation»: not a stage of the pipeline «Партнёры»"]}
+        "«Торги» cannot become «Negotiation»: not a stage of the pipeline «Партнёры»"]}
     with pytest.raises(ValidationFailed) as bad:
-        services.configure(org.admin, job, values_={"stage": {"Тендеры": {"Переговоры": "Договор"}}})
+        services.configure(org.admin, job, values_={"stage": {"Тендеры": {"Торги": "Договор"}}})
     assert list(bad.value.errors) == ["values.stage.Тендеры"]
     api = api_as("admin")
-    answer = api.patch(f"/imports/{job.pk}", {"values": {"stage": {str(partners.pk): {"Переговоры": "Won"}}}})
+    answer = api.patch(f"/imports/{job.pk}", {"values": {"stage": {str(partners.pk): {"Торги": "Won"}}}})
     assert answer.status_code == 422
-    assert [(e["field"], "«Переговоры»" in e["message"]) for e in answer.json()["errors"]] == [
+    assert [(e["field"], "«Торги»" in e["message"]) for e in answer.json()["errors"]] == [
         (f"values.stage.{partners.pk}", True)]
-    answer = api.patch(f"/imports/{job.pk}", {"values": {"stage": {"Партнёры": {"Переговоры": "Договор"}}}})
+    answer = api.patch(f"/imports/{job.pk}", {"values": {"stage": {"Партнёры": {"Торги": "Договор"}}}})
     assert answer.status_code == 200 and answer.json()["values"] == {
-        "stage": {str(partners.pk): {"переговоры": "Договор"}}}
+        "stage": {str(partners.pk): {"торги": "Договор"}}}
     shown = api.get(f"/imports/{job.pk}/values").json()["fields"]
     assert [(f["pipeline"], f["values"][0]["becomes"]) for f in shown if f["field"] == "stage"] == [
         ("Sales", None), ("Партнёры", "Договор"), (None, None)]
@@ -315,15 +315,15 @@ def test_a_stage_of_another_pipeline_or_an_unknown_pipeline_is_refused_naming_th
 def test_stage_choices_stored_before_they_were_per_pipeline_still_work(org, tmp_path, bulk):
     _pipelines(org)
     job = _upload(org.admin, tmp_path, PIPELINES)
-    ImportJob.objects.filter(pk=job.pk).update(values={"stage": {"переговоры": "Negotiation"}})
+    ImportJob.objects.filter(pk=job.pk).update(values={"stage": {"торги": "Negotiation"}})
     job.refresh_from_db()
     done = _run(job, bulk)
     assert (done.created, done.failed) == (2, 2)
     assert sorted(Deal.objects.values_list("title", "stage__name")) == [
         ("Без воронки", "Negotiation"), ("В продажах", "Negotiation")]
     job = _upload(org.admin, tmp_path, PIPELINES)
-    services.configure(org.admin, job, values_={"stage": {"Переговоры": "Договор"}})  # the old form, too
-    assert job.values["stage"] == {"*": {"переговоры": "Договор"}}
+    services.configure(org.admin, job, values_={"stage": {"Торги": "Договор"}})  # the old form, too
+    assert job.values["stage"] == {"*": {"торги": "Договор"}}
 
 
 def test_the_mapping_page_chooses_stages_per_pipeline(client, org, tmp_path):
@@ -331,15 +331,15 @@ def test_the_mapping_page_chooses_stages_per_pipeline(client, org, tmp_path):
     client.force_login(org.admin)
     job = _upload(org.admin, tmp_path, PIPELINES)
     page = client.get(f"/transfer/import/{job.pk}/").content.decode()
-    assert f'name="v:stage.{partners.pk}:переговоры"' in page and f'name="v:stage.{main.pk}:переговоры"' in page
+    assert f'name="v:stage.{partners.pk}:торги"' in page and f'name="v:stage.{main.pk}:торги"' in page
     form = {f"col{i}": name for i, name in enumerate(job.mapping)}
-    form.update({"key": "", "go": "preview", f"v:stage.{partners.pk}:переговоры": "Договор",
-                 f"v:stage.{main.pk}:переговоры": "Negotiation", "v:stage.*:переговоры": "?"})
+    form.update({"key": "", "go": "preview", f"v:stage.{partners.pk}:торги": "Договор",
+                 f"v:stage.{main.pk}:торги": "Negotiation", "v:stage.*:торги": "?"})
     assert client.post(f"/transfer/import/{job.pk}/mapping/", form, HTTP_HX_REQUEST="true").status_code == 200
     job.refresh_from_db()
-    assert job.values == {"stage": {str(main.pk): {"переговоры": "Negotiation"},
-                                    str(partners.pk): {"переговоры": "Договор"}}}
-    form[f"v:stage.{partners.pk}:переговоры"] = "Negotiation"
+    assert job.values == {"stage": {str(main.pk): {"торги": "Negotiation"},
+                                    str(partners.pk): {"торги": "Договор"}}}
+    form[f"v:stage.{partners.pk}:торги"] = "Negotiation"
     answer = client.post(f"/transfer/import/{job.pk}/mapping/", form, HTTP_HX_REQUEST="true").content.decode()
     assert f'id="e-values-stage.{partners.pk}"' in answer
 

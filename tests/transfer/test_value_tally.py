@@ -85,7 +85,7 @@ def test_another_value_column_is_counted_again(org, tmp_path, reads):
     assert _found(job)[("owner", None)] == _found(job)[("owner", None)] == {
         "Пётр Коллегин": (2, org.colleague.username), "Анна Админова": (1, org.admin.username)}
     services.configure(org.admin, job, mapping_=["title", "", "stage", "", "owner"])  # a stage column, no pipeline
-    assert _found(job)[("stage", "Sales")] == {"Переговоры": (2, None), "Счёт": (2, None)}
+    assert _found(job)[("stage", "Sales")] == {"Переговоры": (2, "Negotiation"), "Счёт": (2, None)}  # a standard name
     assert reads == [job.pk] * 4  # once for each mapping
 
 

@@ -83,8 +83,11 @@ class Pipelines:
             (stage for stage in stages if self._same(stage.name, key, self.standard_stages)), None)
 
     def having(self, name: str) -> list:
-        """The pipelines with a stage of this name, in their order."""
-        return [pipeline for pipeline in self.all if self.stage(pipeline, name) is not None]
+        """The pipelines with a stage of this name, in their order: of this very name when some have one, else
+        of the same standard stage in another language."""
+        key = norm(name)
+        exact = [p for p in self.all if any(norm(stage.name) == key for stage in self.stages.get(p.pk, ()))]
+        return exact or [pipeline for pipeline in self.all if self.stage(pipeline, name) is not None]
 
     def home(self, pipeline, stage_name: str):
         """The pipeline a row's stage is looked for in: its own; without one the default, unless only other

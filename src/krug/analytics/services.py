@@ -53,8 +53,11 @@ def overdue_by_manager(user, now: dt.datetime) -> list[dict]:
     from krug.core.permissions import Role, role_of
 
     overdue = Task.objects.visible_to(user).filter(Task.overdue_q(now))
-    if role_of(user) != Role.ADMIN:
-        owners = [user.pk, *User.objects.filter(team__head=user).values_list("pk", flat=True)]
+    role = role_of(user)
+    if role != Role.ADMIN:
+        owners = [user.pk]
+        if role == Role.HEAD:
+            owners += User.objects.filter(team__head=user).values_list("pk", flat=True)
         overdue = overdue.filter(Q(owner__in=owners) | Q(owner__isnull=True))
     rows = overdue.values("owner").annotate(n=Count("id")).order_by("-n")
     names = {u.pk: u.get_full_name() or u.username for u in User.objects.filter(pk__in=[r["owner"] for r in rows])}

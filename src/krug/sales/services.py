@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -106,7 +107,8 @@ def _standard_stages() -> list[dict]:
 STANDARD_PIPELINE = gettext_noop("Sales")  # the standard pipeline's name before translation (`default_pipeline`)
 
 
-def standard_spellings() -> tuple[frozenset[str], list[frozenset[str]]]:
+@lru_cache(maxsize=1)  # the catalogues do not change while Krug runs; a deal import asks once a chunk
+def standard_spellings() -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
     """The standard pipeline's name and each standard stage's, in every language of the interface. They are
     made in the language of whoever first needs them, so a base whose pipeline an English terminal made still
     has «Переговоры» for a Russian file (`transfer.stage_values.Pipelines`)."""
@@ -120,7 +122,7 @@ def standard_spellings() -> tuple[frozenset[str], list[frozenset[str]]]:
         return [frozenset(names) for names in zip(*in_each_language, strict=True)]
 
     pipeline = spellings(lambda: [_(STANDARD_PIPELINE)])[0]
-    return pipeline, spellings(lambda: [stage["name"] for stage in _standard_stages()])
+    return pipeline, tuple(spellings(lambda: [stage["name"] for stage in _standard_stages()]))
 
 
 def _clean_stage(data: dict, errors: FieldErrors, *, current: Stage | None, prefix: str = "") -> dict:

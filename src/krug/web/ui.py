@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from krug.core.errors import DomainError, ValidationFailed
 from krug.core.pagination import page
 
+#: counts shown on screens stop here and show "N+": an exact count of millions is not worth it
 COUNT_CAP = 10_000
 
 

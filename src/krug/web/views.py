@@ -19,7 +19,6 @@ from krug.core.permissions import Role, role_of
 from krug.sales.models import Deal, Stage
 from krug.web import ui
 
-#: the home page counts up to this many and then shows "N+": an exact count of millions is not worth it
 NEXT_TASKS = 6
 OVERDUE_TASKS = 3
 
